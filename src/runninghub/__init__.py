@@ -1,0 +1,116 @@
+"""runninghub: run ComfyUI workflows on the RunningHub cloud from Python.
+
+The public surface is listed in ``__all__``. Heavy modules (the HTTP client, the emulator)
+load on first use so that ``import runninghub`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APITimeoutError,
+    AuthenticationError,
+    CapacityError,
+    ConfigError,
+    ContentPolicyError,
+    InsufficientFundsError,
+    InvalidRequestError,
+    NotFoundError,
+    OutputError,
+    RunningHubError,
+    ServerError,
+    SubmitOutcomeUnknownError,
+    TaskFailedError,
+    WaitTimeoutError,
+)
+from ._models import (
+    Account,
+    AppInput,
+    NodeOverride,
+    Output,
+    QueueStatus,
+    Task,
+    TaskFailure,
+    TaskStatus,
+    Upload,
+    Usage,
+    WebhookDetail,
+)
+
+if TYPE_CHECKING:
+    from ._client import AsyncClient, AsyncTaskHandle, Client, Progress, TaskHandle
+    from ._outputs import SavedFile
+    from ._policy import PollPolicy, RetryPolicy
+    from .compat import RunningHubClient
+    from .workflow import WorkflowGraph
+
+__version__ = "0.1.0"
+
+# name -> module that defines it, imported on first attribute access.
+_LAZY = {
+    "Client": "._client",
+    "AsyncClient": "._client",
+    "TaskHandle": "._client",
+    "AsyncTaskHandle": "._client",
+    "Progress": "._client",
+    "SavedFile": "._outputs",
+    "PollPolicy": "._policy",
+    "RetryPolicy": "._policy",
+    "RunningHubClient": ".compat",
+    "WorkflowGraph": ".workflow",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runninghub' has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APITimeoutError",
+    "Account",
+    "AppInput",
+    "AsyncClient",
+    "AsyncTaskHandle",
+    "AuthenticationError",
+    "CapacityError",
+    "Client",
+    "ConfigError",
+    "ContentPolicyError",
+    "InsufficientFundsError",
+    "InvalidRequestError",
+    "NodeOverride",
+    "NotFoundError",
+    "Output",
+    "OutputError",
+    "PollPolicy",
+    "Progress",
+    "QueueStatus",
+    "RetryPolicy",
+    "RunningHubClient",
+    "RunningHubError",
+    "SavedFile",
+    "ServerError",
+    "SubmitOutcomeUnknownError",
+    "Task",
+    "TaskFailedError",
+    "TaskFailure",
+    "TaskHandle",
+    "TaskStatus",
+    "Upload",
+    "Usage",
+    "WaitTimeoutError",
+    "WebhookDetail",
+    "WorkflowGraph",
+    "__version__",
+]
