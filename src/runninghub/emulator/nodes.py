@@ -1,0 +1,351 @@
+"""Execute ComfyUI API-format workflows for real, the way a RunningHub worker would.
+
+A workflow is ``{"<node id>": {"class_type": ..., "inputs": {...}, "_meta": {...}}, ...}``
+where an input is either a literal (a widget value) or a link ``["<node id>", <slot>]`` to
+an output slot of another node. Like ComfyUI, the engine runs only the output nodes and
+what they depend on, in dependency order, and reports ComfyUI's websocket events on the
+way. Any failure (unknown node type, broken link, cycle, bad input, error inside a node)
+becomes a :class:`NodeExecutionError` whose :meth:`~NodeExecutionError.failed_reason` is
+the ``failedReason`` object RunningHub returns for a failed task.
+
+Example::
+
+    outputs = execute(graph, load_media=lambda name: Path(name).read_bytes())
+    Path("out.png").write_bytes(outputs[0].data)
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._image_nodes import IMAGE_NODES
+from ._node_types import ANY, NodeContext, NodeSpec, ProducedOutput, coerce_input
+from ._sampling_nodes import SAMPLING_NODES
+from ._text_nodes import TEXT_NODES
+
+__all__ = [
+    "SUPPORTED_NODES",
+    "NodeExecutionError",
+    "ProducedOutput",
+    "ProgressCallback",
+    "execute",
+]
+
+ProgressCallback = Callable[[str, dict[str, Any]], None]
+
+_SPECS: dict[str, NodeSpec] = {
+    spec.class_type: spec for spec in (*IMAGE_NODES, *SAMPLING_NODES, *TEXT_NODES)
+}
+SUPPORTED_NODES: frozenset[str] = frozenset(_SPECS)
+
+# Which declared output kinds an input of a given kind also accepts through a link.
+_ALSO_ACCEPTS = {"COMBO": {"STRING"}, "FLOAT": {"INT"}}
+
+
+class NodeExecutionError(Exception):
+    """A workflow failed at one node (``node_id`` is "" when no single node is to blame)."""
+
+    def __init__(
+        self,
+        node_id: str,
+        node_type: str,
+        exception_type: str,
+        exception_message: str,
+        traceback: list[str] | None = None,
+    ) -> None:
+        super().__init__(f"node {node_id} ({node_type}): {exception_type}: {exception_message}")
+        self.node_id = node_id
+        self.node_type = node_type
+        self.exception_type = exception_type
+        self.exception_message = exception_message
+        self.traceback = list(traceback or [])
+
+    @classmethod
+    def from_exception(cls, node_id: str, node_type: str, error: Exception) -> NodeExecutionError:
+        frames = traceback.format_tb(error.__traceback__)
+        return cls(node_id, node_type, type(error).__name__, str(error), frames)
+
+    def failed_reason(self) -> dict[str, str]:
+        """RunningHub's ``failedReason``: snake_case keys, every value a string."""
+        return {
+            "current_outputs": "{}",
+            "exception_type": self.exception_type,
+            "node_name": self.node_type,
+            "current_inputs": "{}",
+            "traceback": json.dumps(self.traceback),
+            "node_id": self.node_id,
+            "exception_message": self.exception_message,
+        }
+
+    def event_data(self, executed: list[str]) -> dict[str, Any]:
+        """The data of ComfyUI's ``execution_error`` websocket message."""
+        return {
+            "node_id": self.node_id,
+            "node_type": self.node_type,
+            "executed": list(executed),
+            "exception_message": self.exception_message,
+            "exception_type": self.exception_type,
+            "traceback": list(self.traceback),
+            "current_inputs": {},
+            "current_outputs": {},
+        }
+
+
+@dataclass(frozen=True)
+class _Node:
+    node_id: str
+    class_type: str
+    spec: NodeSpec
+    literals: dict[str, Any]
+    links: dict[str, tuple[str, int]]
+
+
+def execute(
+    graph: Mapping[str, Any],
+    *,
+    load_media: Callable[[str], bytes],
+    add_metadata: bool = True,
+    on_event: ProgressCallback | None = None,
+    prompt_id: str | None = None,
+) -> list[ProducedOutput]:
+    """Run ``graph`` and return the files its output nodes produced, in execution order.
+
+    ``load_media`` turns a LoadImage ``image`` value into bytes (raising FileNotFoundError
+    or ValueError when it cannot). ``add_metadata`` embeds the graph in saved PNGs as the
+    ``prompt`` text chunk. ``on_event(type, data)`` receives ComfyUI's websocket events;
+    ``prompt_id``, when given, is added to each event's data.
+    Raises NodeExecutionError. Deterministic: the same graph and media give the same bytes.
+    """
+    run = _Run(graph, load_media, add_metadata, on_event, prompt_id)
+    return run.execute()
+
+
+class _Run:
+    """The state of one execution: computed values, produced files, events."""
+
+    def __init__(
+        self,
+        graph: Mapping[str, Any],
+        load_media: Callable[[str], bytes],
+        add_metadata: bool,
+        on_event: ProgressCallback | None,
+        prompt_id: str | None,
+    ) -> None:
+        self.graph = graph
+        self.load_media = load_media
+        self.add_metadata = add_metadata
+        self.on_event = on_event
+        self.base: dict[str, Any] = {} if prompt_id is None else {"prompt_id": prompt_id}
+        self.values: dict[str, tuple[Any, ...]] = {}
+        self.produced: list[ProducedOutput] = []
+        self.executed: list[str] = []
+        self.file_numbers: dict[str, int] = {}
+
+    def emit(self, event: str, data: dict[str, Any]) -> None:
+        if self.on_event is not None:
+            self.on_event(event, {**data, **self.base})
+
+    def execute(self) -> list[ProducedOutput]:
+        self.emit("execution_start", {})
+        try:
+            nodes = parse_graph(self.graph)
+            for node_id in plan(nodes):
+                self.run_node(nodes[node_id])
+        except NodeExecutionError as error:
+            self.emit("execution_error", error.event_data(self.executed))
+            self.emit("executing", {"node": None})
+            raise
+        self.emit("execution_success", {})
+        # ComfyUI ends every prompt with this message; older clients wait for it.
+        self.emit("executing", {"node": None})
+        return self.produced
+
+    def run_node(self, node: _Node) -> None:
+        self.emit("executing", {"node": node.node_id, "display_node": node.node_id})
+        context = NodeContext(
+            node_id=node.node_id,
+            class_type=node.class_type,
+            graph=self.graph,
+            add_metadata=self.add_metadata,
+            load_media=self.load_media,
+            report_progress=lambda value, total: self.emit(
+                "progress", {"value": value, "max": total, "node": node.node_id}
+            ),
+            next_file_number=self.next_file_number,
+        )
+        try:
+            result = node.spec.run(context, self.inputs_for(node))
+        except Exception as error:
+            raise NodeExecutionError.from_exception(node.node_id, node.class_type, error) from error
+        self.values[node.node_id] = result.values
+        self.produced.extend(result.produced)
+        self.executed.append(node.node_id)
+        if result.ui:
+            output = {"node": node.node_id, "display_node": node.node_id, "output": result.ui}
+            self.emit("executed", output)
+
+    def inputs_for(self, node: _Node) -> dict[str, Any]:
+        """The node's declared inputs: linked values, literals, or defaults, each checked."""
+        values: dict[str, Any] = {}
+        for name, spec in node.spec.inputs.items():
+            if name in node.links:
+                source, slot = node.links[name]
+                value = self.values[source][slot]
+            elif name in node.literals:
+                value = node.literals[name]
+            elif spec.required:
+                raise ValueError(f"Required input is missing: {name}")
+            else:
+                values[name] = spec.default
+                continue
+            values[name] = coerce_input(name, spec, value)
+        return values
+
+    def next_file_number(self, prefix: str) -> int:
+        self.file_numbers[prefix] = self.file_numbers.get(prefix, 0) + 1
+        return self.file_numbers[prefix]
+
+
+def _sort_key(node_id: str) -> tuple[int, int, str]:
+    """Numeric ids in numeric order ("3" before "10"), then any other ids."""
+    if node_id.isascii() and node_id.isdigit():
+        return (0, int(node_id), node_id)
+    return (1, 0, node_id)
+
+
+def parse_graph(graph: Mapping[str, Any]) -> dict[str, _Node]:
+    """Check the graph's shape and that every node type exists; split literals from links."""
+    if not isinstance(graph, Mapping):
+        raise NodeExecutionError("", "", "TypeError", "a workflow must be a JSON object of nodes")
+    entries = sorted(
+        ((str(key), entry) for key, entry in graph.items()), key=lambda item: _sort_key(item[0])
+    )
+    return {node_id: _parse_node(node_id, entry) for node_id, entry in entries}
+
+
+def _parse_node(node_id: str, entry: Any) -> _Node:
+    class_type = entry.get("class_type") if isinstance(entry, Mapping) else None
+    if not isinstance(class_type, str):
+        message = f"node {node_id} has no class_type"
+        raise NodeExecutionError(node_id, "", "ValueError", message)
+    spec = _SPECS.get(class_type)
+    if spec is None:
+        message = (
+            f"Cannot execute because node {class_type} does not exist: the RunningHub emulator "
+            f"implements {', '.join(sorted(SUPPORTED_NODES))}"
+        )
+        raise NodeExecutionError(node_id, class_type, "NotImplementedError", message)
+    raw_inputs = entry.get("inputs", {})
+    if not isinstance(raw_inputs, Mapping):
+        raise NodeExecutionError(node_id, class_type, "ValueError", "inputs must be an object")
+    literals: dict[str, Any] = {}
+    links: dict[str, tuple[str, int]] = {}
+    # Like ComfyUI, inputs the node type does not declare are ignored.
+    for name, value in raw_inputs.items():
+        if name not in spec.inputs:
+            continue
+        if isinstance(value, list):
+            links[name] = _parse_link(node_id, class_type, name, value)
+        else:
+            literals[name] = value
+    return _Node(node_id, class_type, spec, literals, links)
+
+
+def _parse_link(node_id: str, class_type: str, name: str, value: list[Any]) -> tuple[str, int]:
+    if (
+        len(value) == 2
+        and isinstance(value[0], (str, int))
+        and not isinstance(value[0], bool)
+        and isinstance(value[1], int)
+        and not isinstance(value[1], bool)
+    ):
+        return str(value[0]), value[1]
+    message = (
+        f"Bad linked input {name}: {value!r}, must be a length-2 list of [node_id, slot_index]"
+    )
+    raise NodeExecutionError(node_id, class_type, "ValueError", message)
+
+
+def plan(nodes: Mapping[str, _Node]) -> list[str]:
+    """The output nodes and everything they depend on, in a deterministic dependency order."""
+    outputs = [node_id for node_id, node in nodes.items() if node.spec.is_output]
+    if not outputs:
+        raise NodeExecutionError("", "", "ValueError", "Prompt has no outputs")
+    needed = _needed(nodes, outputs)
+    waiting = {node_id: set(_sources(nodes[node_id])) for node_id in needed}
+    ready = [_sort_key(node_id) for node_id, deps in waiting.items() if not deps]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        node_id = heapq.heappop(ready)[2]
+        order.append(node_id)
+        for other, deps in waiting.items():
+            if node_id in deps:
+                deps.discard(node_id)
+                if not deps:
+                    heapq.heappush(ready, _sort_key(other))
+    if len(order) < len(needed):
+        _raise_cycle(nodes, {node_id for node_id in needed if node_id not in order})
+    return order
+
+
+def _sources(node: _Node) -> list[str]:
+    return [source for source, _ in node.links.values()]
+
+
+def _needed(nodes: Mapping[str, _Node], outputs: list[str]) -> set[str]:
+    """Every node reachable backwards from the outputs, with each link checked on the way."""
+    needed: set[str] = set()
+    pending = list(outputs)
+    while pending:
+        node_id = pending.pop()
+        if node_id in needed:
+            continue
+        needed.add(node_id)
+        node = nodes[node_id]
+        for name, (source, slot) in node.links.items():
+            _check_link(nodes, node, name, source, slot)
+            pending.append(source)
+    return needed
+
+
+def _check_link(nodes: Mapping[str, _Node], node: _Node, name: str, source: str, slot: int) -> None:
+    def fail(exception_type: str, message: str) -> None:
+        raise NodeExecutionError(node.node_id, node.class_type, exception_type, message)
+
+    if source not in nodes:
+        fail("KeyError", f"input '{name}' links to node {source}, which is not in the workflow")
+    outputs = nodes[source].spec.outputs
+    if not 0 <= slot < len(outputs):
+        fail(
+            "IndexError",
+            f"input '{name}' links to output {slot} of node {source} "
+            f"({nodes[source].class_type}), which has {len(outputs)} output(s)",
+        )
+    kind, given = node.spec.inputs[name].kind, outputs[slot]
+    if kind not in (ANY, given) and given not in _ALSO_ACCEPTS.get(kind, set()):
+        fail(
+            "TypeError",
+            f"input '{name}' expects {kind}, but output {slot} of node {source} "
+            f"({nodes[source].class_type}) is {given}",
+        )
+
+
+def _raise_cycle(nodes: Mapping[str, _Node], stuck: set[str]) -> None:
+    """Name one dependency cycle among the nodes that could never become ready."""
+    start = min(stuck, key=_sort_key)
+    path = [start]
+    while True:
+        following = min((s for s in _sources(nodes[path[-1]]) if s in stuck), key=_sort_key)
+        if following in path:
+            cycle = [*path[path.index(following) :], following]
+            break
+        path.append(following)
+    first = cycle[0]
+    message = f"the workflow has a dependency cycle: {' -> '.join(cycle)}"
+    raise NodeExecutionError(first, nodes[first].class_type, "ValueError", message)
