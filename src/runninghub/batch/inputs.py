@@ -1,0 +1,329 @@
+"""Batch inputs: read a CSV, JSONL or directory, map its columns to fields, validate every row.
+
+Rules (also in ``runninghub batch run --help``):
+
+- A column named ``NODE.FIELD`` maps itself; any other column needs ``--map COLUMN=NODE.FIELD``.
+  A column left unmapped is an error (it is usually a typo), and so is a ``--map`` for a column
+  the inputs do not have.
+- A directory gives one row per media file (sorted by name) in a column ``file``; when the
+  workflow has exactly one media field, ``file`` maps to it without ``--map``.
+- An empty CSV cell, or a JSONL ``null`` or missing key, leaves that field as the workflow (or
+  ``--set``) has it for that row.
+- ``--set NODE.FIELD=VALUE`` applies to every row; a column and a ``--set`` for the same field
+  is an error (which one should win is a guess we do not make).
+- A value for a media field is a URL, an already uploaded name (``api/...``, ``openapi/...``),
+  or a local file: a relative path is resolved against the inputs file's directory (against
+  the current directory for ``--set``) and must exist; it is uploaded when its row is submitted.
+- Every row is validated against the workflow before anything is submitted, so a bad row 900
+  never surfaces after 899 paid tasks.
+- Two rows with identical inputs are an error unless duplicates are allowed explicitly: they
+  would run (and bill) the same task twice, which is usually a copy-paste slip.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._errors import InvalidRequestError, RunningHubError
+from .._models import NodeOverride
+from ..workflow import Field, FieldKind, WorkflowGraph
+from .ledger import encode_overrides
+
+__all__ = [
+    "MEDIA_SUFFIXES",
+    "BatchInputError",
+    "BatchPlan",
+    "InputTable",
+    "PlannedRow",
+    "fingerprint",
+    "parse_assignments",
+    "plan_batch",
+    "read_inputs",
+]
+
+MEDIA_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".mp4", ".mov", ".webm",
+     ".avi", ".mkv", ".mp3", ".wav", ".flac", ".ogg", ".m4a", ".zip"}
+)  # fmt: skip
+_REMOTE_PREFIXES = ("http://", "https://", "api/", "openapi/")
+_MAX_REPORTED = 10
+
+
+class BatchInputError(InvalidRequestError):
+    """The batch inputs are unusable (unmapped column, bad row, missing file...)."""
+
+
+@dataclass(frozen=True)
+class InputTable:
+    """The raw inputs: column names in order and one dict per row (``None``: not set)."""
+
+    source: Path
+    base_dir: Path
+    columns: tuple[str, ...]
+    records: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """One validated row: what will be submitted, and its identity."""
+
+    row: int  # 1-based, as people count input rows
+    overrides: tuple[NodeOverride, ...]
+    fingerprint: str
+
+    @property
+    def overrides_json(self) -> str:
+        return encode_overrides(self.overrides)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Everything that will run: canonical column mapping, common settings, validated rows."""
+
+    workflow_id: str
+    columns: dict[str, str]  # input column -> canonical NODE.FIELD
+    sets: dict[str, str]  # canonical NODE.FIELD -> the value as given
+    rows: tuple[PlannedRow, ...]
+
+
+def parse_assignments(items: Sequence[str], option: str) -> dict[str, str]:
+    """``["a=b", ...]`` -> ``{"a": "b"}``; the first ``=`` splits, so values may contain ``=``."""
+    result: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise BatchInputError(f"{option} expects NAME=VALUE, got {item!r}")
+        if name.strip() in result:
+            raise BatchInputError(f"{option} {name.strip()} is given twice")
+        result[name.strip()] = value
+    return result
+
+
+def read_inputs(path: str | Path) -> InputTable:
+    """Read a ``.csv``/``.tsv``, a ``.jsonl``/``.ndjson`` file, or a directory of media files."""
+    source = Path(path).expanduser()
+    if source.is_dir():
+        return _read_directory(source)
+    if not source.is_file():
+        raise BatchInputError(f"inputs not found: {source}")
+    suffix = source.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return _read_csv(source, delimiter="\t" if suffix == ".tsv" else ",")
+    if suffix in (".jsonl", ".ndjson"):
+        return _read_jsonl(source)
+    raise BatchInputError(
+        f"cannot read inputs from {source.name}",
+        hint="use a .csv, .tsv or .jsonl file, or a directory",
+    )
+
+
+def _read_directory(source: Path) -> InputTable:
+    files = sorted(
+        p
+        for p in source.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in MEDIA_SUFFIXES
+    )
+    records: list[dict[str, Any]] = [{"file": str(p.resolve())} for p in files]
+    return InputTable(source, source.resolve(), ("file",), records)
+
+
+def _read_csv(source: Path, *, delimiter: str) -> InputTable:
+    with source.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, None)
+        if header is None:
+            return InputTable(source, source.parent.resolve(), (), [])
+        columns = tuple(name.strip() for name in header)
+        _check_header(columns, source)
+        records = [_csv_record(columns, cells, reader.line_num) for cells in reader if any(cells)]
+    return InputTable(source, source.parent.resolve(), columns, records)
+
+
+def _check_header(columns: tuple[str, ...], source: Path) -> None:
+    if any(not name for name in columns):
+        raise BatchInputError(f"{source.name}: the header has an empty column name")
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            raise BatchInputError(f"{source.name}: column {name!r} appears twice in the header")
+        seen.add(name)
+
+
+def _csv_record(columns: tuple[str, ...], cells: list[str], line: int) -> dict[str, Any]:
+    if len(cells) > len(columns):
+        raise BatchInputError(f"line {line}: {len(cells)} cells for {len(columns)} columns")
+    cells = cells + [""] * (len(columns) - len(cells))  # short rows: the rest is unset
+    return {name: (cell if cell != "" else None) for name, cell in zip(columns, cells, strict=True)}
+
+
+def _read_jsonl(source: Path) -> InputTable:
+    columns: dict[str, None] = {}  # insertion-ordered set
+    records: list[dict[str, Any]] = []
+    with source.open(encoding="utf-8-sig") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise BatchInputError(
+                    f"{source.name} line {line_no}: not JSON ({exc.msg})"
+                ) from None
+            if not isinstance(record, dict):
+                raise BatchInputError(f"{source.name} line {line_no}: expected a JSON object")
+            columns.update(dict.fromkeys(record))
+            records.append(record)
+    return InputTable(source, source.parent.resolve(), tuple(columns), records)
+
+
+def plan_batch(
+    table: InputTable,
+    graph: WorkflowGraph,
+    *,
+    workflow_id: str,
+    maps: Mapping[str, str] | None = None,
+    sets: Mapping[str, str] | None = None,
+    allow_duplicates: bool = False,
+) -> BatchPlan:
+    """Map, resolve and validate every row; raises :class:`BatchInputError` listing bad rows."""
+    if not table.records:
+        raise BatchInputError(f"no input rows in {table.source}")
+    columns = _map_columns(table, graph, dict(maps or {}))
+    fields = {column: graph.resolve(address) for column, address in columns.items()}
+    common = _resolve_sets(graph, dict(sets or {}), set(columns.values()))
+    planner = _RowPlanner(graph, workflow_id, fields, common, table.base_dir)
+    planned: list[PlannedRow] = []
+    errors: list[str] = []
+    for number, record in enumerate(table.records, start=1):
+        try:
+            planned.append(planner.plan(number, record))
+        except RunningHubError as exc:
+            errors.append(f"row {number}: {exc.message}")
+    if errors:
+        raise _many_errors(errors)
+    if not allow_duplicates:
+        _refuse_duplicates(planned)
+    return BatchPlan(
+        workflow_id=workflow_id,
+        columns=columns,
+        sets={address: str(value) for address, value in common.items()},
+        rows=tuple(planned),
+    )
+
+
+def _map_columns(table: InputTable, graph: WorkflowGraph, maps: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(maps) - set(table.columns))
+    if unknown:
+        raise BatchInputError(
+            f"--map names column(s) {', '.join(unknown)} that the inputs do not have",
+            hint=f"the columns are: {', '.join(table.columns)}",
+        )
+    result: dict[str, str] = {}
+    for column in table.columns:
+        address = maps.get(column) or _implicit_address(column, table, graph)
+        result[column] = _canonical(graph, address, f"column {column!r}")
+    return result
+
+
+def _implicit_address(column: str, table: InputTable, graph: WorkflowGraph) -> str:
+    if "." in column:
+        return column
+    if column == "file" and table.source.is_dir():
+        media = [f for f in graph.fields() if f.kind is FieldKind.MEDIA]
+        if len(media) == 1:
+            return media[0].address
+    raise BatchInputError(
+        f"column {column!r} is not mapped to a field",
+        hint=f"name the column NODE.FIELD, or add --map {column}=NODE.FIELD",
+    )
+
+
+def _canonical(graph: WorkflowGraph, address: str, what: str) -> str:
+    try:
+        return graph.resolve(address).address
+    except RunningHubError as exc:
+        raise BatchInputError(f"{what}: {exc.message}", hint=exc.hint) from None
+
+
+def _resolve_sets(graph: WorkflowGraph, sets: dict[str, str], mapped: set[str]) -> dict[str, Any]:
+    common: dict[str, Any] = {}
+    for address, value in sets.items():
+        field = graph.resolve(_canonical(graph, address, f"--set {address}"))
+        if field.address in mapped:
+            raise BatchInputError(f"--set {address} sets a field that an input column also sets")
+        if field.kind is FieldKind.MEDIA:
+            common[field.address] = _media_value(value, Path.cwd())
+        else:
+            common[field.address] = value
+    return common
+
+
+@dataclass(frozen=True)
+class _RowPlanner:
+    graph: WorkflowGraph
+    workflow_id: str
+    fields: Mapping[str, Field]  # input column -> its field
+    common: Mapping[str, Any]  # the --set values, by canonical address
+    base_dir: Path
+
+    def plan(self, number: int, record: Mapping[str, Any]) -> PlannedRow:
+        values = dict(self.common)
+        for column, field in self.fields.items():
+            value = record.get(column)
+            if value is None:
+                continue
+            if field.kind is FieldKind.MEDIA:
+                value = _media_value(value, self.base_dir)
+            values[field.address] = value
+        overrides = tuple(self.graph.prepare(values))
+        return PlannedRow(number, overrides, fingerprint(self.workflow_id, overrides))
+
+
+def _media_value(value: Any, base_dir: Path) -> Any:
+    if isinstance(value, Path):
+        path = value
+    elif isinstance(value, str):
+        if value.startswith(_REMOTE_PREFIXES):
+            return value
+        path = Path(value).expanduser()
+    else:
+        return value  # not a path: validation will say what it expected
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.is_file():
+        raise BatchInputError(f"file not found: {path}")
+    return path
+
+
+def fingerprint(workflow_id: str, overrides: Sequence[NodeOverride]) -> str:
+    """A stable identity of one input: workflow id plus canonical overrides."""
+    ordered = sorted(overrides, key=lambda o: (str(o.node_id), o.field))
+    payload = f"{workflow_id}\n{encode_overrides(ordered)}".encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _refuse_duplicates(rows: Sequence[PlannedRow]) -> None:
+    first_seen: dict[str, int] = {}
+    pairs: list[str] = []
+    for planned in rows:
+        earlier = first_seen.setdefault(planned.fingerprint, planned.row)
+        if earlier != planned.row:
+            pairs.append(f"row {planned.row} repeats row {earlier}")
+    if pairs:
+        raise BatchInputError(
+            f"{len(pairs)} duplicate row(s): " + "; ".join(pairs[:_MAX_REPORTED]),
+            hint="remove them, or pass --allow-duplicates to run (and pay for) each copy",
+        )
+
+
+def _many_errors(errors: list[str]) -> BatchInputError:
+    shown = "; ".join(errors[:_MAX_REPORTED])
+    more = f" (and {len(errors) - _MAX_REPORTED} more)" if len(errors) > _MAX_REPORTED else ""
+    noun = "row is" if len(errors) == 1 else "rows are"
+    return BatchInputError(f"{len(errors)} input {noun} invalid: {shown}{more}")
