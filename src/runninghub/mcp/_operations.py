@@ -1,0 +1,252 @@
+"""What each MCP tool does, over ``AsyncClient``; free of MCP types so it reads like client code."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from runninghub._errors import InvalidRequestError, TaskFailedError, WaitTimeoutError
+from runninghub._models import Task, TaskStatus
+from runninghub.workflow import render_rows
+
+from ._schemas import (
+    AccountInfo,
+    AppInputInfo,
+    AppInputs,
+    CancelResult,
+    DownloadResult,
+    FailureInfo,
+    FieldInfo,
+    OutputInfo,
+    SavedFileInfo,
+    TaskResult,
+    UsageInfo,
+    WorkflowFields,
+)
+
+if TYPE_CHECKING:
+    from runninghub._client import AsyncClient, AsyncTaskHandle, Progress
+    from runninghub._outputs import SavedFile
+
+__all__ = ["Operations", "ProgressSink"]
+
+_URL_PREFIXES = ("http://", "https://")
+
+
+class ProgressSink(Protocol):
+    """Receives a task's progress while a tool waits for it."""
+
+    def __call__(self, progress: Progress) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+
+ClientFactory = Callable[[], Awaitable["AsyncClient"]]
+
+
+class Operations:
+    """The tools' behaviour. ``connect`` gives the shared client (built on first use)."""
+
+    def __init__(self, connect: ClientFactory) -> None:
+        self._connect = connect
+
+    async def list_workflow_fields(self, workflow_id: str) -> WorkflowFields:
+        client = await self._connect()
+        graph = await client.workflow_graph(workflow_id)
+        rows = [FieldInfo(**row) for row in render_rows(graph)]
+        return WorkflowFields(workflow_id=workflow_id, fields=rows)
+
+    async def list_app_inputs(self, app_id: str) -> AppInputs:
+        client = await self._connect()
+        inputs = await client.app_inputs(app_id)
+        infos = [
+            AppInputInfo(address=f"{item.node_id}.{item.field_name}", **_app_input_fields(item))
+            for item in inputs
+        ]
+        return AppInputs(app_id=app_id, inputs=infos)
+
+    async def run_workflow(
+        self, workflow_id: str, inputs: RunInputs, sink: ProgressSink
+    ) -> TaskResult:
+        client = await self._connect()
+        handle = await client.submit(workflow_id, inputs.values())
+        return await self._follow(client, handle, inputs, sink)
+
+    async def run_app(self, app_id: str, inputs: RunInputs, sink: ProgressSink) -> TaskResult:
+        client = await self._connect()
+        handle = await client.submit_app(app_id, inputs.values())
+        return await self._follow(client, handle, inputs, sink)
+
+    async def get_task(self, task_id: str) -> TaskResult:
+        client = await self._connect()
+        return task_result(await client.query(task_id))
+
+    async def wait_task(
+        self, task_id: str, wait_seconds: float, download_dir: str | None, sink: ProgressSink
+    ) -> TaskResult:
+        client = await self._connect()
+        inputs = RunInputs(wait_seconds=wait_seconds, download_dir=download_dir)
+        return await self._follow(client, client.task(task_id), inputs, sink)
+
+    async def download_outputs(
+        self, task_id: str, directory: str, *, overwrite: bool
+    ) -> DownloadResult:
+        client = await self._connect()
+        task = await client.query(task_id)
+        _require_success(task)
+        target = _local_path(directory)
+        saved = await client.download(task, target, overwrite=overwrite)
+        return DownloadResult(task_id=task_id, directory=str(target), files=_saved_infos(saved))
+
+    async def cancel_task(self, task_id: str) -> CancelResult:
+        client = await self._connect()
+        await client.cancel(task_id)
+        task = await client.query(task_id)
+        return CancelResult(task_id=task_id, status=task.status)
+
+    async def account(self) -> AccountInfo:
+        client = await self._connect()
+        account = (await client.account()).to_dict()
+        queue = (await client.queue_status()).to_dict()
+        return AccountInfo(
+            remain_coins=account["remain_coins"],
+            remain_money=account["remain_money"],
+            currency=account["currency"],
+            api_type=account["api_type"],
+            current_task_counts=account["current_task_counts"],
+            concurrent_limit=queue["concurrent_limit"],
+            running_count=queue["running_count"],
+            queued_count=queue["queued_count"],
+        )
+
+    async def _follow(
+        self, client: AsyncClient, handle: AsyncTaskHandle, inputs: RunInputs, sink: ProgressSink
+    ) -> TaskResult:
+        """Wait up to ``inputs.wait_seconds``; an unfinished task is a result, not an error."""
+        sink.note(f"task {handle.task_id}: waiting up to {inputs.wait_seconds:g} s")
+        if inputs.wait_seconds <= 0:
+            return task_result(await handle.refresh())
+        try:
+            task = await handle.wait(timeout=inputs.wait_seconds, on_progress=sink)
+        except WaitTimeoutError as exc:
+            return pending_result(exc.task_id, TaskStatus.parse(exc.last_status))
+        saved: list[SavedFile] = []
+        if inputs.download_dir is not None:
+            saved = await client.download(task, _local_path(inputs.download_dir))
+        return task_result(task, saved)
+
+
+class RunInputs:
+    """A run's overrides and files, checked locally before anything is sent."""
+
+    def __init__(
+        self,
+        overrides: Mapping[str, Any] | None = None,
+        files: Mapping[str, str] | None = None,
+        *,
+        wait_seconds: float = 0.0,
+        download_dir: str | None = None,
+    ) -> None:
+        self.overrides = dict(overrides or {})
+        self.files = dict(files or {})
+        self.wait_seconds = wait_seconds
+        self.download_dir = download_dir
+
+    def values(self) -> dict[str, Any]:
+        """Overrides plus files; a local file becomes a ``Path`` that the client uploads."""
+        values = dict(self.overrides)
+        for address, source in self.files.items():
+            if address in values:
+                raise InvalidRequestError(
+                    f"{address} is given in both overrides and files",
+                    hint="give a file input in `files` only",
+                )
+            values[address] = _media_value(address, source)
+        return values
+
+
+def task_result(task: Task, saved: Iterable[SavedFile] = ()) -> TaskResult:
+    """The tool view of a task."""
+    data = task.to_dict()
+    return TaskResult(
+        task_id=task.task_id,
+        status=task.status,
+        finished=task.is_terminal,
+        outputs=[OutputInfo(**o) for o in data["outputs"]],
+        usage=UsageInfo(**data["usage"]) if data["usage"] else None,
+        failure=failure_info(task),
+        error_message=task.error_message,
+        saved_files=_saved_infos(saved),
+        next_step=None if task.is_terminal else _come_back(task.task_id),
+    )
+
+
+def pending_result(task_id: str, status: TaskStatus) -> TaskResult:
+    """The result of a wait that ended before the task did."""
+    return TaskResult(
+        task_id=task_id,
+        status=status,
+        finished=False,
+        outputs=[],
+        next_step=_come_back(task_id),
+    )
+
+
+def failure_info(task: Task) -> FailureInfo | None:
+    return FailureInfo(**task.failure.to_dict()) if task.failure else None
+
+
+def _come_back(task_id: str) -> str:
+    return (
+        f"the task is still running (and billing): call wait_task with task_id {task_id!r} "
+        "to keep waiting, get_task to check without waiting, or cancel_task to stop it"
+    )
+
+
+def _require_success(task: Task) -> None:
+    if task.status is TaskStatus.SUCCESS:
+        return
+    if task.status in (TaskStatus.FAILED, TaskStatus.CANCEL):
+        raise TaskFailedError(task)
+    raise InvalidRequestError(
+        f"task {task.task_id} is {task.status.value}: its outputs are not ready yet",
+        hint=f"call wait_task with task_id {task.task_id!r} first",
+    )
+
+
+def _media_value(address: str, source: str) -> str | Path:
+    """A URL goes to RunningHub as is (LoadImage accepts URLs); a local file must exist."""
+    if source.startswith(_URL_PREFIXES):
+        return source
+    path = _local_path(source)
+    if not path.is_file():
+        raise InvalidRequestError(
+            f"{address}: no such file: {path}",
+            hint="give an absolute path on the machine running the MCP server, or an http(s) URL",
+        )
+    return path
+
+
+def _local_path(text: str) -> Path:
+    """An absolute path; a relative one is relative to the server's working directory."""
+    return Path(text).expanduser().absolute()
+
+
+def _app_input_fields(item: Any) -> dict[str, Any]:
+    data: dict[str, Any] = item.to_dict()
+    return data
+
+
+def _saved_infos(saved: Iterable[SavedFile]) -> list[SavedFileInfo]:
+    return [
+        SavedFileInfo(
+            path=str(Path(s.path).absolute()),
+            url=s.url,
+            node_id=s.node_id,
+            type=s.type,
+            size=s.size,
+            sha256=s.sha256,
+        )
+        for s in saved
+    ]

@@ -1,0 +1,180 @@
+"""Running the server: configuration, the shared client, redacted logs, stdio and HTTP."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from runninghub._config import redact, redact_secrets, resolve_settings
+from runninghub._errors import ConfigError
+
+from ._operations import Operations
+from ._server import build_server
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+    from runninghub._client import AsyncClient
+
+__all__ = ["ServerConfig", "serve"]
+
+logger = logging.getLogger("runninghub.mcp")
+
+HOST = "127.0.0.1"
+MCP_PATH = "/mcp"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How to reach RunningHub and how to serve MCP.
+
+    ``api_key`` is the key given on the command line (``--api-key-file``); ``None`` lets the
+    client read ``RUNNINGHUB_API_KEY`` or the config file, exactly as the CLI does.
+    ``http_port`` ``None`` serves over stdio; a number (0: any free port) serves streamable
+    HTTP on 127.0.0.1.
+    """
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    site: str | None = None
+    http_port: int | None = None
+    verbose: bool = False
+
+
+class Secrets:
+    """Values that must never be written: every result and log line passes through here."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+
+    def add(self, value: str | None) -> None:
+        if value and len(value) >= 8:
+            self._values.add(value)
+
+    def redact(self, text: str) -> str:
+        for value in self._values:
+            text = redact(text, value)
+        return text
+
+
+class ClientProvider:
+    """The one ``AsyncClient`` the tools share, built on first use.
+
+    A configuration error (no key yet) is not fatal: each tool call reports it and the next one
+    tries again, so a key saved with ``runninghub auth set`` meanwhile is picked up.
+    """
+
+    def __init__(self, config: ServerConfig, secrets: Secrets) -> None:
+        self._config = config
+        self._secrets = secrets
+        self._client: AsyncClient | None = None
+
+    async def get(self) -> AsyncClient:
+        if self._client is None:
+            self._client = self._build()
+        return self._client
+
+    def _build(self) -> AsyncClient:
+        from runninghub._client import AsyncClient
+
+        # Resolved here too (the client does the same) so that the key in use is known to the
+        # redaction wherever it came from: argument, environment or config file.
+        settings = resolve_settings(
+            self._config.api_key, base_url=self._config.base_url, site=self._config.site
+        )
+        self._secrets.add(settings.api_key)
+        return AsyncClient(api_key=settings.api_key, base_url=settings.base_url, site=settings.site)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, secrets: Secrets) -> None:
+        super().__init__()
+        self._secrets = secrets
+        self._formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_secrets(self._secrets.redact(record.getMessage()))
+        record.args = None
+        if record.exc_info:
+            text = self._formatter.formatException(record.exc_info)
+            record.exc_text = redact_secrets(self._secrets.redact(text))
+            record.exc_info = None
+        return True
+
+
+def configure_logging(secrets: Secrets, *, verbose: bool) -> None:
+    """All logs to stderr (stdout carries the protocol), redacted, warnings only by default."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("runninghub-mcp: %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactingFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if verbose:
+        # The HTTP libraries' debug output is wire-level noise; their INFO lines are enough.
+        for name in ("httpx", "httpcore", "httpx2", "httpcore2", "anyio", "uvicorn.access"):
+            logging.getLogger(name).setLevel(logging.INFO)
+
+
+def serve(config: ServerConfig, *, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve the RunningHub tools until the client disconnects (stdio) or Ctrl-C (HTTP).
+
+    ``on_ready`` receives the endpoint URL once an HTTP server listens.
+    """
+    secrets = Secrets()
+    secrets.add(config.api_key)
+    secrets.add(os.environ.get("RUNNINGHUB_API_KEY"))
+    configure_logging(secrets, verbose=config.verbose)
+    anyio.run(_serve, config, secrets, on_ready)
+
+
+async def _serve(
+    config: ServerConfig, secrets: Secrets, on_ready: Callable[[str], None] | None
+) -> None:
+    provider = ClientProvider(config, secrets)
+    await _check_configuration(provider)
+    server = build_server(Operations(provider.get), secrets.redact)
+    try:
+        if config.http_port is None:
+            await server.run_stdio_async()
+        else:
+            await _serve_http(server, config.http_port, on_ready)
+    finally:
+        await provider.aclose()
+
+
+async def _check_configuration(provider: ClientProvider) -> None:
+    try:
+        await provider.get()
+    except ConfigError as exc:
+        logger.warning("%s; every tool will report this until a key is configured", exc.message)
+
+
+async def _serve_http(
+    server: MCPServer[Any], port: int, on_ready: Callable[[str], None] | None
+) -> None:
+    import uvicorn
+
+    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=HOST)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    sock.listen(128)  # connections made from now on wait in the backlog until uvicorn accepts
+    url = f"http://{HOST}:{sock.getsockname()[1]}{MCP_PATH}"
+    # log_config=None: uvicorn's loggers propagate to the redacting handler above.
+    uvicorn_config = uvicorn.Config(app, log_config=None, lifespan="on", access_log=False)
+    if on_ready is not None:
+        on_ready(url)
+    await uvicorn.Server(uvicorn_config).serve(sockets=[sock])

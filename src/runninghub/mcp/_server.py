@@ -1,0 +1,276 @@
+"""The MCP tools: argument schemas, results, tool errors, progress; wired into an ``MCPServer``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from runninghub._errors import RunningHubError, SubmitOutcomeUnknownError, TaskFailedError
+
+from ._descriptions import INSTRUCTIONS, TOOL_DESCRIPTIONS
+from ._operations import Operations, RunInputs
+from ._progress import ProgressRelay
+from ._schemas import (
+    AccountInfo,
+    AppInputs,
+    CancelResult,
+    DownloadResult,
+    ErrorInfo,
+    TaskResult,
+    WorkflowFields,
+)
+
+__all__ = ["DEFAULT_WAIT_SECONDS", "MAX_WAIT_SECONDS", "Redact", "build_server", "error_info"]
+
+logger = logging.getLogger(__name__)
+
+Redact = Callable[[str], str]
+
+DEFAULT_WAIT_SECONDS = 30.0
+# Agent hosts give up on a tool call after a few minutes; longer waits go through wait_task.
+MAX_WAIT_SECONDS = 600.0
+
+WorkflowId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="RunningHub workflow id: the number in the workflow's URL, "
+        "e.g. '1904136902449209346'.",
+    ),
+]
+AppId = Annotated[
+    str,
+    Field(min_length=1, max_length=64, description="RunningHub AI app (webapp) id."),
+]
+TaskId = Annotated[
+    str,
+    Field(min_length=1, max_length=64, description="Task id returned by run_workflow or run_app."),
+]
+Overrides = Annotated[
+    dict[str, Any] | None,
+    Field(
+        description="Input values by address NODE.FIELD, e.g. {'6.text': 'a red fox', "
+        "'3.seed': 42}. Values are converted to the field's type ('20' -> 20)."
+    ),
+]
+Files = Annotated[
+    dict[str, str] | None,
+    Field(
+        description="Media inputs by address NODE.FIELD: a local file path (absolute, on the "
+        "machine running this server; uploaded first) or an http(s) URL, "
+        "e.g. {'107.image': '/home/me/photo.png'}."
+    ),
+]
+WaitSeconds = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="How long to wait for the task before returning its id and status "
+        "(0: do not wait). Call wait_task to keep waiting.",
+    ),
+]
+DownloadDir = Annotated[
+    str | None,
+    Field(description="If set, save the outputs into this local directory once the task succeeds."),
+]
+Directory = Annotated[
+    str,
+    Field(min_length=1, description="Local directory to save the files into (created if needed)."),
+]
+Overwrite = Annotated[bool, Field(description="Replace files that already exist.")]
+
+_READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
+_SPENDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
+_WAITS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
+_CANCELS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True)
+
+
+class ToolSet:
+    """The MCP face of :class:`Operations`: one method per tool."""
+
+    def __init__(self, operations: Operations, redact: Redact) -> None:
+        self._ops = operations
+        self._redact = redact
+
+    async def list_workflow_fields(
+        self, workflow_id: WorkflowId, ctx: Context[Any, Any]
+    ) -> Annotated[CallToolResult, WorkflowFields]:
+        return await self._call(ctx, lambda _: self._ops.list_workflow_fields(workflow_id))
+
+    async def run_workflow(
+        self,
+        workflow_id: WorkflowId,
+        ctx: Context[Any, Any],
+        *,
+        overrides: Overrides = None,
+        files: Files = None,
+        wait_seconds: WaitSeconds = DEFAULT_WAIT_SECONDS,
+        download_dir: DownloadDir = None,
+    ) -> Annotated[CallToolResult, TaskResult]:
+        inputs = RunInputs(overrides, files, wait_seconds=wait_seconds, download_dir=download_dir)
+        return await self._call(ctx, lambda sink: self._ops.run_workflow(workflow_id, inputs, sink))
+
+    async def get_task(
+        self, task_id: TaskId, ctx: Context[Any, Any]
+    ) -> Annotated[CallToolResult, TaskResult]:
+        return await self._call(ctx, lambda _: self._ops.get_task(task_id))
+
+    async def wait_task(
+        self,
+        task_id: TaskId,
+        ctx: Context[Any, Any],
+        wait_seconds: WaitSeconds = DEFAULT_WAIT_SECONDS,
+        download_dir: DownloadDir = None,
+    ) -> Annotated[CallToolResult, TaskResult]:
+        return await self._call(
+            ctx, lambda sink: self._ops.wait_task(task_id, wait_seconds, download_dir, sink)
+        )
+
+    async def download_outputs(
+        self, task_id: TaskId, dir: Directory, ctx: Context[Any, Any], overwrite: Overwrite = False
+    ) -> Annotated[CallToolResult, DownloadResult]:
+        return await self._call(
+            ctx, lambda _: self._ops.download_outputs(task_id, dir, overwrite=overwrite)
+        )
+
+    async def cancel_task(
+        self, task_id: TaskId, ctx: Context[Any, Any]
+    ) -> Annotated[CallToolResult, CancelResult]:
+        return await self._call(ctx, lambda _: self._ops.cancel_task(task_id))
+
+    async def list_app_inputs(
+        self, app_id: AppId, ctx: Context[Any, Any]
+    ) -> Annotated[CallToolResult, AppInputs]:
+        return await self._call(ctx, lambda _: self._ops.list_app_inputs(app_id))
+
+    async def run_app(
+        self,
+        app_id: AppId,
+        ctx: Context[Any, Any],
+        *,
+        overrides: Overrides = None,
+        files: Files = None,
+        wait_seconds: WaitSeconds = DEFAULT_WAIT_SECONDS,
+        download_dir: DownloadDir = None,
+    ) -> Annotated[CallToolResult, TaskResult]:
+        inputs = RunInputs(overrides, files, wait_seconds=wait_seconds, download_dir=download_dir)
+        return await self._call(ctx, lambda sink: self._ops.run_app(app_id, inputs, sink))
+
+    async def account(self, ctx: Context[Any, Any]) -> Annotated[CallToolResult, AccountInfo]:
+        return await self._call(ctx, lambda _: self._ops.account())
+
+    async def _call(
+        self, ctx: Context[Any, Any], operation: Callable[[ProgressRelay], Awaitable[BaseModel]]
+    ) -> CallToolResult:
+        """Run one tool; every failure becomes a tool error, the server keeps serving."""
+        relay = ProgressRelay(ctx)
+        try:
+            async with relay.running():
+                model = await operation(relay)
+        except Exception as exc:
+            return self._error(exc)
+        return self._result(model.model_dump(mode="json"), is_error=False)
+
+    def _error(self, exc: Exception) -> CallToolResult:
+        if not isinstance(exc, RunningHubError | OSError):
+            logger.error("tool failed unexpectedly", exc_info=exc)
+        return self._result({"error": error_info(exc).model_dump(mode="json")}, is_error=True)
+
+    def _result(self, data: dict[str, Any], *, is_error: bool) -> CallToolResult:
+        # The key never appears in a result; redacting the serialised form is the last guard.
+        text = self._redact(json.dumps(data, ensure_ascii=False))
+        safe: dict[str, Any] = json.loads(text)
+        return CallToolResult(
+            content=[TextContent(type="text", text=text)],
+            structured_content=safe,
+            is_error=is_error,
+        )
+
+
+_OUTCOME_HINT = (
+    "the task may or may not have been created; check the account tool's running tasks "
+    "before submitting again"
+)
+
+
+def error_info(exc: Exception) -> ErrorInfo:
+    """The fields ``runninghub --json`` prints for the same error: type, code, message, hint."""
+    if isinstance(exc, TaskFailedError):
+        return ErrorInfo(
+            type=type(exc).__name__,
+            code=exc.task.error_code,
+            message=exc.message,
+            hint=exc.hint,
+            task_id=exc.task_id,
+            task=exc.task.to_dict(),
+        )
+    if isinstance(exc, RunningHubError):
+        code = getattr(exc, "code", None)
+        hint = exc.hint
+        if isinstance(exc, SubmitOutcomeUnknownError) and not hint:
+            hint = _OUTCOME_HINT
+        return ErrorInfo(
+            type=type(exc).__name__,
+            code=str(code) if code else None,
+            message=exc.message,
+            hint=hint,
+            task_id=getattr(exc, "task_id", None),
+        )
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return ErrorInfo(
+            type=type(exc).__name__, code=None, message=f"{exc.strerror or exc}{where}", hint=None
+        )
+    return ErrorInfo(
+        type="InternalError",
+        code=None,
+        message=f"unexpected {type(exc).__name__}: {exc}",
+        hint="see the server's log on stderr; the server keeps running",
+    )
+
+
+def build_server(operations: Operations, redact: Redact) -> MCPServer[Any]:
+    """An ``MCPServer`` exposing the RunningHub tools."""
+    server: MCPServer[Any] = MCPServer(
+        "runninghub",
+        title="RunningHub",
+        instructions=INSTRUCTIONS,
+        version=_version(),
+        log_level="WARNING",
+        warn_on_duplicate_tools=True,
+    )
+    tools = ToolSet(operations, redact)
+    annotations = {
+        "list_workflow_fields": _READ_ONLY,
+        "run_workflow": _SPENDS,
+        "get_task": _READ_ONLY,
+        "wait_task": _WAITS,
+        "download_outputs": _WAITS,
+        "cancel_task": _CANCELS,
+        "list_app_inputs": _READ_ONLY,
+        "run_app": _SPENDS,
+        "account": _READ_ONLY,
+    }
+    for name, hints in annotations.items():
+        server.add_tool(
+            getattr(tools, name),
+            name=name,
+            description=TOOL_DESCRIPTIONS[name],
+            annotations=hints,
+            structured_output=True,
+        )
+    return server
+
+
+def _version() -> str:
+    from runninghub import __version__
+
+    return __version__
