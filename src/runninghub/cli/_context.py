@@ -1,0 +1,175 @@
+"""What every command shares: the global options, the renderer and the client factory.
+
+Kept free of heavy imports: the client (and with it httpx) is imported only when a command
+actually needs to talk to the service.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ._render import Renderer
+
+if TYPE_CHECKING:
+    from runninghub._client import Client
+    from runninghub._config import Settings
+
+__all__ = [
+    "CliState",
+    "InterruptedWait",
+    "json_option",
+    "pass_state",
+    "read_key_file",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InterruptedWait(Exception):
+    """Ctrl-C arrived while waiting for a task; the task may still be running."""
+
+    def __init__(self, task_id: str | None, *, cancelled: bool = False) -> None:
+        self.task_id = task_id
+        self.cancelled = cancelled
+        if task_id is None:
+            message = "interrupted before a task was created"
+        elif cancelled:
+            message = f"interrupted; task {task_id} was cancelled"
+        else:
+            message = f"interrupted while waiting for task {task_id} (it keeps running)"
+        super().__init__(message)
+
+    @property
+    def hint(self) -> str | None:
+        if self.task_id is None or self.cancelled:
+            return None
+        return f"resume with: runninghub wait {self.task_id}"
+
+
+@dataclass
+class CliState:
+    """The global options, filled by the root command and read by every subcommand."""
+
+    api_key_file: Path | None = None
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    site: str | None = None
+    retries: int | None = None
+    quiet: bool = False
+    verbose: bool = False
+    json: bool = False
+    _renderer: Renderer | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_argv(cls, argv: list[str]) -> CliState:
+        """A first guess from the raw arguments, so that errors found while parsing them
+        already honour ``--json`` and ``--verbose``."""
+        words = argv[: argv.index("--")] if "--" in argv else argv
+        return cls(
+            json="--json" in words,
+            verbose="--verbose" in words or "-v" in words,
+            quiet="--quiet" in words or "-q" in words,
+        )
+
+    @property
+    def render(self) -> Renderer:
+        if self._renderer is None:
+            self._renderer = Renderer(json_mode=self.json, quiet=self.quiet, verbose=self.verbose)
+        self._renderer.json_mode = self.json
+        self._renderer.quiet = self.quiet
+        self._renderer.verbose = self.verbose
+        return self._renderer
+
+    def resolved_key(self) -> str | None:
+        """The key given on the command line (``--api-key-file`` or the seed's ``--api-key``).
+
+        ``None`` lets the client fall back to the environment and the config file.
+        """
+        key = self.api_key
+        if key is None and self.api_key_file is not None:
+            key = read_key_file(self.api_key_file)
+        self.render.add_secret(key)
+        return key
+
+    def client(self, *, poll: Any = None) -> Client:
+        """A client configured from the global options (raises ConfigError when no key)."""
+        from runninghub._client import Client
+
+        settings = self.settings()
+        return Client(
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            site=settings.site,
+            retry=self._retry_policy(),
+            poll=poll,
+        )
+
+    def settings(self) -> Settings:
+        """Key, site and base URL as the client would resolve them; the key joins the secrets
+        the renderer redacts, wherever it came from."""
+        from runninghub._config import resolve_settings
+
+        settings = resolve_settings(self.resolved_key(), base_url=self.base_url, site=self.site)
+        self.render.add_secret(settings.api_key)
+        return settings
+
+    def _retry_policy(self) -> Any:
+        if self.retries is None:
+            return None
+        from runninghub._policy import RetryPolicy
+
+        return RetryPolicy(max_attempts=self.retries + 1)
+
+
+def read_key_file(path: Path) -> str:
+    """Read a key from a file: the bare key, or a JSON object with ``api_key`` / ``apiKey``."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read {path}: {exc.strerror or exc}", param_hint="--api-key-file"
+        ) from None
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise click.BadParameter(
+                f"{path} is neither a key nor valid JSON", param_hint="--api-key-file"
+            ) from None
+        value = data.get("api_key") or data.get("apiKey") if isinstance(data, dict) else None
+        if not isinstance(value, str):
+            raise click.BadParameter(
+                f"{path} has no api_key field", param_hint="--api-key-file"
+            ) from None
+        text = value.strip()
+    return text
+
+
+pass_state = click.make_pass_decorator(CliState, ensure=True)
+
+
+def _set_json(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    del param
+    if value:
+        ctx.ensure_object(CliState).json = True
+    return value
+
+
+def json_option(func: F) -> F:
+    """``--json``: print one JSON document on stdout instead of human output."""
+    option = click.option(
+        "--json",
+        "json_output",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_json,
+        help="Print one JSON document on stdout (errors too) instead of human output.",
+    )
+    return option(func)

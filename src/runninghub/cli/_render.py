@@ -1,0 +1,255 @@
+"""Everything the command line writes goes through here: the only module that prints.
+
+Two readers, two channels. Results go to stdout: plain lines for people and pipes, or, with
+``--json``, exactly one JSON document and nothing else. Everything meant for a person
+(progress, notes, warnings, errors) goes to stderr. Rich is loaded only when a live display or
+a table on a terminal needs it, so ``runninghub --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
+
+    from runninghub._client import Progress
+
+__all__ = ["ErrorReport", "Renderer"]
+
+
+@dataclass(frozen=True)
+class ErrorReport:
+    """What an error says, in the words the user sees (the key already redacted)."""
+
+    type: str
+    message: str
+    code: str | None = None
+    hint: str | None = None
+    task_id: str | None = None
+    task: dict[str, Any] | None = None  # the final state, for a task that failed
+
+    def to_dict(self) -> dict[str, Any]:
+        error: dict[str, Any] = {
+            "type": self.type,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+        }
+        if self.task_id is not None:
+            error["task_id"] = self.task_id
+        if self.task is not None:
+            error["task"] = self.task
+        return {"error": error}
+
+
+def _json_default(value: object) -> object:
+    # Decimals (money, coins), paths and enums print as their text form.
+    if isinstance(value, Path):
+        return str(value)
+    enum_value = getattr(value, "value", None)
+    if isinstance(enum_value, str):
+        return enum_value
+    return str(value)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+class Renderer:
+    """Writes results, notes, progress and errors according to the global options."""
+
+    def __init__(
+        self, *, json_mode: bool = False, quiet: bool = False, verbose: bool = False
+    ) -> None:
+        self.json_mode = json_mode
+        self.quiet = quiet
+        self.verbose = verbose
+        self._secrets: set[str] = set()
+        self._document_written = False
+
+    # -- secrets ---------------------------------------------------------------------------
+
+    def add_secret(self, secret: str | None) -> None:
+        """Never write ``secret``: any text containing it is redacted before it is printed."""
+        if secret and len(secret) >= 8:
+            self._secrets.add(secret)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = re.sub(re.escape(secret), "[redacted]", text, flags=re.IGNORECASE)
+        return text
+
+    # -- stdout ----------------------------------------------------------------------------
+
+    def line(self, text: str) -> None:
+        """One plain result line on stdout (suppressed in JSON mode, where the document speaks)."""
+        if not self.json_mode:
+            click.echo(self.redact(text))
+
+    def raw(self, text: str) -> None:
+        """Text on stdout whatever the mode (help pages)."""
+        click.echo(self.redact(text))
+
+    def lines(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            self.line(text)
+
+    def document(self, data: Any) -> None:
+        """The one JSON document of a ``--json`` command, on stdout."""
+        if self._document_written:
+            raise RuntimeError("a command printed two JSON documents")
+        self._document_written = True
+        indent = 2 if _isatty(sys.stdout) else None
+        text = json.dumps(data, ensure_ascii=False, indent=indent, default=_json_default)
+        click.echo(self.redact(text))
+
+    def result(self, data: Any, human: Iterable[str]) -> None:
+        """Print ``data`` as JSON in JSON mode, else the human lines."""
+        if self.json_mode:
+            self.document(data)
+        else:
+            self.lines(human)
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        """A table on stdout: drawn by rich on a terminal, tab-separated lines in a pipe."""
+        cells = [[self.redact(_cell(value)) for value in row] for row in rows]
+        if not _isatty(sys.stdout):
+            click.echo("\t".join(headers))
+            for row in cells:
+                click.echo("\t".join(cell.replace("\t", " ") for cell in row))
+            return
+        from rich.table import Table
+
+        table = Table(*headers, highlight=False)
+        for row in cells:
+            table.add_row(*row)
+        _console(stderr=False).print(table)
+
+    # -- stderr ----------------------------------------------------------------------------
+
+    def note(self, text: str) -> None:
+        """A message for a person on stderr (progress, where files went); hidden by --quiet."""
+        if not self.quiet:
+            click.echo(self.redact(text), err=True)
+
+    def warn(self, text: str) -> None:
+        """A warning on stderr; shown even with --quiet."""
+        click.echo(f"warning: {self.redact(text)}", err=True)
+
+    def error(self, report: ErrorReport, *, traceback_text: str | None = None) -> None:
+        """Report a failure: a JSON error document on stdout, or ``error:``/``hint:`` on stderr."""
+        report = replace(
+            report,
+            message=self.redact(_one_line(report.message)),
+            hint=self.redact(_one_line(report.hint)) if report.hint else None,
+        )
+        if traceback_text and self.verbose:
+            click.echo(self.redact(traceback_text.rstrip()), err=True)
+        if self.json_mode and not self._document_written:
+            self.document(report.to_dict())
+            return
+        click.echo(f"error: {report.message}", err=True)
+        if report.hint:
+            click.echo(f"hint: {report.hint}", err=True)
+
+    def prompt_secret(self, label: str) -> str:
+        """Ask for a secret on the terminal without echoing it (the prompt goes to stderr)."""
+        value = click.prompt(label, hide_input=True, err=True)
+        return str(value)
+
+    def enable_debug_logging(self) -> None:
+        """--verbose: the library's debug log on stderr, with the key redacted."""
+        import logging
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+        handler.addFilter(_RedactingFilter(self))
+        logger = logging.getLogger("runninghub")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+
+    @contextmanager
+    def progress(self, task_id: str) -> Iterator[Callable[[Progress], None]]:
+        """A live status line on stderr while waiting, when stderr is a terminal.
+
+        Yields the ``on_progress`` callback for the client. In a pipe or with --quiet it does
+        nothing, so logs stay clean.
+        """
+        if self.quiet or not _isatty(sys.stderr):
+            yield _ignore_progress
+            return
+        started = time.monotonic()
+        status = _console(stderr=True).status(f"task {task_id}: submitted")
+        status.start()
+        try:
+            yield lambda progress: _show_progress(status, progress, started)
+        finally:
+            status.stop()
+
+
+class _RedactingFilter:
+    def __init__(self, renderer: Renderer) -> None:
+        self._renderer = renderer
+
+    def filter(self, record: Any) -> bool:
+        record.msg = self._renderer.redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def _ignore_progress(progress: Progress) -> None:
+    del progress
+
+
+def _show_progress(status: Status, progress: Progress, started: float) -> None:
+    elapsed = getattr(progress, "elapsed", None)
+    if not isinstance(elapsed, int | float):
+        elapsed = time.monotonic() - started
+    parts = [f"task {progress.task_id}", progress.status.value.lower()]
+    if progress.node_id:
+        parts.append(f"node {progress.node_id}")
+    if progress.value is not None and progress.max:
+        parts.append(f"{progress.value}/{progress.max}")
+    if progress.message:
+        parts.append(progress.message)
+    parts.append(f"{elapsed:.1f} s")
+    status.update(" · ".join(parts))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list | tuple | bool | int | float):
+        return json.dumps(value, ensure_ascii=False, default=_json_default)
+    return str(value)
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except ValueError:  # a closed stream
+        return False
+
+
+def _console(*, stderr: bool) -> Console:
+    from rich.console import Console
+
+    # rich reads NO_COLOR itself; passing it keeps the rule visible here.
+    return Console(stderr=stderr, highlight=False, no_color=bool(os.environ.get("NO_COLOR")))

@@ -1,0 +1,268 @@
+"""The ``runninghub`` command: root group, global options, and the one exception -> exit code map.
+
+Subcommands live in one module per group and are imported only when used, so that
+``runninghub --help`` starts fast (no httpx, rich or uvicorn at import time).
+
+Exit codes (stable, documented in SKILL.md):
+    0 success; 1 the task ran and failed or was cancelled; 2 usage or bad input;
+    3 configuration or authentication; 4 the API refused or could not be reached;
+    5 timed out waiting (the task id is printed); 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from runninghub import __version__
+from runninghub import _errors as errors
+
+from . import compat
+from ._context import CliState, InterruptedWait
+from ._render import ErrorReport
+
+__all__ = ["cli", "exit_code_for", "main"]
+
+# name -> "module:attribute"; imported on first use.
+_COMMANDS: dict[str, str] = {
+    "account": "runninghub.cli.account:account",
+    "app": "runninghub.cli.run:app",
+    "auth": "runninghub.cli.auth:auth",
+    "cancel": "runninghub.cli.tasks:cancel",
+    "demo": "runninghub.cli.demo:demo",
+    "emulator": "runninghub.cli.emulator_cmd:emulator",
+    "nodes": "runninghub.cli.inspect:nodes",
+    "outputs": "runninghub.cli.tasks:outputs",
+    "run": "runninghub.cli.run:run",
+    "status": "runninghub.cli.tasks:status",
+    "upload": "runninghub.cli.account:upload",
+    "wait": "runninghub.cli.tasks:wait",
+}
+
+# Commands whose module may be absent from an installation: listed only when it is present,
+# and never allowed to break the rest of the command line. Register new optional command
+# groups here (the module defines a click command or group under the given attribute).
+_OPTIONAL_COMMANDS: dict[str, str] = {
+    "batch": "runninghub.cli.batch:batch",
+    "mcp": "runninghub.cli.mcp_cmd:mcp",
+}
+
+EXIT_OK = 0
+EXIT_TASK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_API = 4
+EXIT_TIMEOUT = 5
+EXIT_INTERRUPTED = 130
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The one map from an exception to the documented exit code."""
+    if isinstance(exc, InterruptedWait | click.Abort | KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, errors.TaskFailedError):
+        return EXIT_TASK_FAILED
+    if isinstance(exc, errors.WaitTimeoutError):
+        return EXIT_TIMEOUT
+    if isinstance(exc, click.ClickException | errors.InvalidRequestError | OSError):
+        return EXIT_USAGE
+    if isinstance(exc, errors.ConfigError | errors.AuthenticationError):
+        return EXIT_CONFIG
+    # Every other APIError (refused, not found, capacity after retries, unreachable, outcome
+    # unknown), an OutputError, and anything unexpected.
+    return EXIT_API
+
+
+def error_report(exc: BaseException) -> ErrorReport:
+    """What the user is told about ``exc``: type, code, one-line message, hint."""
+    if isinstance(exc, click.ClickException):
+        return _usage_report(exc)
+    if isinstance(exc, InterruptedWait):
+        return ErrorReport("Interrupted", str(exc), hint=exc.hint, task_id=exc.task_id)
+    if isinstance(exc, click.Abort | KeyboardInterrupt):
+        return ErrorReport("Interrupted", "interrupted")
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return ErrorReport(type(exc).__name__, f"{exc.strerror or exc}{where}")
+    if isinstance(exc, errors.RunningHubError):
+        return _library_report(exc)
+    return ErrorReport(
+        "InternalError",
+        f"unexpected {type(exc).__name__}: {exc}",
+        hint="rerun with --verbose for the traceback, and report it",
+    )
+
+
+def _usage_report(exc: click.ClickException) -> ErrorReport:
+    ctx = getattr(exc, "ctx", None)
+    hint = f"see '{ctx.command_path} --help'" if isinstance(ctx, click.Context) else None
+    return ErrorReport("UsageError", exc.format_message(), hint=hint)
+
+
+_OUTCOME_HINT = (
+    "the task may or may not have been created; check `runninghub account` for running tasks "
+    "before submitting again"
+)
+
+
+def _library_report(exc: errors.RunningHubError) -> ErrorReport:
+    code = getattr(exc, "code", None)
+    hint = exc.hint
+    task: dict[str, Any] | None = None
+    if isinstance(exc, errors.SubmitOutcomeUnknownError) and not hint:
+        hint = _OUTCOME_HINT
+    if isinstance(exc, errors.WaitTimeoutError) and not hint and not exc.cancelled:
+        hint = f"resume with: runninghub wait {exc.task_id}"
+    if isinstance(exc, errors.TaskFailedError):
+        code = exc.task.error_code
+        task = exc.task.to_dict()
+    return ErrorReport(
+        type(exc).__name__,
+        exc.message,
+        code=str(code) if code else None,
+        hint=hint,
+        task_id=getattr(exc, "task_id", None),
+        task=task,
+    )
+
+
+def report_error(exc: BaseException, state: CliState) -> int:
+    """Tell the user about ``exc`` (one line, a hint, JSON when asked); return the exit code."""
+    text = "".join(traceback.format_exception(exc)) if state.verbose else None
+    state.render.error(error_report(exc), traceback_text=text)
+    return exit_code_for(exc)
+
+
+class RootGroup(click.Group):
+    """Lazy subcommands, the seed's flags, and exit codes for every way of being called."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        present = [name for name, target in _OPTIONAL_COMMANDS.items() if _module_exists(target)]
+        return sorted([*_COMMANDS, *present])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _COMMANDS:
+            return _load(_COMMANDS[cmd_name])
+        target = _OPTIONAL_COMMANDS.get(cmd_name)
+        if target is None or not _module_exists(target):
+            return None
+        try:
+            return _load(target)
+        except Exception:  # an optional module that fails to import must not break the rest
+            return None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        state = extra.pop("obj", None) or CliState.from_argv(argv)
+        try:
+            super().main(argv, prog_name, complete_var, standalone_mode=False, obj=state, **extra)
+            code = EXIT_OK
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except (Exception, KeyboardInterrupt) as exc:
+            code = report_error(exc, state)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _module_exists(target: str) -> bool:
+    module = target.split(":", 1)[0]
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+def _load(target: str) -> click.Command:
+    module_name, attribute = target.split(":", 1)
+    command = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{target} is not a click command")
+    return command
+
+
+_EPILOG = """\b
+Examples:
+  runninghub auth set                       # store the API key (hidden prompt)
+  runninghub nodes 1904136902449209346      # what can be set
+  runninghub run 1904136902449209346 --set 6.text="a red fox" --json
+  runninghub wait TASK_ID --out ./results
+\b
+Seed-compatible form (the flags of runninghub_client.py):
+  runninghub --workflow-id 1987728214757978114 --action run-with-image \\
+             --image photo.png --node-id 107 --field-name image
+\b
+Exit codes: 0 ok, 1 task failed, 2 bad input, 3 config/auth, 4 API error, 5 wait timed out,
+130 interrupted.  Shell completion: eval "$(_RUNNINGHUB_COMPLETE=bash_source runninghub)"
+"""
+
+
+@click.group(
+    cls=RootGroup,
+    invoke_without_command=True,
+    epilog=_EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--api-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Read the API key from this file (the bare key, or JSON with api_key).",
+)
+@click.option("--base-url", metavar="URL", help="API base URL (e.g. an emulator's).")
+@click.option("--site", type=click.Choice(["cn", "ai"]), help="www.runninghub.cn or .ai.")
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Retries of a transient failure (default: the client's policy).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logs and tracebacks on stderr.")
+@click.option("--json", "json_output", is_flag=True, help="JSON output for every command.")
+@compat.seed_options
+@click.version_option(__version__, "--version", prog_name="runninghub")
+@click.pass_context
+def cli(ctx: click.Context, /, **options: Any) -> None:
+    """Run ComfyUI workflows on RunningHub from the shell: for people and for scripts.
+
+    Progress and notes go to stderr; results to stdout (one JSON document with --json).
+    """
+    state = ctx.ensure_object(CliState)
+    state.api_key_file = options.pop("api_key_file")
+    state.base_url = options.pop("base_url")
+    state.site = options.pop("site")
+    state.retries = options.pop("retries")
+    state.quiet = options.pop("quiet")
+    state.verbose = options.pop("verbose")
+    state.json = state.json or options.pop("json_output")
+    if state.verbose:
+        state.render.enable_debug_logging()
+    seed_options = compat.SeedOptions.from_params(options)
+    compat.apply_key_options(state, seed_options)
+    if ctx.invoked_subcommand is not None:
+        return
+    if seed_options.wants_action():
+        compat.run_seed_action(state, seed_options)
+    elif not seed_options.save_key:
+        state.render.raw(ctx.get_help())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point for ``runninghub`` and ``rhub``."""
+    cli.main(args=argv)

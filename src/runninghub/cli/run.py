@@ -1,0 +1,231 @@
+"""``runninghub run`` and ``runninghub app run``: submit, wait, save the outputs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ._context import CliState, json_option, pass_state
+from .inspect import app_inputs
+
+if TYPE_CHECKING:
+    from runninghub._client import Client, TaskHandle
+
+__all__ = ["app", "parse_overrides", "run"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _split_assignment(text: str, option: str, what: str) -> tuple[str, str]:
+    """``NODE.FIELD=VALUE`` split on the first ``=`` (values may hold more)."""
+    address, equals, value = text.partition("=")
+    address = address.strip()
+    node, dot, name = address.rpartition(".")
+    if not equals or not dot or not node or not name:
+        raise click.BadParameter(
+            f"expected NODE.FIELD={what}, got {text!r} (e.g. 6.text=...)", param_hint=option
+        )
+    return address, value
+
+
+def parse_overrides(sets: tuple[str, ...], files: tuple[str, ...]) -> dict[str, Any]:
+    """``--set`` and ``--file`` values as ``{"NODE.FIELD": value}``; files become Paths.
+
+    The addresses are resolved (and the values coerced) by the workflow module, against the
+    workflow's own graph, before anything is submitted.
+    """
+    overrides: dict[str, Any] = {}
+    for text in sets:
+        address, value = _split_assignment(text, "--set", "VALUE")
+        overrides[address] = value
+    for text in files:
+        address, value = _split_assignment(text, "--file", "PATH")
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise click.BadParameter(f"no such file: {value}", param_hint="--file")
+        overrides[address] = path
+    return overrides
+
+
+def override_options(func: F) -> F:
+    """``--set`` and ``--file``, both repeatable."""
+    func = click.option(
+        "--file",
+        "files",
+        multiple=True,
+        metavar="NODE.FIELD=PATH",
+        help="Upload a local file into a field (repeatable).",
+    )(func)
+    return click.option(
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="NODE.FIELD=VALUE",
+        help="Set a field; NODE is an id, a title or a class (repeatable).",
+    )(func)
+
+
+def wait_options(func: F) -> F:
+    """What to do once submitted: wait (with a deadline), save, or return at once."""
+    options = [
+        click.option("--no-wait", is_flag=True, help="Print the task id and return at once."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0),
+            metavar="S",
+            help="Stop waiting after S seconds (exit 5; the task keeps running).",
+        ),
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            metavar="DIR",
+            help="Save outputs here (default ./runninghub-outputs/TASK_ID/).",
+        ),
+        click.option(
+            "--instance",
+            type=click.Choice(["default", "plus"]),
+            default="default",
+            show_default=True,
+            help="24 GB (default) or 48 GB (plus) machine.",
+        ),
+        click.option("--webhook", metavar="URL", help="POSTed a TASK_END event when done."),
+        click.option(
+            "--cancel-on-interrupt",
+            is_flag=True,
+            help="Ctrl-C cancels the task instead of only stopping the wait.",
+        ),
+        click.option("--no-validate", is_flag=True, help="Skip the local check of the overrides."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _finish_or_return(
+    state: CliState, client: Client, handle: TaskHandle, params: dict[str, Any]
+) -> None:
+    if params["no_wait"]:
+        task_id = handle.task_id
+        state.render.note(f"submitted task {task_id}; follow it with: runninghub wait {task_id}")
+        document = {"task_id": task_id, "status": "QUEUED", "outputs": [], "usage": None}
+        state.render.result(document, [task_id])
+        return
+    from ._flow import finish
+
+    finish(
+        state,
+        client,
+        handle,
+        timeout=params["timeout"],
+        out=params["out"],
+        cancel_on_interrupt=params["cancel_on_interrupt"],
+    )
+
+
+def _read_workflow_json(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{path} is not JSON: {exc}", param_hint="--workflow-json"
+        ) from None
+    if not isinstance(data, dict):
+        raise click.BadParameter(
+            f"{path} is not an API-format workflow (a JSON object)", param_hint="--workflow-json"
+        )
+    return data
+
+
+@click.command()
+@click.argument("workflow_id")
+@override_options
+@wait_options
+@click.option(
+    "--workflow-json",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Run this API-format graph instead of the saved one.",
+)
+@json_option
+@pass_state
+def run(
+    state: CliState,
+    /,
+    workflow_id: str,
+    sets: tuple[str, ...],
+    files: tuple[str, ...],
+    workflow_json: Path | None,
+    **params: Any,
+) -> None:
+    """Run a saved workflow, wait, and save its outputs.
+
+    \b
+    Examples:
+      runninghub run 1904136902449209346 --set 6.text="a red fox" --set KSampler.seed=42
+      runninghub run 1987728214757978114 --file 107.image=photo.png --out ./inverted
+      runninghub run 1904136902449209346 --no-wait --json
+    """
+    overrides = parse_overrides(sets, files)
+    graph = _read_workflow_json(workflow_json)
+    with state.client() as client:
+        handle = client.submit(
+            workflow_id,
+            overrides or None,
+            workflow_json=graph,
+            webhook_url=params["webhook"],
+            instance=params["instance"],
+            validate=False if params["no_validate"] else None,
+        )
+        _finish_or_return(state, client, handle, params)
+
+
+@click.group()
+def app() -> None:
+    """AI apps: list an app's inputs, run it.
+
+    \b
+    Examples:
+      runninghub app inputs 1877265245566922753
+      runninghub app run 1877265245566922753 --file 2.image=cat.png --set 3.text="oil painting"
+    """
+
+
+@app.command("run")
+@click.argument("app_id")
+@override_options
+@wait_options
+@json_option
+@pass_state
+def app_run(
+    state: CliState,
+    /,
+    app_id: str,
+    sets: tuple[str, ...],
+    files: tuple[str, ...],
+    **params: Any,
+) -> None:
+    """Run an AI app, wait, and save its outputs.
+
+    \b
+    Example:
+      runninghub app run 1877265245566922753 --file 2.image=cat.png --set 3.text="oil painting"
+    """
+    overrides = parse_overrides(sets, files)
+    with state.client() as client:
+        handle = client.submit_app(
+            app_id,
+            overrides or None,
+            webhook_url=params["webhook"],
+            instance=params["instance"],
+            validate=False if params["no_validate"] else None,
+        )
+        _finish_or_return(state, client, handle, params)
+
+
+app.add_command(app_inputs, "inputs")

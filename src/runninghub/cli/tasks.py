@@ -1,0 +1,132 @@
+"""``runninghub status | wait | outputs | cancel TASK_ID``: follow a task by its id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._context import CliState, json_option, pass_state
+
+__all__ = ["cancel", "outputs", "status", "wait"]
+
+_out_option = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Save outputs here (default for wait: ./runninghub-outputs/TASK_ID/).",
+)
+
+
+@click.command()
+@click.argument("task_id")
+@json_option
+@pass_state
+def status(state: CliState, task_id: str) -> None:
+    """Show a task's status (and its outputs' URLs once it has succeeded).
+
+    Exits 0 whenever the status could be read, whatever it is.
+
+    \b
+    Example:
+      runninghub status 1910246754753896450 --json
+    """
+    from ._flow import report_task
+
+    with state.client() as client:
+        task = client.query(task_id)
+    state.render.note(f"task {task.task_id}: {task.status.value}")
+    report_task(state, task)
+
+
+@click.command()
+@click.argument("task_id")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    metavar="S",
+    help="Stop waiting after S seconds (exit 5; the task keeps running).",
+)
+@_out_option
+@click.option("--cancel-on-interrupt", is_flag=True, help="Ctrl-C cancels the task.")
+@json_option
+@pass_state
+def wait(
+    state: CliState,
+    task_id: str,
+    timeout: float | None,
+    out: Path | None,
+    cancel_on_interrupt: bool,
+) -> None:
+    """Wait for a task to finish, then save its outputs.
+
+    Resumes a wait that was interrupted or timed out; never resubmits anything.
+
+    \b
+    Example:
+      runninghub wait 1910246754753896450 --timeout 600 --out ./results
+    """
+    from ._flow import finish
+
+    with state.client() as client:
+        handle = client.task(task_id)
+        finish(
+            state,
+            client,
+            handle,
+            timeout=timeout,
+            out=out,
+            cancel_on_interrupt=cancel_on_interrupt,
+        )
+
+
+@click.command()
+@click.argument("task_id")
+@_out_option
+@json_option
+@pass_state
+def outputs(state: CliState, task_id: str, out: Path | None) -> None:
+    """List a finished task's outputs; with --out, download them too.
+
+    A failed or cancelled task exits 1 with its failure; an unfinished one prints its status.
+
+    \b
+    Examples:
+      runninghub outputs 1910246754753896450
+      runninghub outputs 1910246754753896450 --out ./results --json
+    """
+    from runninghub._errors import TaskFailedError
+    from runninghub._models import TaskStatus
+
+    from ._flow import report_task, save_outputs
+
+    with state.client() as client:
+        task = client.outputs(task_id)
+        if task.status in (TaskStatus.FAILED, TaskStatus.CANCEL):
+            raise TaskFailedError(task)
+        if not task.is_terminal:
+            state.render.note(
+                f"task {task_id} is {task.status.value}: no outputs yet; "
+                f"wait with: runninghub wait {task_id}"
+            )
+        saved = save_outputs(client, task, out) if out is not None else []
+    if saved:
+        state.render.note(f"saved {len(saved)} file(s) to {out}")
+    report_task(state, task, saved)
+
+
+@click.command()
+@click.argument("task_id")
+@json_option
+@pass_state
+def cancel(state: CliState, task_id: str) -> None:
+    """Cancel a queued or running task (it stops billing).
+
+    \b
+    Example:
+      runninghub cancel 1910246754753896450
+    """
+    with state.client() as client:
+        client.cancel(task_id)
+    state.render.note(f"cancelled task {task_id}")
+    state.render.result({"task_id": task_id, "cancelled": True}, [])
