@@ -234,6 +234,11 @@ def empty_image(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
     return NodeResult(values=(ImageBatch(tuple(image.copy() for _ in range(count))),))
 
 
+def mask_to_image(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
+    masks: MaskBatch = inputs["mask"]
+    return NodeResult(values=(ImageBatch(tuple(mask.convert("RGB") for mask in masks.masks)),))
+
+
 def _side(default: int, minimum: int = 1) -> Any:
     return optional("INT", default, minimum=minimum, maximum=MAX_RESOLUTION)
 
@@ -316,6 +321,7 @@ IMAGE_NODES = (
         ("IMAGE",),
         image_crop,
     ),
+    NodeSpec("MaskToImage", {"mask": required("MASK")}, ("IMAGE",), mask_to_image),
     NodeSpec(
         "EmptyImage",
         {
