@@ -337,5 +337,6 @@ def show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def error(message: str, hint: str | None = None) -> InvalidRequestError:
+def error(message: str, hint: str | None) -> InvalidRequestError:
+    """A local refusal: no service code, and a hint that says what to do instead."""
     return InvalidRequestError(message, code=None, hint=hint)

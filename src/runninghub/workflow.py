@@ -85,14 +85,15 @@ class WorkflowGraph:
     """The overridable fields of a workflow or an app, and the rules to address and fill them."""
 
     def __init__(
-        self, nodes: Iterable[Node], raw: Mapping[str, Any] | None = None, *, listing: str = ""
+        self, nodes: Iterable[Node], raw: Mapping[str, Any] | None = None, *, app: bool = False
     ) -> None:
         self.nodes: tuple[Node, ...] = tuple(nodes)
         self.raw: dict[str, Any] = dict(raw or {})
-        self._listing = listing or "`runninghub nodes WORKFLOW_ID`"
+        self._source = "app" if app else "workflow"
+        self._listing = "`runninghub app inputs APP_ID`" if app else "`runninghub nodes ID`"
         self._by_id = {node.id: node for node in self.nodes}
         if len(self._by_id) != len(self.nodes):
-            raise error("the graph has two nodes with the same id")
+            raise error("the graph has two nodes with the same id", "give every node its own id")
         self._indexes = [
             _index(self.nodes, lambda n: n.title, fold=False),
             _index(self.nodes, lambda n: n.title, fold=True),
@@ -126,7 +127,7 @@ class WorkflowGraph:
             }
             for node in nodes
         }
-        return cls(nodes, raw, listing="`runninghub app inputs APP_ID`")
+        return cls(nodes, raw, app=True)
 
     def __repr__(self) -> str:
         return f"<WorkflowGraph {len(self.nodes)} nodes, {len(self.fields())} overridable fields>"
@@ -209,7 +210,7 @@ class WorkflowGraph:
         close = closest(f"{node_ref}.{name}", self._address_candidates())
         ids = ", ".join(node.label for node in self.nodes[:20]) or "none"
         hint = did_you_mean(close) or f"nodes: {ids}; list the fields with {self._listing}"
-        message = f"no node {node_ref!r} in this workflow"
+        message = f"no node {node_ref!r} in this {self._source}"
         return error(f"{message}; {hint}" if close else message, hint)
 
     def _unknown_field(self, node: Node, node_ref: str, name: str) -> InvalidRequestError:
@@ -234,15 +235,18 @@ class WorkflowGraph:
 # -- building ---------------------------------------------------------------------------------
 
 
+_API_HINT = "give the API-format workflow (in ComfyUI: Export (API)), as a dict or JSON text"
+
+
 def _load_graph(graph: Mapping[str, Any] | str | bytes) -> dict[str, Any]:
     data: Any = graph
     if isinstance(graph, str | bytes):
         try:
             data = json.loads(graph)
         except ValueError as exc:
-            raise error(f"the workflow is not valid JSON: {exc}") from None
+            raise error(f"the workflow is not valid JSON: {exc}", _API_HINT) from None
     if not isinstance(data, Mapping):
-        raise error(f"an API-format workflow is a JSON object of nodes, got {type(data).__name__}")
+        raise error(f"the workflow is a {type(data).__name__}, not a JSON object", _API_HINT)
     if isinstance(data.get("nodes"), list) and "links" in data:
         raise error(
             "this is a ComfyUI UI workflow, not the API format",
@@ -260,7 +264,7 @@ def _id_order(node_id: str) -> tuple[int, int]:
 
 def _api_node(node_id: str, spec: Any, ids: frozenset[str]) -> Node:
     if not isinstance(spec, Mapping):
-        raise error(f"node {node_id} is not a JSON object; is this an API-format workflow?")
+        raise error(f"node {node_id} is not a JSON object", _API_HINT)
     class_type = spec.get("class_type")
     class_type = class_type if isinstance(class_type, str) and class_type else None
     meta = spec.get("_meta")
@@ -268,7 +272,7 @@ def _api_node(node_id: str, spec: Any, ids: frozenset[str]) -> Node:
     title = title if isinstance(title, str) and title else None
     inputs = spec.get("inputs") or {}
     if not isinstance(inputs, Mapping):
-        raise error(f"node {node_id} has inputs that are not a JSON object")
+        raise error(f"node {node_id} has inputs that are not a JSON object", _API_HINT)
     fields = []
     for name, value in inputs.items():
         kind, options = infer_kind(class_type, str(name), value, ids)
@@ -311,7 +315,7 @@ def _splits(address: str) -> Iterator[tuple[str, str]]:
 # -- overrides --------------------------------------------------------------------------------
 
 _Key: TypeAlias = str | tuple[str, str]  # an address to split, or (node, field) already apart
-_SHAPES = "a mapping {'NODE.FIELD': value} or a list of NodeOverride / (node, field, value)"
+_SHAPES = "give {'NODE.FIELD': value} or a list of NodeOverride or (node, field, value)"
 
 
 def normalize_overrides(overrides: OverridesLike) -> list[tuple[str, str, Any]]:
@@ -337,7 +341,7 @@ def _entries(overrides: OverridesLike) -> list[tuple[_Key, Any]]:
     if isinstance(overrides, Mapping):
         return [(_address_key(key), value) for key, value in overrides.items()]
     if isinstance(overrides, str | bytes | bytearray) or not isinstance(overrides, Iterable):
-        raise error(f"overrides must be {_SHAPES}, got {type(overrides).__name__}")
+        raise error(f"cannot read overrides given as a {type(overrides).__name__}", _SHAPES)
     return [_item_entry(item) for item in overrides]
 
 
@@ -355,7 +359,7 @@ def _item_entry(item: object) -> tuple[_Key, Any]:
     if isinstance(item, tuple | list) and len(item) == 3:
         node, name, value = item
         return (_node_ref(node), _field_name(name)), value
-    raise error(f"cannot read the override {show(item)}; overrides must be {_SHAPES}")
+    raise error(f"cannot read the override {show(item)}", _SHAPES)
 
 
 def _wire_entry(item: Mapping[str, Any]) -> tuple[_Key, Any]:
@@ -372,13 +376,13 @@ def _node_ref(node: object) -> str:
         return node
     if isinstance(node, int) and not isinstance(node, bool):
         return str(node)
-    raise error(f"a node is named by its id, title or class (a string), got {show(node)}")
+    raise error(f"cannot read the node {show(node)}", "name a node by its id, title or class")
 
 
 def _field_name(name: object) -> str:
     if isinstance(name, str) and name:
         return name
-    raise error(f"a field is named by a non-empty string, got {show(name)}")
+    raise error(f"cannot read the field name {show(name)}", "a field name is a non-empty string")
 
 
 def _once_each(triples: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
