@@ -644,6 +644,19 @@ def test_bad_widget_values_fail_at_their_node(change: dict[str, Any], message: s
     assert message in error.exception_message
 
 
+@pytest.mark.parametrize(
+    "graph",
+    [
+        {"1": node("EmptyImage", width=16384, height=64), "2": node("SaveImage", images=["1", 0])},
+        text_to_image(width=8192, height=8192, batch_size=4),
+    ],
+)
+def test_batches_too_large_to_hold_fail_cleanly(graph: dict[str, Any]) -> None:
+    error = failure(graph)
+    assert error.exception_type == "ValueError"
+    assert "exceeds the emulator's limit" in error.exception_message
+
+
 def test_a_missing_required_input_fails() -> None:
     graph = pipeline()
     del graph["1"]["inputs"]["image"]

@@ -58,11 +58,12 @@ def decode_image(data: bytes) -> tuple[tuple[Image.Image, ...], tuple[Image.Imag
     frames: list[Image.Image] = []
     masks: list[Image.Image] = []
     with Image.open(io.BytesIO(data)) as opened:
-        check_batch_size(*opened.size, 1)
+        check_batch_size(*opened.size, 1)  # before decoding any pixel
         for raw in ImageSequence.Iterator(opened):
             frame = ImageOps.exif_transpose(raw)
             if frames and frame.size != frames[0].size:
                 continue
+            check_batch_size(*frame.size, len(frames) + 1)
             frames.append(_to_rgb(frame))
             masks.append(_mask_of(frame))
             if opened.format == "MPO":
