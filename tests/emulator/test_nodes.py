@@ -17,7 +17,9 @@ from runninghub.emulator.nodes import (
     SUPPORTED_NODES,
     NodeExecutionError,
     ProducedOutput,
+    check_graph,
     execute,
+    output_nodes,
 )
 
 FAILED_REASON_KEYS = [
@@ -695,3 +697,20 @@ def test_the_supported_set_covers_the_core_nodes() -> None:
         "SaveText",
     }
     assert core <= SUPPORTED_NODES
+
+
+def test_output_nodes_lists_savers_and_previews_in_numeric_order() -> None:
+    graph = pipeline(("ImageInvert", {}))
+    graph["12"] = node("PreviewImage", images=["2", 0])
+    graph["7"] = node("SaveText", text="x")
+    graph["8"] = node("SomeCustomSaver", images=["2", 0])
+    assert output_nodes(graph) == ["7", "12", "99"]
+
+
+def test_check_graph_finds_structural_errors_without_running() -> None:
+    check_graph(pipeline(image="not-uploaded.png"))  # media is only read when running
+    broken = pipeline(("ImageInvert", {}))
+    broken["2"]["inputs"]["image"] = ["77", 0]
+    with pytest.raises(NodeExecutionError) as caught:
+        check_graph(broken)
+    assert (caught.value.node_id, caught.value.exception_type) == ("2", "KeyError")

@@ -33,7 +33,9 @@ __all__ = [
     "NodeExecutionError",
     "ProducedOutput",
     "ProgressCallback",
+    "check_graph",
     "execute",
+    "output_nodes",
 ]
 
 ProgressCallback = Callable[[str, dict[str, Any]], None]
@@ -123,6 +125,31 @@ def execute(
     """
     run = _Run(graph, load_media, add_metadata, on_event, prompt_id)
     return run.execute()
+
+
+def output_nodes(graph: Mapping[str, Any]) -> list[str]:
+    """Ids of the graph's output nodes (ComfyUI's ``outputs_to_execute``), in numeric order.
+
+    Only node types the engine implements are recognised; nothing is validated or run.
+    """
+    found = [
+        str(node_id)
+        for node_id, entry in graph.items()
+        if isinstance(entry, Mapping)
+        and (spec := _SPECS.get(str(entry.get("class_type")))) is not None
+        and spec.is_output
+    ]
+    return sorted(found, key=_sort_key)
+
+
+def check_graph(graph: Mapping[str, Any]) -> None:
+    """Validate a graph without running it, as ComfyUI does when a prompt is queued.
+
+    Raises the NodeExecutionError that :func:`execute` would raise before running any node:
+    unknown node type, malformed node or link, missing link target, wrong link type, cycle,
+    no output node. Errors that depend on values or media surface only when executing.
+    """
+    plan(parse_graph(graph))
 
 
 class _Run:
