@@ -99,9 +99,9 @@ class CliState:
 
     def client(self, *, poll: Any = None) -> Client:
         """A client configured from the global options (raises ConfigError when no key)."""
+        settings = self.settings()
         from runninghub._client import Client
 
-        settings = self.settings()
         return Client(
             api_key=settings.api_key,
             base_url=settings.base_url,

@@ -213,6 +213,7 @@ Exit codes: 0 ok, 1 task failed, 2 bad input, 3 config/auth, 4 API error, 5 wait
 
 
 @click.group(
+    "runninghub",
     cls=RootGroup,
     invoke_without_command=True,
     epilog=_EPILOG,
