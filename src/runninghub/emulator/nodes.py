@@ -240,7 +240,7 @@ class _Run:
 
 def _sort_key(node_id: str) -> tuple[int, int, str]:
     """Numeric ids in numeric order ("3" before "10"), then any other ids."""
-    if node_id.isascii() and node_id.isdigit():
+    if node_id.isascii() and node_id.isdigit() and len(node_id) < 100:
         return (0, int(node_id), node_id)
     return (1, 0, node_id)
 
