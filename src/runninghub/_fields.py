@@ -187,8 +187,9 @@ def coerce_value(field: Field, value: Any) -> Any:
     INT: ints, whole floats, numeric text (``" 20 "``, ``"2e1"``, ``"20.0"``); not bools.
     FLOAT: numbers and numeric text, finite only. BOOL: bools, 0/1, true/false, yes/no, on/off
     (any case). STRING: text; numbers become text. LIST: exactly one of the options. MEDIA: a
-    file name or URL, a ``pathlib.Path`` (kept, for the client to upload) or an ``Upload``.
-    OTHER: anything. Raises InvalidRequestError naming the field and the expected type.
+    file name or URL, a ``pathlib.Path`` (kept, for the client to upload) or an ``Upload`` (its
+    file name); STRING takes these two as well, for loaders not known as such. OTHER: anything.
+    Raises InvalidRequestError naming the field and the expected type; LINK always raises.
     """
     return _COERCERS[field.kind](field, value)
 
@@ -286,7 +287,8 @@ def _pass_through(field: Field, value: Any) -> Any:
     return value
 
 
-def refuse_link(field: Field, value: Any = None) -> Field:
+def refuse_link(field: Field) -> Field:
+    """The field itself, unless it is a link (wired to another node), which is refused."""
     if field.is_link:
         source = field.value[0]
         raise error(
@@ -294,6 +296,10 @@ def refuse_link(field: Field, value: Any = None) -> Field:
             f"override a field of node {source} instead",
         )
     return field
+
+
+def _no_value_for_a_link(field: Field, value: Any) -> Any:
+    return refuse_link(field)
 
 
 _COERCERS: dict[FieldKind, Callable[[Field, Any], Any]] = {
@@ -304,7 +310,7 @@ _COERCERS: dict[FieldKind, Callable[[Field, Any], Any]] = {
     FieldKind.LIST: _to_choice,
     FieldKind.MEDIA: _to_media,
     FieldKind.OTHER: _pass_through,
-    FieldKind.LINK: refuse_link,
+    FieldKind.LINK: _no_value_for_a_link,
 }
 
 

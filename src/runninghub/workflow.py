@@ -327,10 +327,10 @@ def normalize_overrides(overrides: OverridesLike) -> list[tuple[str, str, Any]]:
     for key, value in _entries(overrides):
         if isinstance(key, tuple):
             node, name = key
-        elif "." in key:
-            node, _, name = key.rpartition(".")
         else:
-            raise error(f"{key!r} is not a NODE.FIELD address", "e.g. 6.text or KSampler.seed")
+            node, dot, name = key.rpartition(".")
+            if not (dot and node and name):
+                raise error(f"{key!r} is not a NODE.FIELD address", "e.g. 6.text or KSampler.seed")
         triples.append((node, name, value))
     return _once_each(triples)
 

@@ -579,7 +579,8 @@ def test_normalize_keeps_items_as_given() -> None:
 
 def test_normalize_refuses_conflicts_and_keys_without_a_dot() -> None:
     assert "set twice" in refusal(normalize_overrides, [("6", "t", 1), ("6", "t", 2)]).message
-    assert "not a NODE.FIELD address" in refusal(normalize_overrides, {"seed": 1}).message
+    for key in ("seed", "6.", ".text", "."):
+        assert "not a NODE.FIELD address" in refusal(normalize_overrides, {key: 1}).message
 
 
 # -- apps -----------------------------------------------------------------------------------------
