@@ -1,0 +1,194 @@
+"""What a batch tells its user: live progress, the final report, the manifest, output names.
+
+The manifest (``OUT/manifest.jsonl``) has one JSON line per input row: ``row``, ``status``,
+``task_id``, ``outputs`` (local paths), ``error``, ``coins``, ``attempts``. While a batch runs
+it is append-only (one line each time a row finishes; the last line of a row wins), which costs
+nothing per completion however large the batch; at the end of every run it is rewritten from
+the ledger, atomically, with exactly one line per row in row order. The ledger stays the source
+of truth: a manifest lost or damaged by a crash is rebuilt by the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .inputs import BatchInputError
+from .ledger import LedgerRow, RowState
+
+__all__ = [
+    "DEFAULT_NAME_TEMPLATE",
+    "BatchProgress",
+    "BatchReport",
+    "Manifest",
+    "check_name_template",
+    "manifest_entry",
+    "render_name",
+    "state_counts",
+]
+
+DEFAULT_NAME_TEMPLATE = "{row:05d}_{node}_{index}.{ext}"
+NAME_FIELDS = ("row", "node", "index", "n", "ext", "task_id")
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """A snapshot for a live display. ``running`` holds submitted tasks not yet finished,
+    ``queued`` rows not yet submitted; ``rate`` is rows finished per second in this run."""
+
+    total: int
+    succeeded: int
+    failed: int
+    canceled: int
+    unknown: int
+    running: int
+    queued: int
+    elapsed: float
+    finished_this_run: int
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed + self.canceled + self.unknown
+
+    @property
+    def rate(self) -> float | None:
+        if self.finished_this_run == 0 or self.elapsed <= 0:
+            return None
+        return self.finished_this_run / self.elapsed
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the current rate (None until a row has finished)."""
+        rate = self.rate
+        if rate is None:
+            return None
+        return (self.running + self.queued) / rate
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """How a run ended. ``stopped`` says why submitting stopped early (a spend guard)."""
+
+    counts: dict[str, int]
+    tasks_submitted: int
+    elapsed: float
+    coins: Decimal
+    coins_total: Decimal
+    manifest: Path
+    stopped: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every row succeeded."""
+        return self.counts.get("succeeded", 0) == self.counts.get("total", 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "counts": dict(self.counts),
+            "tasks_submitted": self.tasks_submitted,
+            "elapsed": round(self.elapsed, 3),
+            "coins": str(self.coins),
+            "coins_total": str(self.coins_total),
+            "manifest": str(self.manifest),
+            "stopped": self.stopped,
+            "errors": list(self.errors),
+            "complete": self.complete,
+        }
+
+
+def state_counts(counts: Mapping[RowState, int]) -> dict[str, int]:
+    """Counts as ``batch status`` shows them: every state, plus ``total`` and ``running``."""
+    result = {state.value: counts.get(state, 0) for state in RowState}
+    result["running"] = result["submitting"] + result["submitted"]
+    result["total"] = sum(counts.values())
+    return result
+
+
+def manifest_entry(row: LedgerRow) -> dict[str, Any]:
+    return {
+        "row": row.row,
+        "status": row.state.value,
+        "task_id": row.task_id,
+        "outputs": list(row.outputs),
+        "error": row.error,
+        "coins": None if row.coins is None else str(row.coins),
+        "attempts": row.attempt,
+    }
+
+
+class Manifest:
+    """``OUT/manifest.jsonl``: appended as rows finish, compacted at the end of a run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, row: LedgerRow) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(manifest_entry(row), ensure_ascii=False) + "\n")
+
+    def compact(self, rows: Iterable[LedgerRow]) -> None:
+        """Rewrite atomically: one line per row, in row order."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".part", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                for row in rows:
+                    handle.write(json.dumps(manifest_entry(row), ensure_ascii=False) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def read(self) -> dict[int, dict[str, Any]]:
+        """The latest entry of every row (tolerates a torn last line after a crash)."""
+        entries: dict[int, dict[str, Any]] = {}
+        if not self.path.exists():
+            return entries
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            entries[int(entry["row"])] = entry
+        return entries
+
+
+def check_name_template(template: str) -> str:
+    """Refuse a ``--name`` template that could make two outputs share a name, or a path."""
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        render_name(template, row=1, node="9", index=0, n=0, ext="png", task_id="1")
+    except (ValueError, KeyError, IndexError) as exc:
+        raise BatchInputError(
+            f"bad --name template {template!r}: {exc}",
+            hint=f"fields: {', '.join('{' + f + '}' for f in NAME_FIELDS)}",
+        ) from None
+    bare = {name.split(".")[0].split("[")[0].split("!")[0].split(":")[0] for name in names}
+    if "row" not in bare or not ({"index", "n"} & bare):
+        raise BatchInputError(
+            f"--name template {template!r} must contain {{row}} and {{index}} or {{n}}",
+            hint="otherwise two outputs would get the same file name",
+        )
+    if "/" in template or "\\" in template:
+        raise BatchInputError("--name is a file name; choose the directory with --out")
+    return template
+
+
+def render_name(template: str, **values: Any) -> str:
+    """The file name for one output; anything that could leave the directory is replaced."""
+    name = template.format(**values)
+    name = name.replace("/", "_").replace("\\", "_").replace("\0", "_")
+    if name in ("", ".", "..") or name.startswith("."):
+        name = f"_{name}"
+    return name
