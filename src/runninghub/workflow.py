@@ -90,7 +90,7 @@ class WorkflowGraph:
         self.nodes: tuple[Node, ...] = tuple(nodes)
         self.raw: dict[str, Any] = dict(raw or {})
         self._source = "app" if app else "workflow"
-        self._listing = "`runninghub app inputs APP_ID`" if app else "`runninghub nodes ID`"
+        self._listing = f"`runninghub {'app inputs APP_ID' if app else 'nodes WORKFLOW_ID'}`"
         self._by_id = {node.id: node for node in self.nodes}
         if len(self._by_id) != len(self.nodes):
             raise error("the graph has two nodes with the same id", "give every node its own id")
@@ -247,12 +247,20 @@ def _load_graph(graph: Mapping[str, Any] | str | bytes) -> dict[str, Any]:
             raise error(f"the workflow is not valid JSON: {exc}", _API_HINT) from None
     if not isinstance(data, Mapping):
         raise error(f"the workflow is a {type(data).__name__}, not a JSON object", _API_HINT)
+    inner: Any = data.get("prompt")
+    if len(data) == 1 and _is_graph_text_or_nodes(inner):
+        return _load_graph(inner)  # the getJsonApiFormat ``data`` envelope, passed whole
     if isinstance(data.get("nodes"), list) and "links" in data:
         raise error(
             "this is a ComfyUI UI workflow, not the API format",
             "in ComfyUI, export it with 'Export (API)' (or 'Save (API Format)')",
         )
     return {str(node_id): spec for node_id, spec in data.items()}
+
+
+def _is_graph_text_or_nodes(value: Any) -> bool:
+    """A string, or a mapping that is not itself a node (a node has a class_type)."""
+    return isinstance(value, str) or (isinstance(value, Mapping) and "class_type" not in value)
 
 
 def _id_order(node_id: str) -> tuple[int, int]:

@@ -151,6 +151,8 @@ def test_the_json_text_and_the_dict_give_the_same_graph() -> None:
     from_dict = WorkflowGraph.from_api_format(text_to_image())
     assert from_text.nodes == from_dict.nodes == from_bytes.nodes
     assert from_text.raw == text_to_image()
+    envelope = WorkflowGraph.from_api_format({"prompt": text})
+    assert envelope.nodes == from_dict.nodes
 
 
 def test_numeric_ids_sort_numerically_and_others_keep_their_order() -> None:
