@@ -1,0 +1,154 @@
+"""The emulator's ASGI application: API routes, files, progress socket and control routes.
+
+Besides the two API families (``routes_v1``, ``routes_v2``):
+- ``GET /files/openapi/<name>?q-sign-time=..&q-signature=..``: a v2 upload's signed
+  ``download_url`` (COS-style 403 XML once expired or tampered with);
+- ``GET /outputs/<task id>/<file>``: task outputs, with Range support;
+- ``/ws/c_instance?...&taskId=..``: the progress websocket (``netWssUrl``);
+- ``GET /__emulator__/stats``, ``POST /__emulator__/reset``, ``GET|POST /__emulator__/config``.
+Unknown paths are HTTP 404 with a JSON body; no request ever gets a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from . import routes_v1, routes_v2
+from .faults import FaultInjector
+from .progress import progress_socket
+from .state import EmulatorState
+from .wire import ApiProblem, Problem, json_body, v1_problem, v2_problem
+
+logger = logging.getLogger("runninghub.emulator")
+
+_MEDIA_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "txt": "text/plain; charset=utf-8",
+    "json": "application/json",
+    "mp4": "video/mp4",
+    "zip": "application/zip",
+}
+_COS_ERROR = (
+    "<?xml version='1.0' encoding='utf-8' ?>"
+    "<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+)
+
+
+def _media_type(name: str) -> str:
+    return _MEDIA_TYPES.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+
+
+def _state(request: Request) -> EmulatorState:
+    return routes_v1.emulator_state(request)
+
+
+async def signed_file(request: Request) -> Response:
+    state = _state(request)
+    try:
+        upload = state.uploads.verify(request.url.path, request.url.query)
+    except FileNotFoundError:
+        return Response(_COS_ERROR.format(code="NoSuchKey", message="Not Found"), 404)
+    except ValueError as error:
+        code = "AccessDenied" if "expired" in str(error) else "SignatureDoesNotMatch"
+        body = _COS_ERROR.format(code=code, message=error)
+        return Response(body, 403, media_type="application/xml")
+    path = state.uploads.path_of(upload)
+    return FileResponse(path, media_type=_media_type(path.name))
+
+
+async def output_file(request: Request) -> Response:
+    task_id, name = request.path_params["task_id"], request.path_params["name"]
+    path = _state(request).output_path(task_id, name)
+    if path is None or not path.is_file():
+        return JSONResponse({"code": 404, "msg": "NOT_FOUND", "data": None}, 404)
+    return FileResponse(path, media_type=_media_type(name))
+
+
+async def stats(request: Request) -> Response:
+    return JSONResponse(_state(request).stats())
+
+
+async def reset(request: Request) -> Response:
+    _state(request).reset()
+    return JSONResponse({"ok": True})
+
+
+async def config(request: Request) -> Response:
+    state = _state(request)
+    if request.method == "GET":
+        return JSONResponse(state.configure({}))
+    try:
+        changes = await json_body(request, allow_empty=True)
+        return JSONResponse(state.configure(changes))
+    except ApiProblem as problem:
+        return JSONResponse({"error": problem.detail}, 400)
+    except ValueError as error:
+        return JSONResponse({"error": str(error)}, 400)
+
+
+async def _not_found_or_method(request: Request, exc: Exception) -> Response:
+    """Unknown path: 404 JSON (v2 paths: errorCode 1001); wrong method: 405 JSON."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    problem = ApiProblem(Problem.WRONG_METHOD if status == 405 else Problem.UNKNOWN_PATH)
+    if request.url.path.startswith("/openapi/v2/"):
+        return v2_problem(problem, status_code=status)
+    return v1_problem(problem, status_code=status)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """A defect: answer in JSON without a traceback (the log keeps the exception type)."""
+    logger.error("unexpected %s on %s", type(exc).__name__, request.url.path)
+    body: dict[str, Any] = {
+        "code": 500,
+        "msg": "UNKNOWN_ERROR",
+        "errorMessages": None,
+        "data": None,
+    }
+    return Response(json.dumps(body), 500, media_type="application/json")
+
+
+def build_app(state: EmulatorState) -> Any:
+    """The ASGI app serving ``state`` (fault injection wraps every API route)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await state.startup()
+        try:
+            yield
+        finally:
+            await state.shutdown()
+
+    routes = [
+        *routes_v1.ROUTES,
+        *routes_v2.ROUTES,
+        Route("/files/{path:path}", signed_file, methods=["GET"]),
+        Route("/outputs/{task_id}/{name}", output_file, methods=["GET"]),
+        WebSocketRoute("/ws/c_instance", progress_socket),
+        Route("/__emulator__/stats", stats, methods=["GET"]),
+        Route("/__emulator__/reset", reset, methods=["POST"]),
+        Route("/__emulator__/config", config, methods=["GET", "POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            404: _not_found_or_method,
+            405: _not_found_or_method,
+            Exception: _unexpected,
+        },
+    )
+    app.state.emulator = state
+    return FaultInjector(app, lambda: state)

@@ -1,0 +1,199 @@
+"""The emulator's settings: what the command line and ``serve_in_thread`` accept.
+
+Every setting that can change while the server runs (``POST /__emulator__/config``) is
+checked by :func:`apply_changes`; a bad value is a ``ValueError`` naming the setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Faults injected before the request reaches a handler: nothing is created.
+BEFORE_FAULTS = ("http_502", "http_503", "slow")
+# Faults injected after the handler ran: the state changed, the answer is lost or garbled.
+AFTER_FAULTS = ("http_500", "truncated", "non_json")
+FAULT_KINDS = BEFORE_FAULTS + AFTER_FAULTS
+
+SITES = ("cn", "ai")
+UPLOAD_LIMIT = 30 * 1024 * 1024
+DAY = 86400.0
+
+
+@dataclass
+class EmulatorOptions:
+    """How the emulator behaves. Durations are real seconds unless noted "emulated".
+
+    ``keys``: None accepts any 32-hex key; otherwise only these keys, each optionally
+    prefixed with its site (``"ai:<key>"``): with ``site`` set, a key of the other site is
+    refused exactly like an unknown key. ``time_scale`` speeds up the emulated clock, on
+    which upload URLs expire (24 emulated hours) and webhook retries are spaced.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    workflows_dir: Path | None = None
+    concurrency: int = 2
+    queue_seconds: float = 0.0
+    task_seconds: float = 2.0
+    fault_rate: float = 0.0
+    fault_kinds: tuple[str, ...] = FAULT_KINDS
+    fault_seed: int | None = None
+    fault_slow_seconds: float = 1.0
+    keys: frozenset[str] | None = None
+    site: str | None = None
+    state_file: Path | None = None
+    time_scale: float = 1.0
+    cancel_status_v2: str = "CANCEL"
+    webhook_retries: int = 3
+    webhook_retry_delay: float = 10.0
+    webhook_timeout: float = 5.0
+    upload_limit: int = UPLOAD_LIMIT
+    download_ttl: float = DAY
+    initial_coins: int = 1100
+    workers: int = 4
+
+    def public_view(self) -> dict[str, Any]:
+        """The settings as JSON, with the key list reduced to its size (keys are secrets)."""
+        view: dict[str, Any] = {}
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if item.name == "keys":
+                value = None if value is None else len(value)
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            view[item.name] = value
+        return view
+
+
+def _number(minimum: float, maximum: float = math.inf) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number")
+        if not minimum <= value <= maximum or math.isnan(value):
+            raise ValueError(f"must be between {minimum} and {maximum}")
+        return float(value)
+
+    return check
+
+
+def _integer(minimum: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"must be an integer >= {minimum}")
+        return value
+
+    return check
+
+
+def _positive(value: Any) -> float:
+    number = _number(0.0)(value)
+    if number <= 0:
+        raise ValueError("must be > 0")
+    return number
+
+
+def _fault_kinds(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not value:
+        raise ValueError(f"must be a non-empty list of {', '.join(FAULT_KINDS)}")
+    unknown = [kind for kind in value if kind not in FAULT_KINDS]
+    if unknown:
+        raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
+    return tuple(dict.fromkeys(value))
+
+
+def _optional_seed(value: Any) -> int | None:
+    if value is None:
+        return None
+    return _integer(-(2**63))(value)
+
+
+def _site(value: Any) -> str | None:
+    if value is None or value in SITES:
+        return value  # type: ignore[no-any-return]
+    raise ValueError(f"must be one of {', '.join(SITES)} or null")
+
+
+def _keys(value: Any) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple | set | frozenset) or not all(
+        isinstance(key, str) for key in value
+    ):
+        raise ValueError("must be a list of key strings or null")
+    return frozenset(value)
+
+
+def _cancel_status(value: Any) -> str:
+    if value not in ("CANCEL", "FAILED"):
+        raise ValueError('must be "CANCEL" or "FAILED"')
+    return str(value)
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "concurrency": _integer(1),
+    "queue_seconds": _number(0.0, 3600.0),
+    "task_seconds": _number(0.0, 3600.0),
+    "fault_rate": _number(0.0, 1.0),
+    "fault_kinds": _fault_kinds,
+    "fault_seed": _optional_seed,
+    "fault_slow_seconds": _number(0.0, 60.0),
+    "keys": _keys,
+    "site": _site,
+    "time_scale": _positive,
+    "cancel_status_v2": _cancel_status,
+    "webhook_retries": _integer(0),
+    "webhook_retry_delay": _number(0.0),
+    "webhook_timeout": _positive,
+    "upload_limit": _integer(1),
+    "download_ttl": _positive,
+    "initial_coins": _integer(0),
+}
+RUNTIME_SETTINGS = frozenset(_CHECKS)
+
+
+def apply_changes(options: EmulatorOptions, changes: Mapping[str, Any]) -> EmulatorOptions:
+    """A copy of ``options`` with ``changes`` applied; ValueError names a bad setting."""
+    checked: dict[str, Any] = {}
+    for name, value in changes.items():
+        check = _CHECKS.get(name)
+        if check is None:
+            known = ", ".join(sorted(RUNTIME_SETTINGS))
+            raise ValueError(f"unknown setting {name!r}; settable: {known}")
+        try:
+            checked[name] = check(value)
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from None
+    return dataclasses.replace(options, **checked)
+
+
+def build_options(**values: Any) -> EmulatorOptions:
+    """Options from keyword arguments, validated like runtime changes where that applies."""
+    static = {name: values.pop(name) for name in list(values) if name not in RUNTIME_SETTINGS}
+    unknown = set(static) - {item.name for item in dataclasses.fields(EmulatorOptions)}
+    if unknown:
+        raise TypeError(f"unknown emulator options: {', '.join(sorted(unknown))}")
+    for name in ("workflows_dir", "state_file"):
+        if static.get(name) is not None:
+            static[name] = Path(static[name])
+    return apply_changes(EmulatorOptions(**static), values)
+
+
+def read_keys_file(path: Path) -> frozenset[str]:
+    """Keys from a file: one per line, optionally ``cn:``/``ai:`` prefixed; ``#`` comments."""
+    return frozenset(_key_lines(path.read_text(encoding="utf-8").splitlines()))
+
+
+def _key_lines(lines: Iterable[str]) -> Iterable[str]:
+    for line in lines:
+        entry = line.split("#", 1)[0].strip()
+        if entry:
+            yield entry

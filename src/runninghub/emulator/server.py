@@ -1,0 +1,232 @@
+"""Running the emulator: in a background thread (tests, demo) or in the foreground (CLI).
+
+Example::
+
+    with serve_in_thread(task_seconds=0.2) as emulator:
+        httpx.post(f"{emulator.base_url}/openapi/v2/query", ...)
+        print(emulator.stats()["tasks_created"])
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import uvicorn
+
+from .app import build_app
+from .options import FAULT_KINDS, EmulatorOptions, build_options, read_keys_file
+from .state import EmulatorState
+
+READY_LINE = "RunningHub emulator listening on {url}"
+START_TIMEOUT = 20.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its fixed shutdown pause, announcing readiness when listening."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: threading.Event) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self._on_ready.set()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        for _ in range(50):  # up to 0.5 s for in-flight answers
+            if not self.server_state.connections:
+                break
+            await asyncio.sleep(0.01)
+        await self.lifespan.shutdown()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+class EmulatorServer:
+    """A running emulator: ``base_url``, ``stop()``, and the control routes as methods."""
+
+    def __init__(self, options: EmulatorOptions) -> None:
+        self.options = options
+        self._socket = _bind(options.host, options.port)
+        port = self._socket.getsockname()[1]
+        self.base_url = f"http://{_url_host(options.host)}:{port}"
+        self.state = EmulatorState(options)
+        self.state.base_url = self.base_url
+        config = uvicorn.Config(
+            build_app(self.state),
+            log_level="warning",
+            access_log=False,  # keys travel in bodies and headers: no request log at all
+            lifespan="on",
+            http="h11",
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=1,
+        )
+        self.ready = threading.Event()
+        self._server = _Server(config, self.ready)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> EmulatorServer:
+        """Serve in a daemon thread; returns once the server accepts requests."""
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+        self._thread.start()
+        if not self.ready.wait(START_TIMEOUT) or not self._thread.is_alive():
+            self.stop()
+            raise RuntimeError("the emulator did not start")
+        return self
+
+    def run_forever(self) -> None:
+        """Serve in this thread until SIGINT/SIGTERM (handled by uvicorn)."""
+        self._server.run(sockets=[self._socket])
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        with contextlib.suppress(OSError):
+            self._socket.close()
+
+    def _control(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        with httpx.Client(base_url=self.base_url, trust_env=False, timeout=10) as client:
+            answer = client.request(method, path, json=body)
+        if answer.status_code != 200:
+            raise ValueError(answer.json().get("error", answer.text))
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def stats(self) -> dict[str, Any]:
+        """Same as ``GET /__emulator__/stats``."""
+        return self._control("GET", "/__emulator__/stats")
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """Same as ``POST /__emulator__/config``; ValueError names a bad setting."""
+        return self._control("POST", "/__emulator__/config", changes)
+
+    def reset(self) -> None:
+        """Same as ``POST /__emulator__/reset``."""
+        self._control("POST", "/__emulator__/reset")
+
+    def __enter__(self) -> EmulatorServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve_in_thread(**options: Any) -> EmulatorServer:
+    """Start an emulator in a background thread. Options: see :class:`EmulatorOptions`."""
+    return EmulatorServer(build_options(**options)).start()
+
+
+def serve(options: EmulatorOptions) -> None:
+    """Serve in the foreground; prints the ready line, returns on SIGINT/SIGTERM."""
+    _serve_forever(EmulatorServer(options))
+
+
+def _serve_forever(server: EmulatorServer) -> None:
+    ready = server.ready
+    threading.Thread(target=_announce, args=(ready, server.base_url), daemon=True).start()
+    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        # uvicorn re-raises the signal it caught once it stopped; ours is then a no-op.
+        server.run_forever()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    """Placeholder handler: the signal has already been handled by uvicorn."""
+
+
+def _announce(ready: threading.Event, url: str) -> None:
+    if ready.wait(START_TIMEOUT):
+        print(READY_LINE.format(url=url), flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="runninghub emulator", description="Run a local RunningHub API emulator."
+    )
+    add = parser.add_argument
+    add("--host", default="127.0.0.1")
+    add("--port", type=int, default=0, help="0 picks a free port")
+    add("--workflows", type=Path, help="directory of extra API-format workflows (<id>.json)")
+    add("--concurrency", type=int, default=2, help="tasks per key at once (default 2)")
+    add("--queue-seconds", type=float, default=0.0)
+    add("--task-seconds", type=float, default=2.0)
+    add("--fault-rate", type=float, default=0.0)
+    add("--fault-kinds", default=",".join(FAULT_KINDS), help="comma-separated fault kinds")
+    add("--keys", type=Path, help="file of valid keys, one per line (optionally 'ai:KEY')")
+    add("--site", choices=["cn", "ai"], help="refuse keys listed for the other site")
+    add("--state", type=Path, help="SQLite file keeping tasks, uploads and outputs")
+    add("--time-scale", type=float, default=1.0, help="speed of the emulated clock")
+    add("--seed", type=int, help="seed of the fault sequence")
+    return parser
+
+
+def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
+    return build_options(
+        host=args.host,
+        port=args.port,
+        workflows_dir=args.workflows,
+        concurrency=args.concurrency,
+        queue_seconds=args.queue_seconds,
+        task_seconds=args.task_seconds,
+        fault_rate=args.fault_rate,
+        fault_kinds=args.fault_kinds,
+        fault_seed=args.seed,
+        keys=None if args.keys is None else sorted(read_keys_file(args.keys)),
+        site=args.site,
+        state_file=args.state,
+        time_scale=args.time_scale,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``runninghub emulator`` as a function: 0 after a clean stop, 2 for bad options."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        server = EmulatorServer(options_from_args(args))
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _serve_forever(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Turning a run request (either family) into the graph a task will execute.
+
+Shared by legacy ``create``/``ai-app/run`` and v2 ``run/workflow``/``run/ai-app``: the body
+is checked field by field, ``nodeInfoList`` is validated against the stored graph (an
+unknown node or field is 803 and creates nothing), and the overrides are applied.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .catalog import AppSpec, parse_workflow
+from .wire import ApiProblem, Problem, bool_field, str_field
+
+Source = Literal["workflow", "app"]
+INSTANCE_TYPES = ("default", "plus")
+
+
+@dataclass(frozen=True)
+class Override:
+    node_id: str
+    field_name: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated run request, before it is checked against the catalogue."""
+
+    source: Source
+    source_id: str
+    overrides: tuple[Override, ...]
+    workflow_json: str | None
+    add_metadata: bool
+    webhook_url: str | None
+
+
+@dataclass(frozen=True)
+class PreparedGraph:
+    graph: dict[str, Any]
+    outputs_to_execute: list[str]
+    fingerprint: str
+
+
+def parse_submission(body: dict[str, Any], source: Source, source_id: str) -> Submission:
+    """Check the optional fields of a run body; raises ApiProblem(BAD_REQUEST)."""
+    bool_field(body, "usePersonalQueue", False)  # accepted as bool or string; no effect
+    instance = str_field(body, "instanceType") or "default"
+    if instance not in INSTANCE_TYPES:
+        raise ApiProblem(Problem.BAD_REQUEST, "instanceType must be 'default' or 'plus'")
+    webhook = str_field(body, "webhookUrl")
+    if webhook is not None and not webhook.startswith(("http://", "https://")):
+        raise ApiProblem(Problem.BAD_REQUEST, "webhookUrl must be an http(s) URL")
+    raw_list = body.get("nodeInfoList")
+    if source == "app" and raw_list is None:
+        raise ApiProblem(Problem.BAD_REQUEST, "nodeInfoList is required")
+    return Submission(
+        source=source,
+        source_id=source_id,
+        overrides=parse_node_info_list(raw_list),
+        workflow_json=str_field(body, "workflow") if source == "workflow" else None,
+        add_metadata=bool_field(body, "addMetadata", True) if source == "workflow" else False,
+        webhook_url=webhook,
+    )
+
+
+def parse_node_info_list(raw: Any) -> tuple[Override, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ApiProblem(Problem.BAD_REQUEST, "nodeInfoList must be a list")
+    overrides = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ApiProblem(Problem.BAD_REQUEST, f"nodeInfoList[{index}] must be an object")
+        node_id, field_name = item.get("nodeId"), item.get("fieldName")
+        if isinstance(node_id, int) and not isinstance(node_id, bool):
+            node_id = str(node_id)
+        if not isinstance(node_id, str) or not node_id:
+            raise ApiProblem(Problem.BAD_REQUEST, f"nodeInfoList[{index}].nodeId is required")
+        if not isinstance(field_name, str) or not field_name:
+            raise ApiProblem(Problem.BAD_REQUEST, f"nodeInfoList[{index}].fieldName is required")
+        if "fieldValue" not in item:
+            raise ApiProblem(Problem.BAD_REQUEST, f"nodeInfoList[{index}].fieldValue is required")
+        overrides.append(Override(node_id, field_name, item["fieldValue"]))
+    return tuple(overrides)
+
+
+def prepare_workflow(submission: Submission, workflows: dict[str, dict[str, Any]]) -> PreparedGraph:
+    """The graph of a workflow run: stored (or the ``workflow`` JSON) plus the overrides."""
+    stored = workflows.get(submission.source_id)
+    if stored is None:
+        raise ApiProblem(Problem.UNKNOWN_WORKFLOW, f"workflow {submission.source_id}")
+    base = stored
+    if submission.workflow_json is not None:
+        try:
+            base = parse_workflow(submission.workflow_json)
+        except ValueError as error:
+            raise ApiProblem(Problem.BAD_WORKFLOW_JSON, str(error)) from None
+    allowed = _graph_fields(base)
+    return _prepare(submission, base, allowed)
+
+
+def prepare_app(submission: Submission, apps: dict[str, AppSpec]) -> PreparedGraph:
+    """The graph of an app run: only the fields its apiCallDemo lists may be overridden."""
+    app = apps.get(submission.source_id)
+    if app is None:
+        raise ApiProblem(Problem.UNKNOWN_APP, f"webapp {submission.source_id}")
+    allowed = {(str(entry["nodeId"]), str(entry["fieldName"])) for entry in app.node_info_list}
+    return _prepare(submission, app.graph, allowed or _graph_fields(app.graph))
+
+
+def _graph_fields(graph: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(node_id, name) for node_id, node in graph.items() for name in node.get("inputs", {})}
+
+
+def _prepare(
+    submission: Submission, base: dict[str, Any], allowed: set[tuple[str, str]]
+) -> PreparedGraph:
+    graph = copy.deepcopy(base)
+    for override in submission.overrides:
+        if override.node_id not in graph:
+            raise ApiProblem(Problem.INVALID_NODE, f"nodeId {override.node_id} does not exist")
+        if (override.node_id, override.field_name) not in allowed:
+            raise ApiProblem(
+                Problem.INVALID_NODE,
+                f"node {override.node_id} has no field {override.field_name}",
+            )
+        graph[override.node_id].setdefault("inputs", {})[override.field_name] = override.value
+    return PreparedGraph(graph, output_nodes(graph), fingerprint(submission))
+
+
+def output_nodes(graph: dict[str, Any]) -> list[str]:
+    """Nodes nothing else links to: what ComfyUI's ``outputs_to_execute`` lists."""
+    referenced = set()
+    for node in graph.values():
+        for value in node.get("inputs", {}).values():
+            if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
+                referenced.add(value[0])
+    return [node_id for node_id in graph if node_id not in referenced]
+
+
+def fingerprint(submission: Submission) -> str:
+    """Hash of the source id, the canonical nodeInfoList and any ``workflow`` JSON.
+
+    Canonical: items as ``[nodeId, fieldName, fieldValue]`` sorted by node and field,
+    JSON with sorted keys and no spaces. Two submissions of the same input share it.
+    """
+    items = sorted(
+        ([o.node_id, o.field_name, o.value] for o in submission.overrides),
+        key=lambda item: (item[0], item[1]),
+    )
+    canonical = json.dumps(
+        [submission.source, submission.source_id, items, submission.workflow_json],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def prompt_tips(outputs_to_execute: list[str]) -> str:
+    """ComfyUI's /prompt validation answer, as the JSON string RunningHub forwards."""
+    return json.dumps(
+        {"result": True, "error": None, "outputs_to_execute": outputs_to_execute, "node_errors": {}}
+    )
