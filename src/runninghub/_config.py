@@ -1,0 +1,322 @@
+"""Settings: where the API key, the site and the base URL come from, and how secrets are hidden.
+
+Resolution order, applied when a client is constructed (never at import):
+
+- API key: the ``api_key`` argument, else ``RUNNINGHUB_API_KEY``, else the config file, else a
+  :class:`~runninghub.ConfigError` naming all three.
+- Base URL: the ``base_url`` argument, else ``RUNNINGHUB_BASE_URL``, else the site's host.
+- Site (``cn`` = www.runninghub.cn, ``ai`` = www.runninghub.ai): the ``site`` argument, else the
+  config file, else ``cn``.
+
+The config file is ``$RUNNINGHUB_CONFIG_DIR/config.json``, else ``config.json`` in the platform
+config directory (``~/.config/runninghub`` on Linux and macOS, ``%APPDATA%\\runninghub`` on
+Windows). It is written with mode 0600 in a 0700 directory. No file is ever read from the
+current directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._errors import ConfigError
+
+__all__ = [
+    "ENV_API_KEY",
+    "ENV_BASE_URL",
+    "ENV_CONFIG_DIR",
+    "SITES",
+    "Settings",
+    "clear_key",
+    "config_dir",
+    "config_path",
+    "install_log_redaction",
+    "is_valid_key",
+    "load_config",
+    "mask_key",
+    "redact",
+    "redact_data",
+    "redact_secrets",
+    "resolve_settings",
+    "save_key",
+]
+
+ENV_API_KEY = "RUNNINGHUB_API_KEY"
+ENV_BASE_URL = "RUNNINGHUB_BASE_URL"
+ENV_CONFIG_DIR = "RUNNINGHUB_CONFIG_DIR"
+SITES: dict[str, str] = {"cn": "https://www.runninghub.cn", "ai": "https://www.runninghub.ai"}
+DEFAULT_SITE = "cn"
+CONFIG_FILE = "config.json"
+
+_KEY_RE = re.compile(r"[0-9a-fA-F]{32}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a client needs to talk to one RunningHub site. The key never shows in ``repr``."""
+
+    api_key: str = field(repr=False)
+    base_url: str
+    site: str
+    config_dir: Path
+    key_source: str  # "argument", "environment" or "config file"
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(api_key={mask_key(self.api_key)!r}, base_url={self.base_url!r}, "
+            f"site={self.site!r}, key_source={self.key_source!r})"
+        )
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.config_dir / "cache"
+
+
+def config_dir(directory: str | os.PathLike[str] | None = None) -> Path:
+    """The config directory: the argument, else ``RUNNINGHUB_CONFIG_DIR``, else the platform's."""
+    if directory is not None:
+        return Path(directory)
+    env = os.environ.get(ENV_CONFIG_DIR)
+    if env:
+        return Path(env)
+    return _platform_config_dir()
+
+
+def _platform_config_dir() -> Path:
+    if sys.platform == "win32" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "runninghub"
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".config"
+    return base / "runninghub"
+
+
+def config_path(directory: str | os.PathLike[str] | None = None) -> Path:
+    return config_dir(directory) / CONFIG_FILE
+
+
+def load_config(directory: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Read the config file; an absent file is an empty config, a broken one a ConfigError."""
+    path = config_path(directory)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ConfigError(f"the config file {path} is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"the config file {path} must hold a JSON object")
+    return data
+
+
+def save_key(
+    key: str, site: str = DEFAULT_SITE, config_dir: str | os.PathLike[str] | None = None
+) -> Path:
+    """Store ``key`` and ``site`` in the config file (mode 0600, dir 0700); return its path."""
+    key = _check_key(key)
+    site = _check_site(site)
+    path = config_path(config_dir)
+    existing = _load_quietly(path.parent)
+    existing.update({"api_key": key, "site": site})
+    _write_private(path, json.dumps(existing, indent=2) + "\n")
+    return path
+
+
+def clear_key(config_dir: str | os.PathLike[str] | None = None) -> bool:
+    """Remove the stored key (other settings stay). Returns whether a key was stored."""
+    path = config_path(config_dir)
+    data = _load_quietly(path.parent)
+    if "api_key" not in data:
+        return False
+    del data["api_key"]
+    _write_private(path, json.dumps(data, indent=2) + "\n")
+    return True
+
+
+def _load_quietly(directory: Path) -> dict[str, Any]:
+    try:
+        return load_config(directory)
+    except ConfigError:
+        return {}  # a broken file is replaced rather than merged
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically with owner-only permissions, so a crash never leaves half a file."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.chmod(0o700)
+    fd, tmp = tempfile.mkstemp(prefix=".config-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def is_valid_key(key: str) -> bool:
+    return bool(_KEY_RE.fullmatch(key))
+
+
+def _check_key(key: object) -> str:
+    if not isinstance(key, str):
+        raise ConfigError("the API key must be a string")
+    key = key.strip()
+    if not is_valid_key(key):
+        # Never echo the value: it may be a real key with a typo.
+        raise ConfigError(
+            f"the API key must be 32 hexadecimal characters (got {len(key)} characters)",
+            hint="copy the key again from the RunningHub API console",
+        )
+    return key
+
+
+def _check_site(site: object) -> str:
+    text = str(site).strip().lower()
+    if text not in SITES:
+        raise ConfigError(
+            f"unknown site {site!r}: use 'cn' (www.runninghub.cn) or 'ai' (www.runninghub.ai)"
+        )
+    return text
+
+
+def _check_base_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"the base URL must be an http(s) URL with a host, not {url!r}")
+    if parts.query or parts.fragment:
+        raise ConfigError("the base URL must not carry a query string or a fragment")
+    return url.strip().rstrip("/")
+
+
+def resolve_settings(
+    api_key: str | None = None,
+    *,
+    base_url: str | None = None,
+    site: str | None = None,
+    config_dir: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve key, site and base URL in the documented order; raise ConfigError when impossible."""
+    environ = os.environ if env is None else env
+    directory = _config_dir_from(config_dir, environ)
+    file_data: dict[str, Any] | None = None
+    key, source = api_key, "argument"
+    if key is None and environ.get(ENV_API_KEY):
+        key, source = environ[ENV_API_KEY], "environment"
+    if key is None or site is None:
+        file_data = load_config(directory)
+    if key is None:
+        key, source = file_data.get("api_key") if file_data else None, "config file"
+    if key is None:
+        raise ConfigError(
+            f"no API key: pass api_key=..., set {ENV_API_KEY}, or store one in "
+            f"{directory / CONFIG_FILE} (`runninghub auth set`)"
+        )
+    chosen_site = _check_site(
+        site if site is not None else (file_data or {}).get("site", DEFAULT_SITE)
+    )
+    url = base_url or environ.get(ENV_BASE_URL) or SITES[chosen_site]
+    return Settings(_check_key(key), _check_base_url(url), chosen_site, directory, source)
+
+
+def _config_dir_from(directory: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
+    if directory is not None:
+        return Path(directory)
+    if environ.get(ENV_CONFIG_DIR):
+        return Path(environ[ENV_CONFIG_DIR])
+    return _platform_config_dir()
+
+
+def mask_key(key: str | None) -> str:
+    """A recognisable but useless form of a key: ``0123…cdef``."""
+    if not key:
+        return ""
+    if len(key) < 12:
+        return "****"
+    return f"{key[:4]}…{key[-4:]}"
+
+
+def redact(text: str, key: str | None) -> str:
+    """Replace every occurrence of ``key`` (any letter case) in ``text`` by its mask."""
+    if not key or not text:
+        return text
+    return re.sub(re.escape(key), mask_key(key), text, flags=re.IGNORECASE)
+
+
+def redact_data(value: Any, key: str | None) -> Any:
+    """``redact`` applied to every string inside a JSON value (a copy; the input is not changed)."""
+    if not key:
+        return value
+    if isinstance(value, str):
+        return redact(value, key)
+    if isinstance(value, dict):
+        return {k: redact_data(v, key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_data(v, key) for v in value]
+    return value
+
+
+# Secrets as they look in URLs, headers and JSON bodies, whatever the key.
+_SECRET_PATTERNS = (
+    (re.compile(r"(?i)(\bapi_?key=)[^&\s\"'#]+"), r"\1***"),
+    (re.compile(r"(?i)(\"api_?key\"\s*:\s*\")[^\"]*"), r"\1***"),
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1***"),
+)
+
+
+def redact_secrets(text: str) -> str:
+    """Hide anything shaped like a credential (``apiKey=...``, ``"apiKey": "..."``, Bearer ...)."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites log records of the HTTP libraries so that no credential reaches a handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record that cannot format is left to the handler to report
+            return True
+        clean = redact_secrets(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_FILTER = _RedactingFilter()
+# httpx logs request URLs at INFO (apiCallDemo carries the key in its query string).
+_THIRD_PARTY_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "runninghub",
+    "runninghub.progress",
+)
+
+
+def install_log_redaction() -> None:
+    """Attach the redacting filter to the loggers our requests go through (idempotent)."""
+    for name in _THIRD_PARTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

@@ -1,0 +1,272 @@
+"""Saving outputs: safe local names, trusted hosts only, atomic and resumable writes.
+
+Decisions (documented in the client's ``download``):
+
+- Names are built here, never taken from the server: ``<task id>-<node id>-<n>.<ext>``, where
+  each part is reduced to ``[A-Za-z0-9_-]`` and capped in length, the extension to 1-8
+  lower-case letters or digits (else ``bin``). So no server answer can produce ``..``, a
+  separator, an absolute path, a NUL or an over-long name.
+- An existing file is never replaced unless ``overwrite=True``: the new file gets the next free
+  numeric suffix (``...-9-1-1.png``). The final name is claimed with a hard link, so two writers
+  cannot both take it.
+- Bytes go to a hidden ``.<name>.part`` file in the target directory, are flushed to disk, and
+  only then renamed into place; a half-written file never carries the final name. A ``.part``
+  left by an interrupted download is resumed with an HTTP ``Range`` request when the server
+  answers ``206``, and restarted when it answers ``200``.
+- Output URLs are fetched only from the API's own host (same scheme, host and port) or from the
+  known RunningHub CDN hosts (``rh-images.xiaoyaoyou.com``, ``rh-*.cos.<region>.myqcloud.com``,
+  ``*.runninghub.cn``, ``*.runninghub.ai``), plus any host the caller allows explicitly.
+  Redirects are not followed. The API key is never sent with a download.
+- A body over ``max_bytes`` (default 4 GiB) is refused, and its partial file removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO
+from urllib.parse import urlsplit
+
+from ._errors import OutputError
+from ._models import Output, Task
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "PartialDownload",
+    "PlannedFile",
+    "SavedFile",
+    "check_output_url",
+    "output_file_names",
+    "plan_downloads",
+    "save_text",
+]
+
+DEFAULT_MAX_BYTES = 4 * 1024**3
+_PART_MAX = 48
+_CDN_HOSTS = frozenset({"rh-images.xiaoyaoyou.com"})
+_CDN_PATTERNS = (
+    re.compile(r"rh-[a-z0-9-]+\.cos\.[a-z0-9-]+\.myqcloud\.com"),
+    re.compile(r"([a-z0-9-]+\.)*runninghub\.(cn|ai)"),
+)
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    """A saved output: where it is, where it came from, and its checksum."""
+
+    path: Path
+    url: str | None
+    node_id: str | None
+    type: str | None
+    size: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "url": self.url,
+            "node_id": self.node_id,
+            "type": self.type,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+def _safe_part(text: str | None, fallback: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", text or "").strip("_-")[:_PART_MAX]
+    return cleaned or fallback
+
+
+def _extension(output: Output) -> str:
+    if output.url is None and output.text is not None:
+        return "txt"
+    candidates = [output.type or ""]
+    if output.url:
+        candidates.append(PurePosixPath(urlsplit(output.url).path).suffix.lstrip("."))
+    for candidate in candidates:
+        ext = candidate.strip().lower()
+        if re.fullmatch(r"[a-z0-9]{1,8}", ext):
+            return ext
+    return "bin"
+
+
+def output_file_names(task_id: str, outputs: Iterable[Output]) -> list[str]:
+    """Local names for a task's outputs, in order: ``<task>-<node>-<n>.<ext>``."""
+    task_part = _safe_part(task_id, "task")
+    counters: dict[str, int] = {}
+    names = []
+    for output in outputs:
+        node_part = _safe_part(output.node_id, "out")
+        counters[node_part] = counters.get(node_part, 0) + 1
+        names.append(f"{task_part}-{node_part}-{counters[node_part]}.{_extension(output)}")
+    return names
+
+
+def check_output_url(url: str, base_url: str, extra_hosts: Iterable[str] = ()) -> str:
+    """Return ``url`` if it may be fetched, else raise OutputError saying why."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OutputError(f"refusing to download {url[:120]!r}: not an http(s) URL")
+    host = parts.hostname.lower()
+    base = urlsplit(base_url)
+    same_origin = (parts.scheme, host, parts.port) == (base.scheme, base.hostname, base.port)
+    allowed = {h.lower() for h in extra_hosts}
+    trusted = host in _CDN_HOSTS or host in allowed
+    trusted = trusted or any(p.fullmatch(host) for p in _CDN_PATTERNS)
+    if not same_origin and not trusted:
+        raise OutputError(
+            f"refusing to download from {host}: not the API host nor a known RunningHub CDN",
+            hint="pass allowed_hosts=[...] to download() if this host is expected",
+        )
+    return url
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """An output to save, and the local name chosen for it."""
+
+    output: Output
+    name: str
+
+    def saved(self, path: Path, size: int, sha256: str) -> SavedFile:
+        out = self.output
+        return SavedFile(path, out.url, out.node_id, out.type, size, sha256)
+
+
+def plan_downloads(
+    task: Task, base_url: str, allowed_hosts: Iterable[str] = ()
+) -> list[PlannedFile]:
+    """Name every output and check every URL before anything is written."""
+    hosts = tuple(allowed_hosts)
+    names = output_file_names(task.task_id, task.outputs)
+    planned = []
+    for output, name in zip(task.outputs, names, strict=True):
+        if output.url:
+            check_output_url(output.url, base_url, hosts)
+        elif output.text is None:
+            continue  # nothing to save
+        planned.append(PlannedFile(output, name))
+    return planned
+
+
+def save_text(directory: Path, name: str, text: str, overwrite: bool) -> tuple[Path, int, str]:
+    """A text output (no URL) written like a download: atomically, checksummed."""
+    partial = PartialDownload(directory, name)
+    partial.begin(200, {})
+    partial.write(text.encode("utf-8"))
+    return partial.commit(overwrite=overwrite)
+
+
+class PartialDownload:
+    """One file being written: ``.part`` file, running checksum, size cap, atomic commit."""
+
+    def __init__(self, directory: Path, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        if "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
+            raise OutputError(f"unsafe output name {name!r}")
+        self.directory = directory
+        self.name = name
+        self.max_bytes = max_bytes
+        self.part = directory / f".{name}.part"
+        self.size = 0
+        self._hash = hashlib.sha256()
+        self._file: IO[bytes] | None = None
+
+    def request_headers(self) -> dict[str, str]:
+        """Ask for the rest of the file when a previous attempt left a part behind."""
+        existing = self.part.stat().st_size if self.part.exists() else 0
+        return {"Range": f"bytes={existing}-"} if existing else {}
+
+    def begin(self, status: int, headers: Mapping[str, str]) -> bool:
+        """Open the part file for this answer: append on a matching 206, else start afresh.
+
+        Returns False when the part file had to be dropped (HTTP 416) and the request should
+        be sent again without a range.
+        """
+        existing = self.part.stat().st_size if self.part.exists() else 0
+        if status == 206 and existing and _range_start(headers) == existing:
+            self._open(resume_from=existing)
+        elif status == 200:
+            self._open(resume_from=0)
+        elif status == 416 and existing:
+            self.discard()
+            return False
+        else:
+            self.discard()
+            raise OutputError(f"download failed: HTTP {status}")
+        length = headers.get("content-length")
+        if length and length.isdigit() and self.size + int(length) > self.max_bytes:
+            self.discard()
+            raise OutputError(f"output is larger than the {self.max_bytes} byte limit")
+        return True
+
+    def _open(self, *, resume_from: int) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._hash = hashlib.sha256()
+        if resume_from:
+            with self.part.open("rb") as existing:
+                for block in iter(lambda: existing.read(1 << 20), b""):
+                    self._hash.update(block)
+        self._file = self.part.open("ab" if resume_from else "wb")
+        self.size = resume_from
+
+    def write(self, chunk: bytes) -> None:
+        if self._file is None:
+            raise RuntimeError("begin() must be called before write()")
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            self.discard()
+            raise OutputError(f"output is larger than the {self.max_bytes} byte limit")
+        self._hash.update(chunk)
+        self._file.write(chunk)
+
+    def pause(self) -> None:
+        """Close the part file but keep it, so the next attempt can resume."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def discard(self) -> None:
+        self.pause()
+        with contextlib.suppress(FileNotFoundError):
+            self.part.unlink()
+
+    def commit(self, *, overwrite: bool) -> tuple[Path, int, str]:
+        """Flush to disk and move into place; returns (path, size, sha256)."""
+        if self._file is None:
+            self._open(resume_from=0)  # an empty body
+        assert self._file is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self.pause()
+        final = _place(self.part, self.directory / self.name, overwrite=overwrite)
+        return final, self.size, self._hash.hexdigest()
+
+
+def _range_start(headers: Mapping[str, str]) -> int | None:
+    match = re.match(r"bytes\s+(\d+)-", headers.get("content-range", ""))
+    return int(match.group(1)) if match else None
+
+
+def _place(tmp: Path, final: Path, *, overwrite: bool) -> Path:
+    if overwrite:
+        os.replace(tmp, final)
+        return final
+    for n in range(10_000):
+        candidate = final if n == 0 else final.with_name(f"{final.stem}-{n}{final.suffix}")
+        try:
+            os.link(tmp, candidate)  # fails if the name is taken: no check-then-write race
+        except FileExistsError:
+            continue
+        except OSError:
+            if candidate.exists():
+                continue
+            os.replace(tmp, candidate)  # file systems without hard links
+            return candidate
+        tmp.unlink()
+        return candidate
+    raise OutputError(f"no free file name for {final.name} in {final.parent}")

@@ -1,0 +1,578 @@
+"""The wire protocol, without I/O: endpoints, request building and response parsing.
+
+Two API families live side by side (see the contract): the legacy family wraps every answer in
+``{code, msg, data}`` and takes the key in the body; the v2 family takes a Bearer header and
+returns task objects flat (``{taskId, status, errorCode, ...}``) but wraps upload and queue
+answers. Everything here is tolerant where the contract says the service varies: both
+envelopes, status case, result aliases, failure reports as objects or strings, ``msg`` or
+``message``, and string-typed numbers.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, Generic, TypeVar
+from urllib.parse import quote
+
+from ._config import redact_data, redact_secrets
+from ._errors import (
+    APIError,
+    APIResponseError,
+    AuthenticationError,
+    CapacityError,
+    InvalidRequestError,
+    NotFoundError,
+    ServerError,
+    error_for_code,
+)
+from ._models import (
+    Account,
+    AppInput,
+    Output,
+    QueueStatus,
+    Task,
+    TaskFailure,
+    TaskStatus,
+    Upload,
+    Usage,
+    WebhookDetail,
+    to_decimal,
+)
+
+__all__ = [
+    "ENDPOINTS",
+    "Answer",
+    "Endpoint",
+    "Family",
+    "Operation",
+    "RequestSpec",
+    "RetryClass",
+    "UploadBody",
+    "build_request",
+    "decode_body",
+    "fingerprint",
+    "parse_account",
+    "parse_app_inputs",
+    "parse_failure",
+    "parse_graph",
+    "parse_nothing",
+    "parse_outputs",
+    "parse_queue_status",
+    "parse_results",
+    "parse_submit",
+    "parse_task",
+    "parse_upload",
+    "parse_webhook_detail",
+    "unwrap",
+]
+
+T = TypeVar("T")
+
+
+class Family(enum.Enum):
+    LEGACY = "legacy"  # /task/openapi, /api/..., /uc/openapi: key in the body, {code,msg,data}
+    V2 = "v2"  # /openapi/v2: Bearer only
+
+
+class RetryClass(enum.Enum):
+    """How a failed call may be repeated (the policy module decides the details)."""
+
+    SAFE = "safe"  # reading, or idempotent: repeat on any transient failure
+    CREATES = "creates"  # creates a task (bills): repeat only when nothing can have been created
+    UNSAFE = "unsafe"  # a side effect that is not billed: repeat only when it was never received
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str
+    family: Family
+    retry: RetryClass
+    key_field: str | None = None  # where the legacy family wants the key in the body
+
+
+_L, _V2 = Family.LEGACY, Family.V2
+_SAFE, _CREATES, _UNSAFE = RetryClass.SAFE, RetryClass.CREATES, RetryClass.UNSAFE
+
+ENDPOINTS: dict[str, Endpoint] = {
+    e.name: e
+    for e in (
+        Endpoint("submit_workflow", "POST", "/openapi/v2/run/workflow/{id}", _V2, _CREATES),
+        Endpoint("submit_app", "POST", "/openapi/v2/run/ai-app/{id}", _V2, _CREATES),
+        Endpoint("query", "POST", "/openapi/v2/query", _V2, _SAFE),
+        # Uploads are named by content hash on the service: repeating one is harmless.
+        Endpoint("upload", "POST", "/openapi/v2/media/upload/binary", _V2, _SAFE),
+        Endpoint("queue_status", "GET", "/openapi/v2/queue/status", _V2, _SAFE),
+        Endpoint("outputs", "POST", "/task/openapi/outputs", _L, _SAFE, "apiKey"),
+        Endpoint("cancel", "POST", "/task/openapi/cancel", _L, _SAFE, "apiKey"),
+        Endpoint("account", "POST", "/uc/openapi/accountStatus", _L, _SAFE, "apikey"),
+        Endpoint("workflow_graph", "POST", "/api/openapi/getJsonApiFormat", _L, _SAFE, "apiKey"),
+        Endpoint("app_inputs", "GET", "/api/webapp/apiCallDemo", _L, _SAFE, "apiKey"),
+        Endpoint("webhook_detail", "POST", "/task/openapi/getWebhookDetail", _L, _SAFE, "apiKey"),
+        Endpoint("retry_webhook", "POST", "/task/openapi/retryWebhook", _L, _UNSAFE, "apiKey"),
+    )
+}
+
+
+@dataclass
+class UploadBody:
+    """A multipart file part, streamed from ``stream``; rewound before each attempt."""
+
+    file_name: str
+    stream: IO[bytes]
+    content_type: str
+    start: int | None  # the position to rewind to; None when the stream cannot seek
+
+    def rewind(self) -> bool:
+        if self.start is None:
+            return False
+        self.stream.seek(self.start)
+        return True
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    method: str
+    path: str
+    headers: dict[str, str] = field(repr=False)
+    json: dict[str, Any] | None = field(default=None, repr=False)
+    params: dict[str, str] | None = field(default=None, repr=False)
+    upload: UploadBody | None = field(default=None, repr=False)
+
+    def describe(self) -> str:
+        """One log-safe line: method, path, query and body with every credential hidden."""
+        text = f"{self.method} {self.path}"
+        if self.params:
+            text += "?" + "&".join(f"{k}={v}" for k, v in self.params.items())
+        if self.json is not None:
+            text += " " + json.dumps(self.json, ensure_ascii=False, default=str)[:2000]
+        if self.upload is not None:
+            text += f" [file {self.upload.file_name!r}, {self.upload.content_type}]"
+        return redact_secrets(text)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What came back over HTTP, before any interpretation."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Operation(Generic[T]):
+    """One API call: what to send, how to read the answer, and how it may be retried."""
+
+    endpoint: Endpoint
+    request: RequestSpec
+    parse: Callable[[Any], T]  # takes the decoded JSON body
+    what: str  # for messages: "query of task 123"
+    fingerprint: str | None = None
+    task_id: str | None = None
+
+
+def build_request(
+    endpoint: Endpoint,
+    key: str,
+    *,
+    path_id: str | None = None,
+    body: Mapping[str, Any] | None = None,
+    params: Mapping[str, str] | None = None,
+    upload: UploadBody | None = None,
+) -> RequestSpec:
+    """Place the key where the endpoint's family wants it (body, query string or header)."""
+    path = endpoint.path
+    if "{id}" in path:
+        if not path_id:
+            raise InvalidRequestError(f"{endpoint.name} needs an id")
+        path = path.replace("{id}", quote(path_id, safe=""))
+    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
+    json_body: dict[str, Any] | None = None
+    if body is not None:
+        json_body = dict(body)
+    elif endpoint.method == "POST":
+        json_body = {}
+    query = dict(params) if params else None
+    if endpoint.family is Family.LEGACY and endpoint.key_field:
+        if endpoint.method == "GET":
+            query = {endpoint.key_field: key, **(query or {})}
+        elif json_body is not None:
+            json_body = {endpoint.key_field: key, **json_body}
+    if upload is not None:
+        json_body = None
+    return RequestSpec(endpoint.method, path, headers, json_body, query, upload)
+
+
+def fingerprint(
+    source: str,
+    target_id: str,
+    node_info_list: Sequence[Mapping[str, Any]],
+    workflow_json: str | None = None,
+) -> str:
+    """A stable hash of a submit's input, to reconcile a submit whose answer was lost.
+
+    ``source`` is ``"workflow"`` or ``"app"``. Canonical form: the JSON array
+    ``[source, id, items, workflow_json]`` where items are ``[nodeId, fieldName, fieldValue]``
+    sorted by node and field, with sorted keys and no spaces; the first 16 hex digits of its
+    SHA-256. The emulator counts tasks per fingerprint in the same form.
+    """
+    items = sorted(
+        (
+            [str(i.get("nodeId")), str(i.get("fieldName")), i.get("fieldValue")]
+            for i in node_info_list
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    canonical = json.dumps(
+        [source, str(target_id), items, workflow_json],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode_body(answer: Answer, key: str | None) -> Any:
+    """Check the HTTP layer and decode JSON; the key is scrubbed from every string in it."""
+    body: Any = None
+    try:
+        body = redact_data(json.loads(answer.content), key) if answer.content else None
+    except ValueError:
+        body = None
+        if answer.status < 400:
+            raise APIResponseError(
+                f"the service answered HTTP {answer.status} with a body that is not JSON",
+                http_status=answer.status,
+            ) from None
+    if answer.status >= 400:
+        raise _http_error(answer.status, body)
+    if body is None:
+        raise APIResponseError("the service answered with an empty body", http_status=answer.status)
+    return body
+
+
+def _http_error(status: int, body: Any) -> APIError:
+    code = _field(body, "code", "errorCode") if isinstance(body, dict) else None
+    message = _message(body) if isinstance(body, dict) else ""
+    if code not in (None, "", "0") and status < 500 and status != 429:
+        return error_for_code(code, message or f"HTTP {status}", http_status=status, raw=body)
+    text = message or f"the service answered HTTP {status}"
+    if status == 429:
+        return CapacityError(
+            text, hint="too many requests; slow down", http_status=status, raw=body
+        )
+    if status >= 500:
+        return ServerError(text, http_status=status, raw=body)
+    if status in (401, 403):
+        return AuthenticationError(text, http_status=status, raw=body)
+    if status == 404:
+        return NotFoundError(text, hint="check the base URL", http_status=status, raw=body)
+    return APIError(text, http_status=status, raw=body)
+
+
+def _field(data: Mapping[str, Any], *names: str) -> str | None:
+    for name in names:
+        value = data.get(name)
+        if value is not None:
+            return str(value).strip()
+    return None
+
+
+def _message(body: Mapping[str, Any]) -> str:
+    """The error text: ``errorMessage``, ``msg`` or ``message``, plus ``errorMessages`` details."""
+    text = ""
+    for name in ("errorMessage", "msg", "message"):
+        value = body.get(name)
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            break
+    details = body.get("errorMessages")
+    if isinstance(details, list):
+        extra = "; ".join(str(d) for d in details if isinstance(d, (str, int, float)))
+        text = f"{text}: {extra}" if text and extra else text or extra
+    elif isinstance(details, str) and details.strip():
+        text = f"{text}: {details.strip()}" if text else details.strip()
+    return text
+
+
+def unwrap(body: Any, *, task_id: str | None = None) -> Any:
+    """The ``data`` of a ``{code, msg, data}`` envelope, or the exception its code stands for."""
+    if not isinstance(body, dict) or "code" not in body:
+        raise APIResponseError("expected a {code, msg, data} envelope", raw=body, task_id=task_id)
+    code = str(body["code"]).strip()
+    if code == "0":
+        return body.get("data")
+    raise error_for_code(code, _message(body), task_id=task_id, raw=body)
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def parse_task(body: Any, *, task_id: str | None = None) -> Task:
+    """A v2 task object (submit and query), tolerating a wrapped one."""
+    if isinstance(body, dict) and "code" in body and "taskId" not in body:
+        body = unwrap(body, task_id=task_id)  # some errors (1520) come wrapped
+    if not isinstance(body, dict):
+        raise APIResponseError("expected a task object", raw=body, task_id=task_id)
+    tid = _field(body, "taskId") or ""
+    status_text = _field(body, "status", "taskStatus") or ""
+    error_code = _field(body, "errorCode") or ""
+    if error_code not in ("", "0") and not (tid and status_text):
+        raise error_for_code(error_code, _message(body), task_id=tid or task_id, raw=body)
+    if not tid:
+        raise APIResponseError("the task object carries no taskId", raw=body, task_id=task_id)
+    return Task(
+        task_id=tid,
+        status=TaskStatus.parse(status_text),
+        outputs=parse_results(body.get("results")),
+        usage=Usage.from_wire(_dict(body.get("usage"))),
+        failure=parse_failure(body.get("failedReason")),
+        error_code=error_code if error_code not in ("", "0") else None,
+        error_message=_message(body) or None,
+        client_id=_field(body, "clientId") or None,
+        prompt_tips=_json_object(body.get("promptTips")),
+        net_wss_url=_field(body, "netWssUrl") or None,
+        raw=body,
+    )
+
+
+def parse_submit(body: Any) -> Task:
+    """A submit's answer: a task refused at creation (FAILED with a code) is an API error."""
+    task = parse_task(body)
+    if task.status is TaskStatus.FAILED and task.error_code:
+        raise error_for_code(
+            task.error_code, task.error_message or "", task_id=task.task_id, raw=task.raw
+        )
+    return task
+
+
+def parse_outputs(body: Any, *, task_id: str) -> Task:
+    """The legacy outputs answer, where 813/804/805 are task states, not errors."""
+    if not isinstance(body, dict) or "code" not in body:
+        raise APIResponseError("expected a {code, msg, data} envelope", raw=body, task_id=task_id)
+    code = str(body["code"]).strip()
+    data = body.get("data")
+    if code == "0" and isinstance(data, list) and data:
+        first = data[0] if isinstance(data[0], dict) else {}
+        return Task(
+            task_id, TaskStatus.SUCCESS, parse_results(data), Usage.from_wire(first), raw=body
+        )
+    if code == "0" and not data:
+        return Task(task_id, TaskStatus.RUNNING, raw=body)  # tolerated: "still running"
+    if code == "804":
+        wss = _field(data, "netWssUrl") if isinstance(data, dict) else None
+        return Task(task_id, TaskStatus.RUNNING, net_wss_url=wss or None, raw=body)
+    if code == "813":
+        return Task(task_id, TaskStatus.QUEUED, raw=body)
+    if code == "805":
+        reason = data.get("failedReason") if isinstance(data, dict) else None
+        failure = parse_failure(reason)
+        message = _message(body) or None
+        return Task(task_id, TaskStatus.FAILED, failure=failure, error_message=message, raw=body)
+    if code == "0":
+        raise APIResponseError("unexpected outputs data", raw=body, task_id=task_id)
+    raise error_for_code(code, _message(body), task_id=task_id, raw=body)
+
+
+def parse_results(items: Any) -> tuple[Output, ...]:
+    """Result items of either family: ``url``/``outputUrl``/``fileUrl``, text aliases too."""
+    if not isinstance(items, list):
+        return ()
+    outputs = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        text = next(
+            (item[k] for k in ("text", "content", "output") if isinstance(item.get(k), str)), None
+        )
+        kind = _field(item, "outputType", "fileType", "type")
+        outputs.append(
+            Output(
+                url=_field(item, "url", "outputUrl", "fileUrl") or None,
+                type=kind.lower() if kind else None,
+                node_id=_field(item, "nodeId") or None,
+                text=text,
+                raw=item,
+            )
+        )
+    return tuple(outputs)
+
+
+def parse_failure(value: Any) -> TaskFailure | None:
+    """ComfyUI's failure report: ``{}``, an object, or the same object encoded as a string."""
+    if isinstance(value, str):
+        decoded = _json_value(value)
+        if not isinstance(decoded, dict):
+            return TaskFailure(exception_message=value.strip()) if value.strip() else None
+        value = decoded
+    if not isinstance(value, dict) or not value:
+        return None
+    return TaskFailure(
+        node_id=_field(value, "node_id", "nodeId") or None,
+        node_name=_field(value, "node_name", "nodeName", "node_type") or None,
+        exception_type=_field(value, "exception_type", "exceptionType") or None,
+        exception_message=_field(value, "exception_message", "exceptionMessage") or None,
+        traceback=_traceback(value.get("traceback")),
+        raw=value,
+    )
+
+
+def _traceback(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        decoded = _json_value(value)
+        value = decoded if isinstance(decoded, list) else value.splitlines()
+    if isinstance(value, list):
+        return tuple(str(frame) for frame in value)
+    return ()
+
+
+def _json_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _json_object(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip():
+        decoded = _json_value(value)
+        return decoded if isinstance(decoded, dict) else None
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- other answers
+
+
+def _data_dict(body: Any, what: str, *, task_id: str | None = None) -> dict[str, Any]:
+    data = unwrap(body, task_id=task_id)
+    if not isinstance(data, dict):
+        raise APIResponseError(
+            f"the {what} answer carries no data object", raw=body, task_id=task_id
+        )
+    return data
+
+
+def parse_upload(body: Any) -> Upload:
+    data = _data_dict(body, "upload")
+    name = _field(data, "fileName")
+    if not name:
+        raise APIResponseError("the upload answer carries no fileName", raw=body)
+    return Upload(
+        file_name=name,
+        download_url=_field(data, "download_url", "downloadUrl") or None,
+        type=_field(data, "type", "fileType") or None,
+        size=_int(data.get("size")),
+        raw=body,
+    )
+
+
+def parse_account(body: Any) -> Account:
+    data = _data_dict(body, "account")
+    return Account(
+        remain_coins=to_decimal(data.get("remainCoins")),
+        current_task_counts=_int(data.get("currentTaskCounts")),
+        remain_money=to_decimal(data.get("remainMoney")),
+        currency=_field(data, "currency") or None,
+        api_type=_field(data, "apiType") or None,
+        raw=body,
+    )
+
+
+def parse_queue_status(body: Any) -> QueueStatus:
+    data = _data_dict(body, "queue status")
+    return QueueStatus(
+        concurrent_limit=_int(data.get("concurrentLimit")),
+        running_count=_int(data.get("runningCount")),
+        queued_count=_int(data.get("queuedCount")),
+        total_current_tasks=_int(data.get("totalCurrentTasks")),
+        api_key_type=_field(data, "apiKeyType") or None,
+        raw=body,
+    )
+
+
+def parse_graph(body: Any) -> dict[str, Any]:
+    """The API-format graph from getJsonApiFormat: ``data.prompt`` is a JSON string."""
+    prompt = _data_dict(body, "workflow").get("prompt")
+    graph = _json_object(prompt)
+    if graph is None:
+        raise APIResponseError("the workflow answer carries no API-format prompt", raw=body)
+    return graph
+
+
+def parse_app_inputs(body: Any) -> list[AppInput]:
+    items = _data_dict(body, "app").get("nodeInfoList")
+    if not isinstance(items, list):
+        raise APIResponseError("the app answer carries no nodeInfoList", raw=body)
+    return [_app_input(item) for item in items if isinstance(item, dict)]
+
+
+def _app_input(item: dict[str, Any]) -> AppInput:
+    return AppInput(
+        node_id=_field(item, "nodeId") or "",
+        field_name=_field(item, "fieldName") or "",
+        field_type=(_field(item, "fieldType") or "").upper() or None,
+        field_value=item.get("fieldValue"),
+        node_name=_field(item, "nodeName") or None,
+        description=_field(item, "descriptionEn", "description") or None,
+        options=_options(item.get("fieldData")),
+        raw=item,
+    )
+
+
+def _options(field_data: Any) -> tuple[str, ...]:
+    """LIST choices from ``fieldData``: a JSON string of names, of objects, or a ComfyUI spec."""
+    value = _json_value(field_data) if isinstance(field_data, str) else field_data
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        value = value[0]  # ComfyUI input spec: [[choices...], {options}]
+    if not isinstance(value, list):
+        return ()
+    names = []
+    for entry in value:
+        name = entry.get("name", entry.get("value")) if isinstance(entry, dict) else entry
+        if isinstance(name, (str, int, float)) and not isinstance(name, bool):
+            names.append(str(name))
+    return tuple(names)
+
+
+def parse_webhook_detail(body: Any, *, task_id: str) -> WebhookDetail:
+    data = _data_dict(body, "webhook", task_id=task_id)
+    event = data.get("eventData")
+    return WebhookDetail(
+        id=_field(data, "id") or None,
+        task_id=_field(data, "taskId") or task_id,
+        webhook_url=_field(data, "webhookUrl") or None,
+        callback_status=_field(data, "callbackStatus") or None,
+        retry_count=_int(data.get("retryCount")),
+        event_data=event if isinstance(event, str) else (json.dumps(event) if event else None),
+        raw=body,
+    )
+
+
+def parse_nothing(body: Any, *, task_id: str | None = None) -> None:
+    """Answers whose only content is success (cancel, retryWebhook)."""
+    unwrap(body, task_id=task_id)
