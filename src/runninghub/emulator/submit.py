@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from . import nodes
 from .catalog import AppSpec, parse_workflow
 from .wire import ApiProblem, Problem, bool_field, str_field
 
@@ -135,7 +136,11 @@ def _prepare(
 
 
 def output_nodes(graph: dict[str, Any]) -> list[str]:
-    """Nodes nothing else links to: what ComfyUI's ``outputs_to_execute`` lists."""
+    """ComfyUI's ``outputs_to_execute``: the engine's output nodes, else the graph's sinks
+    (a graph of node types the engine does not know still gets a plausible answer)."""
+    known = nodes.output_nodes(graph)
+    if known:
+        return known
     referenced = set()
     for node in graph.values():
         for value in node.get("inputs", {}).values():
