@@ -124,6 +124,8 @@ class CliState:
             return None
         from runninghub._policy import RetryPolicy
 
+        if self.retries == 0:
+            return RetryPolicy.never()  # not even the patient retries of a full queue
         return RetryPolicy(max_attempts=self.retries + 1)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,29 +47,40 @@ def wait_for(
 
 
 def save_outputs(client: Client, task: Task, out_dir: Path) -> list[SavedFile]:
-    """Download every file output of a finished task into ``out_dir``."""
-    if not any(output.url for output in task.outputs):
+    """Save every output of a finished task (files and texts) into ``out_dir``."""
+    if not task.outputs:
         return []
     return list(client.download(task, out_dir))
 
 
+def _saved_paths(task: Task, saved: Sequence[SavedFile]) -> list[str | None]:
+    """The saved path of each output, in the task's order (None when not saved)."""
+    unused = list(saved)
+    paths: list[str | None] = []
+    for output in task.outputs:
+        match = next(
+            (s for s in unused if s.url == output.url and s.node_id == output.node_id), None
+        )
+        if match is not None:
+            unused.remove(match)
+        paths.append(str(match.path) if match else None)
+    return paths
+
+
 def task_document(task: Task, saved: Sequence[SavedFile] = ()) -> dict[str, Any]:
-    """The ``--json`` shape of a task: task_id, status, outputs (with ``path`` when saved),
-    usage, failure."""
-    paths = {item.url: str(item.path) for item in saved}
+    """The ``--json`` shape of a task: task_id, status, outputs (with ``path``: where it was
+    saved, or null), usage, failure."""
     document = task.to_dict()
-    for output in document["outputs"]:
-        output["path"] = paths.get(output["url"])
+    for output, path in zip(document["outputs"], _saved_paths(task, saved), strict=True):
+        output["path"] = path
     return document
 
 
 def report_task(state: CliState, task: Task, saved: Sequence[SavedFile] = ()) -> None:
     """Print a task: JSON, or one line per output (the saved path, else the URL or text)."""
-    paths = {item.url: str(item.path) for item in saved}
-    lines = []
-    for output in task.outputs:
-        line = paths.get(output.url) if output.url else None
-        lines.append(line or output.url or output.text or "")
+    paths = _saved_paths(task, saved)
+    pairs = zip(task.outputs, paths, strict=True)
+    lines = [path or out.url or out.text or "" for out, path in pairs]
     state.render.result(task_document(task, saved), [line for line in lines if line])
 
 
@@ -82,16 +94,12 @@ def finish(
     cancel_on_interrupt: bool,
 ) -> None:
     """Wait for a submitted task, save its outputs and print where they are."""
+    started = time.monotonic()
     task = wait_for(state, handle, timeout=timeout, cancel_on_interrupt=cancel_on_interrupt)
+    waited = time.monotonic() - started
+    state.render.note(f"task {task.task_id}: {task.status.value} after {waited:.1f} s")
     out_dir = out or default_out_dir(task.task_id)
     saved = save_outputs(client, task, out_dir)
-    took = _took(task)
-    state.render.note(f"task {task.task_id}: {task.status.value}{took}")
     if saved:
         state.render.note(f"saved {len(saved)} file(s) to {out_dir}")
     report_task(state, task, saved)
-
-
-def _took(task: Task) -> str:
-    seconds = task.usage.task_cost_time if task.usage else None
-    return f" in {seconds} s" if seconds is not None else ""

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -163,7 +162,7 @@ class Renderer:
             self.document(report.to_dict())
             return
         click.echo(f"error: {report.message}", err=True)
-        if report.hint:
+        if report.hint and not report.message.endswith(report.hint):
             click.echo(f"hint: {report.hint}", err=True)
 
     def prompt_secret(self, label: str) -> str:
@@ -192,11 +191,10 @@ class Renderer:
         if self.quiet or not _isatty(sys.stderr):
             yield _ignore_progress
             return
-        started = time.monotonic()
         status = _console(stderr=True).status(f"task {task_id}: submitted")
         status.start()
         try:
-            yield lambda progress: _show_progress(status, progress, started)
+            yield lambda progress: _show_progress(status, progress)
         finally:
             status.stop()
 
@@ -215,10 +213,7 @@ def _ignore_progress(progress: Progress) -> None:
     del progress
 
 
-def _show_progress(status: Status, progress: Progress, started: float) -> None:
-    elapsed = getattr(progress, "elapsed", None)
-    if not isinstance(elapsed, int | float):
-        elapsed = time.monotonic() - started
+def _show_progress(status: Status, progress: Progress) -> None:
     parts = [f"task {progress.task_id}", progress.status.value.lower()]
     if progress.node_id:
         parts.append(f"node {progress.node_id}")
@@ -226,7 +221,7 @@ def _show_progress(status: Status, progress: Progress, started: float) -> None:
         parts.append(f"{progress.value}/{progress.max}")
     if progress.message:
         parts.append(progress.message)
-    parts.append(f"{elapsed:.1f} s")
+    parts.append(f"{progress.elapsed:.1f} s")
     status.update(" · ".join(parts))
 
 

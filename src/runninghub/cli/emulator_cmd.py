@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ._context import CliState, pass_state
-
 __all__ = ["emulator"]
-
-
-def _read_keys(path: Path | None) -> frozenset[str] | None:
-    if path is None:
-        return None
-    lines = path.read_text(encoding="utf-8").splitlines()
-    keys = frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-    if not keys:
-        raise click.BadParameter(f"{path} lists no keys", param_hint="--keys")
-    return keys
 
 
 @click.command()
@@ -66,11 +52,24 @@ def _read_keys(path: Path | None) -> frozenset[str] | None:
     help="Speed of the emulated clock (expiries).",
 )
 @click.option(
+    "--fault-kinds",
+    metavar="K,K",
+    help="Which faults to inject (default: all of http_502, http_503, slow, http_500, "
+    "truncated, non_json).",
+)
+@click.option("--seed", type=int, help="Seed of the fault sequence (repeatable runs).")
+@click.option(
     "--keys",
     "keys_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="Accept only these keys (one per line); default: any 32-hex key.",
+    help="Accept only these keys (one per line, optionally 'ai:KEY'); default: any 32-hex key.",
+)
+@click.option(
+    "--site",
+    "emulated_site",
+    type=click.Choice(["cn", "ai"]),
+    help="Act as this site: refuse keys listed for the other one.",
 )
 @click.option(
     "--state",
@@ -79,8 +78,7 @@ def _read_keys(path: Path | None) -> frozenset[str] | None:
     metavar="FILE",
     help="Keep tasks, uploads and outputs in this file across restarts.",
 )
-@pass_state
-def emulator(state: CliState, /, keys_file: Path | None, **options: Any) -> None:
+def emulator(keys_file: Path | None, **options: Any) -> None:
     """Serve the RunningHub API locally (really runs a set of ComfyUI image nodes).
 
     Prints its base URL on stdout when ready; Ctrl-C stops it.
@@ -90,18 +88,18 @@ def emulator(state: CliState, /, keys_file: Path | None, **options: Any) -> None
       runninghub emulator --port 8188 --task-seconds 1
       RUNNINGHUB_BASE_URL=http://127.0.0.1:8188 runninghub run 1904136902449209346
     """
-    from runninghub.emulator import serve_in_thread
+    from runninghub.emulator.options import build_options, read_keys_file
+    from runninghub.emulator.server import serve
 
-    server = serve_in_thread(keys=_read_keys(keys_file), **options)
-    stop = threading.Event()
-    # A service manager stops us with SIGTERM: leave as cleanly as on Ctrl-C.
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    options["site"] = options.pop("emulated_site")
+    options["fault_seed"] = options.pop("seed")
+    if options["fault_kinds"] is None:
+        del options["fault_kinds"]  # all kinds
+    if keys_file is not None:
+        options["keys"] = sorted(read_keys_file(keys_file))
     try:
-        state.render.raw(f"RunningHub emulator listening on {server.base_url}")
-        state.render.note("press Ctrl-C to stop")
-        while not stop.wait(3600):
-            pass
-    except KeyboardInterrupt:
-        state.render.note("stopping")
-    finally:
-        server.stop()
+        emulator_options = build_options(**options)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    # Prints "RunningHub emulator listening on URL" when ready; returns on Ctrl-C / SIGTERM.
+    serve(emulator_options)

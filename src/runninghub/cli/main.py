@@ -112,12 +112,17 @@ _OUTCOME_HINT = (
 )
 
 
+_CONNECTION_HINT = "check the network and the base URL (--base-url, RUNNINGHUB_BASE_URL, --site)"
+
+
 def _library_report(exc: errors.RunningHubError) -> ErrorReport:
     code = getattr(exc, "code", None)
     hint = exc.hint
     task: dict[str, Any] | None = None
     if isinstance(exc, errors.SubmitOutcomeUnknownError) and not hint:
         hint = _OUTCOME_HINT
+    elif isinstance(exc, errors.APIConnectionError) and not hint:
+        hint = _CONNECTION_HINT
     if isinstance(exc, errors.WaitTimeoutError) and not hint and not exc.cancelled:
         hint = f"resume with: runninghub wait {exc.task_id}"
     if isinstance(exc, errors.TaskFailedError):

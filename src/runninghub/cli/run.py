@@ -109,10 +109,12 @@ def _finish_or_return(
     state: CliState, client: Client, handle: TaskHandle, params: dict[str, Any]
 ) -> None:
     if params["no_wait"]:
+        from ._flow import task_document
+
         task_id = handle.task_id
         state.render.note(f"submitted task {task_id}; follow it with: runninghub wait {task_id}")
-        document = {"task_id": task_id, "status": "QUEUED", "outputs": [], "usage": None}
-        state.render.result(document, [task_id])
+        task = handle.last or handle.refresh()
+        state.render.result(task_document(task), [task_id])
         return
     from ._flow import finish
 
