@@ -1,0 +1,68 @@
+"""Batch runs: many inputs through one workflow, recorded in a durable, resumable ledger.
+
+Example::
+
+    from runninghub import AsyncClient
+    from runninghub.batch import BatchRunner, BatchSpec, ledger_for_plan, plan_batch, read_inputs
+
+    async with AsyncClient() as client:
+        graph = await client.workflow_graph("1987728214757978114")
+        plan = plan_batch(read_inputs("photos/"), graph, workflow_id="1987728214757978114")
+        spec = BatchSpec(workflow_id=plan.workflow_id, out_dir="results", columns=plan.columns)
+        with ledger_for_plan("results/batch.sqlite", plan, spec) as ledger:
+            report = await BatchRunner(ledger, [client]).run_async()
+"""
+
+from __future__ import annotations
+
+from .inputs import (
+    BatchInputError,
+    BatchPlan,
+    InputTable,
+    PlannedRow,
+    parse_assignments,
+    plan_batch,
+    read_inputs,
+)
+from .ledger import (
+    Attempt,
+    BatchSpec,
+    IllegalTransitionError,
+    Ledger,
+    LedgerBusyError,
+    LedgerError,
+    LedgerRow,
+    NotALedgerError,
+    RowState,
+    StaleStateError,
+)
+from .report import DEFAULT_NAME_TEMPLATE, BatchProgress, BatchReport, Manifest, state_counts
+from .runner import BatchRunner, ProgressCallback, ledger_for_plan
+
+__all__ = [
+    "DEFAULT_NAME_TEMPLATE",
+    "Attempt",
+    "BatchInputError",
+    "BatchPlan",
+    "BatchProgress",
+    "BatchReport",
+    "BatchRunner",
+    "BatchSpec",
+    "IllegalTransitionError",
+    "InputTable",
+    "Ledger",
+    "LedgerBusyError",
+    "LedgerError",
+    "LedgerRow",
+    "Manifest",
+    "NotALedgerError",
+    "PlannedRow",
+    "ProgressCallback",
+    "RowState",
+    "StaleStateError",
+    "ledger_for_plan",
+    "parse_assignments",
+    "plan_batch",
+    "read_inputs",
+    "state_counts",
+]

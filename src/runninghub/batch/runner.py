@@ -1,0 +1,508 @@
+"""Run a batch from its ledger: bounded concurrency, never a double submit, resumable.
+
+How a row goes through (each step committed to the ledger before the next one starts):
+
+1. its local files are uploaded (harmless to repeat: uploads are content-addressed);
+2. ``pending -> submitting`` is committed, then the submit is sent;
+3. the answer's task id is committed at once (``submitted``); a lost answer makes the row
+   ``unknown``, and a refusal that created nothing (421...) puts it back to ``pending``;
+4. the slot is given back the moment the task ends, and the outputs are downloaded;
+5. ``succeeded`` (with the local paths and the coins), ``failed`` or ``canceled``.
+
+A resume re-attaches to every ``submitted`` row by its task id, and submits only rows that
+were never submitted. A row found ``submitting`` after a crash may or may not have a task on
+the service (the API offers no way to find out), so it becomes ``unknown``: ``batch retry
+--unknown`` resubmits those on request, accepting that a task might run twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import dataclasses
+import enum
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._errors import (
+    APIError,
+    AuthenticationError,
+    CapacityError,
+    ConfigError,
+    ContentPolicyError,
+    InsufficientFundsError,
+    InvalidRequestError,
+    NotFoundError,
+    RunningHubError,
+    SubmitOutcomeUnknownError,
+    TaskFailedError,
+    WaitTimeoutError,
+)
+from .._models import NodeOverride, Task, TaskStatus
+from ._slots import SlotPool
+from .inputs import BatchPlan
+from .ledger import BatchSpec, Ledger, LedgerError, LedgerRow, RowState
+from .report import BatchProgress, BatchReport, Manifest, render_name, state_counts
+
+if TYPE_CHECKING:
+    from .._client import AsyncClient
+
+__all__ = ["BatchRunner", "ProgressCallback", "ledger_for_plan"]
+
+ProgressCallback = Callable[[BatchProgress], None]
+
+_TRANSIENT_TRIES = 3  # submits refused by a transient error, per row and run, before giving up
+_FOLLOW_TRIES = 5  # waits broken by transient errors, per row and run, before leaving it
+
+
+class _Outcome(enum.Enum):
+    SUBMITTED = "submitted"
+    CAPACITY = "capacity"
+    TRANSIENT = "transient"
+    DONE = "done"  # the row reached a final state (failed or unknown) without a task to follow
+    STOPPED = "stopped"
+
+
+@dataclass
+class _Result:
+    outcome: _Outcome
+    task_id: str | None = None
+    error: str | None = None
+
+
+class BatchRunner:
+    """Runs the rows of a :class:`Ledger` through one or more :class:`AsyncClient` (one per key).
+
+    The workflow, output directory, name template, concurrency and spend guards come from the
+    ledger's :class:`BatchSpec`. ``clients[i]`` serves the rows recorded with key index ``i``.
+
+    Example::
+
+        async with AsyncClient() as client:
+            with Ledger.open("out/batch.sqlite") as ledger:
+                report = await BatchRunner(ledger, [client]).run_async()
+
+    :meth:`run` is the synchronous form (it runs its own event loop).
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        clients: Sequence[AsyncClient],
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        if not clients:
+            raise ConfigError("a batch needs at least one client")
+        self._ledger = ledger
+        self._clients = list(clients)
+        self._on_progress = on_progress
+        self._spec = ledger.spec
+        self._out_dir = Path(self._spec.out_dir)
+        self._manifest = Manifest(self._out_dir / "manifest.jsonl")
+        self._counts: collections.Counter[RowState] = collections.Counter()
+        self._started = time.monotonic()
+        self._finished_this_run = 0
+        self._submitted_this_run = 0
+        self._tasks_counted = 0
+        self._coins_before = Decimal(0)
+        self._coins_this_run = Decimal(0)
+        self._stopped: str | None = None
+        self._fatal: BaseException | None = None
+        self._errors: list[str] = []
+        self._uploads: dict[tuple[int, Path], str] = {}
+
+    # -- entry points ----------------------------------------------------------------------
+
+    def run(self) -> BatchReport:
+        """Run to the end (or to a spend guard) and return the report. Blocks."""
+        return asyncio.run(self.run_async())
+
+    async def run_async(self) -> BatchReport:
+        """Run to the end (or to a spend guard) and return the report.
+
+        Raises LedgerBusyError when another process runs this ledger, InsufficientFundsError
+        when the balance is empty before the first submit, and the error that stopped the batch
+        when a key is refused for good (authentication, funds, unknown workflow).
+        """
+        self._ledger.lock()
+        try:
+            return await self._run_locked()
+        except BaseExceptionGroup as group:
+            raise _first_leaf(group) from None
+        finally:
+            self._manifest.compact(self._ledger.rows())
+            with contextlib.suppress(OSError):  # only when empty: a crash may leave parts
+                (self._out_dir / ".staging").rmdir()
+            self._ledger.unlock()
+
+    async def _run_locked(self) -> BatchReport:
+        self._check_keys()
+        self._ledger.recover_interrupted()
+        self._counts.update(self._ledger.counts())
+        self._tasks_counted = self._ledger.tasks_created()
+        self._coins_before = self._ledger.coins_spent()
+        self._started = time.monotonic()
+        pending = self._ledger.rows([RowState.PENDING])
+        attached = self._ledger.rows([RowState.SUBMITTED])
+        if pending and self._guard() is None:
+            await self._check_balance()
+        pool = SlotPool(await self._ceilings())
+        self._emit()
+        async with asyncio.TaskGroup() as group:
+            for row in attached:
+                key = row.key_index or 0
+                pool.occupy(key)
+                group.create_task(self._follow(row.row, key, str(row.task_id), pool))
+            await self._dispatch(pending, pool, group)
+        if self._fatal is not None:
+            raise self._fatal
+        return self._report()
+
+    # -- setup -----------------------------------------------------------------------------
+
+    def _check_keys(self) -> None:
+        used = {r.key_index for r in self._ledger.rows([RowState.SUBMITTED])}
+        needed = max((k for k in used if k is not None), default=-1) + 1
+        if needed > len(self._clients):
+            raise ConfigError(
+                f"this batch has tasks running on {needed} keys but only"
+                f" {len(self._clients)} were given",
+                hint="resume with the same --keys file",
+            )
+
+    async def _check_balance(self) -> None:
+        for index, client in enumerate(self._clients):
+            account = await client.account()
+            coins, money = account.remain_coins, account.remain_money
+            if coins is not None and coins <= 0 and not (money is not None and money > 0):
+                raise InsufficientFundsError(
+                    f"the balance of key #{index + 1} is empty ({coins} coins); nothing submitted",
+                    hint="top up the account balance",
+                )
+
+    async def _ceilings(self) -> list[int]:
+        if self._spec.concurrency is not None:
+            return [self._spec.concurrency] * len(self._clients)
+        limits = []
+        for client in self._clients:
+            try:
+                status = await client.queue_status()
+                limits.append(max(1, status.concurrent_limit or 1))
+            except APIError as exc:
+                self._errors.append(f"queue status unavailable ({exc}); using concurrency 1")
+                limits.append(1)
+        return limits
+
+    # -- submitting ------------------------------------------------------------------------
+
+    async def _dispatch(
+        self, pending: list[LedgerRow], pool: SlotPool, group: asyncio.TaskGroup
+    ) -> None:
+        queue = collections.deque(pending)
+        while queue and self._may_submit():
+            key = await pool.acquire()
+            if not self._may_submit():
+                await pool.release(key, finished=False)
+                break
+            self._tasks_counted += 1  # reserved now, given back if the attempt creates nothing
+            group.create_task(self._run_row(queue.popleft(), key, pool))
+
+    def _may_submit(self) -> bool:
+        if self._fatal is not None:
+            return False
+        self._stopped = self._stopped or self._guard()
+        return self._stopped is None
+
+    def _guard(self) -> str | None:
+        spec = self._spec
+        if spec.max_tasks is not None and self._tasks_counted >= spec.max_tasks:
+            return f"--max-tasks {spec.max_tasks} reached"
+        spent = self._coins_before + self._coins_this_run
+        if spec.max_coins is not None and spent >= Decimal(spec.max_coins):
+            return f"--max-coins {spec.max_coins} reached ({spent} spent)"
+        return None
+
+    async def _run_row(self, row: LedgerRow, key: int, pool: SlotPool) -> None:
+        """Submit (again after capacity refusals or transient errors), then follow the task."""
+        transient = 0
+        while True:
+            result = await self._submit(row, key)
+            if result.outcome is _Outcome.SUBMITTED:
+                await self._follow(row.row, key, str(result.task_id), pool)
+                return
+            if result.outcome is _Outcome.CAPACITY:
+                await pool.refused(key)
+            else:
+                await pool.release(key, finished=False)
+            if result.outcome is _Outcome.TRANSIENT:
+                transient += 1
+                if transient >= _TRANSIENT_TRIES:
+                    self._errors.append(f"row {row.row}: not submitted: {result.error}")
+                    return
+                await asyncio.sleep(min(8.0, 0.5 * 2**transient))
+            if result.outcome in (_Outcome.DONE, _Outcome.STOPPED) or not self._may_submit():
+                return
+            key = await pool.acquire()
+            if not self._may_submit():
+                await pool.release(key, finished=False)
+                return
+            self._tasks_counted += 1
+
+    async def _submit(self, row: LedgerRow, key: int) -> _Result:
+        try:
+            overrides = await self._with_uploads(row, key)
+        except (OSError, InvalidRequestError) as exc:
+            self._claim(row.row, key)
+            self._record_refusal(row.row, f"input file unusable: {exc}")
+            return _Result(_Outcome.DONE)
+        except APIError as exc:
+            self._tasks_counted -= 1
+            return self._stop_if_fatal(exc) or _Result(_Outcome.TRANSIENT, error=str(exc))
+        self._claim(row.row, key)
+        # The send and the recording of its answer finish even if the run is interrupted, so
+        # that a Ctrl-C never leaves a task whose id was not written down.
+        critical = asyncio.ensure_future(self._send(row.row, key, overrides))
+        try:
+            return await asyncio.shield(critical)
+        except asyncio.CancelledError:
+            await asyncio.wait([critical])
+            raise
+
+    def _claim(self, row: int, key: int) -> None:
+        self._ledger.claim(row, key)
+        self._moved(RowState.PENDING, RowState.SUBMITTING)
+
+    async def _send(self, row: int, key: int, overrides: list[NodeOverride]) -> _Result:
+        client = self._clients[key]
+        try:
+            handle = await client.submit(self._spec.workflow_id, overrides, validate=False)
+        except SubmitOutcomeUnknownError as exc:
+            self._ledger.mark_unknown(row, f"submit outcome unknown: {exc}")
+            self._moved(RowState.SUBMITTING, RowState.UNKNOWN)
+            return _Result(_Outcome.DONE)
+        except CapacityError as exc:
+            self._release(row, str(exc))
+            return _Result(_Outcome.CAPACITY)
+        except (InvalidRequestError, ContentPolicyError) as exc:
+            self._record_refusal(row, str(exc))
+            return _Result(_Outcome.DONE)
+        except APIError as exc:
+            self._release(row, str(exc))
+            return self._stop_if_fatal(exc) or _Result(_Outcome.TRANSIENT, error=str(exc))
+        except BaseException as exc:
+            self._ledger.mark_unknown(row, f"interrupted while submitting: {exc!r}")
+            self._moved(RowState.SUBMITTING, RowState.UNKNOWN)
+            raise
+        self._ledger.mark_submitted(row, handle.task_id)
+        self._moved(RowState.SUBMITTING, RowState.SUBMITTED)
+        self._submitted_this_run += 1
+        return _Result(_Outcome.SUBMITTED, task_id=handle.task_id)
+
+    def _release(self, row: int, reason: str) -> None:
+        self._ledger.release(row, reason)
+        self._moved(RowState.SUBMITTING, RowState.PENDING)
+        self._tasks_counted -= 1
+
+    def _record_refusal(self, row: int, reason: str) -> None:
+        self._ledger.mark_refused(row, reason)
+        self._moved(RowState.SUBMITTING, RowState.FAILED)
+        self._tasks_counted -= 1
+        self._finished_this_run += 1
+        self._manifest.append(self._ledger.row(row))
+
+    def _stop_if_fatal(self, exc: APIError) -> _Result | None:
+        """A refusal that will hit every row (key, funds, workflow) stops the batch."""
+        if isinstance(exc, AuthenticationError | InsufficientFundsError | NotFoundError):
+            self._fatal = self._fatal or exc
+            return _Result(_Outcome.STOPPED, error=str(exc))
+        return None
+
+    async def _with_uploads(self, row: LedgerRow, key: int) -> list[NodeOverride]:
+        """The row's overrides with local files replaced by their uploaded names."""
+        result = []
+        for item in row.overrides:
+            value = item.value
+            if isinstance(value, Path):
+                cached = self._uploads.get((key, value))
+                if cached is None:
+                    cached = (await self._clients[key].upload(value)).file_name
+                    self._uploads[(key, value)] = cached
+                value = cached
+            result.append(NodeOverride(item.node_id, item.field, value))
+        return result
+
+    # -- following -------------------------------------------------------------------------
+
+    async def _follow(self, row: int, key: int, task_id: str, pool: SlotPool) -> None:
+        """Wait for the task, free its slot at once, then download and record the outcome."""
+        try:
+            task, state, error = await self._wait(row, key, task_id)
+        except BaseException:
+            await pool.release(key, finished=False)
+            raise
+        await pool.release(key, finished=task is not None)
+        if state is None:
+            return  # left submitted: a later resume re-attaches to it
+        outputs: list[str] = []
+        if state is RowState.SUCCEEDED and task is not None:
+            try:
+                outputs = await self._download(row, key, task)
+            except (RunningHubError, OSError) as exc:
+                self._errors.append(f"row {row}: outputs of task {task_id} not saved: {exc}")
+                return  # still submitted: the next resume downloads again
+        usage = task.usage if task is not None else None
+        coins = usage.consume_coins if usage is not None else None
+        self._ledger.finish(row, state, outputs=outputs, coins=coins, error=error)
+        self._moved(RowState.SUBMITTED, state)
+        self._coins_this_run += coins or 0
+        self._finished_this_run += 1
+        self._manifest.append(self._ledger.row(row))
+        self._emit()
+
+    async def _wait(
+        self, row: int, key: int, task_id: str
+    ) -> tuple[Task | None, RowState | None, str | None]:
+        handle = self._clients[key].task(task_id)
+        failures = 0
+        while True:
+            try:
+                return await handle.wait(), RowState.SUCCEEDED, None
+            except TaskFailedError as exc:
+                canceled = exc.task.status is TaskStatus.CANCEL
+                return exc.task, RowState.CANCELED if canceled else RowState.FAILED, exc.message
+            except NotFoundError as exc:
+                return None, RowState.FAILED, f"task {task_id} not found (expired?): {exc}"
+            except (APIError, WaitTimeoutError) as exc:
+                failures += 1
+                if failures >= _FOLLOW_TRIES:
+                    self._errors.append(f"row {row}: lost track of task {task_id}: {exc}")
+                    return None, None, None
+                await asyncio.sleep(min(10.0, 2.0**failures))
+
+    async def _download(self, row: int, key: int, task: Task) -> list[str]:
+        """Save every output under its template name, atomically (staged, then renamed)."""
+        staging = self._out_dir / ".staging" / str(row)
+        saved = await self._clients[key].download(task, staging, overwrite=True)
+        names = _output_names(self._spec.name_template, row, task.task_id, saved)
+        paths = []
+        for item, name in zip(saved, names, strict=True):
+            target = self._out_dir / name
+            item.path.replace(target)
+            paths.append(str(target))
+        with contextlib.suppress(OSError):
+            staging.rmdir()
+        return paths
+
+    # -- progress and report ---------------------------------------------------------------
+
+    def _moved(self, frm: RowState, to: RowState) -> None:
+        self._counts[frm] -= 1
+        self._counts[to] += 1
+        self._emit()
+
+    def _emit(self) -> None:
+        if self._on_progress is None:
+            return
+        counts = self._counts
+        self._on_progress(
+            BatchProgress(
+                total=sum(counts.values()),
+                succeeded=counts[RowState.SUCCEEDED],
+                failed=counts[RowState.FAILED],
+                canceled=counts[RowState.CANCELED],
+                unknown=counts[RowState.UNKNOWN],
+                running=counts[RowState.SUBMITTING] + counts[RowState.SUBMITTED],
+                queued=counts[RowState.PENDING],
+                elapsed=time.monotonic() - self._started,
+                finished_this_run=self._finished_this_run,
+            )
+        )
+
+    def _report(self) -> BatchReport:
+        return BatchReport(
+            counts=state_counts(self._ledger.counts()),
+            tasks_submitted=self._submitted_this_run,
+            elapsed=time.monotonic() - self._started,
+            coins=self._coins_this_run,
+            coins_total=self._ledger.coins_spent(),
+            manifest=self._manifest.path,
+            stopped=self._stopped,
+            errors=list(self._errors),
+        )
+
+
+def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledger:
+    """A new ledger for ``plan``, or the existing one at ``path`` when it holds the same inputs.
+
+    Reusing a ledger is how ``batch run`` resumes; its limits are updated from ``spec``. A
+    ledger made from other inputs or for another workflow is refused (LedgerError).
+    """
+    target = Path(path)
+    if not target.exists():
+        rows = ((r.row, r.fingerprint, r.overrides_json) for r in plan.rows)
+        return Ledger.create(target, spec, rows)
+    ledger = Ledger.open(target)
+    try:
+        _check_same_batch(ledger, plan)
+        stored = ledger.spec
+        ledger.update_spec(
+            dataclasses.replace(
+                stored,
+                concurrency=spec.concurrency,
+                max_tasks=spec.max_tasks,
+                max_coins=spec.max_coins,
+                keys_file=spec.keys_file,
+                name_template=spec.name_template,
+            )
+        )
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger
+
+
+def _check_same_batch(ledger: Ledger, plan: BatchPlan) -> None:
+    stored = ledger.spec
+    if stored.workflow_id != plan.workflow_id:
+        raise LedgerError(
+            f"{ledger.path} belongs to workflow {stored.workflow_id}, not {plan.workflow_id}",
+            hint="choose another --ledger (or --out) for a new batch",
+        )
+    fingerprints = ledger.fingerprints()
+    planned = [r.fingerprint for r in plan.rows]
+    if fingerprints != planned:
+        differs = next(
+            (i + 1 for i, (a, b) in enumerate(zip(fingerprints, planned, strict=False)) if a != b),
+            min(len(fingerprints), len(planned)) + 1,
+        )
+        raise LedgerError(
+            f"{ledger.path} was made from other inputs (row {differs} differs)",
+            hint="use `runninghub batch resume`, or another --ledger (or --out) for a new batch",
+        )
+
+
+def _output_names(template: str, row: int, task_id: str, saved: Sequence[Any]) -> list[str]:
+    per_node: dict[str, int] = {}
+    names = []
+    for n, item in enumerate(saved):
+        node = str(item.node_id or "out")
+        index = per_node.get(node, 0)
+        per_node[node] = index + 1
+        ext = item.path.suffix.lstrip(".") or "bin"
+        names.append(
+            render_name(template, row=row, node=node, index=index, n=n, ext=ext, task_id=task_id)
+        )
+    return names
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    if isinstance(first, BaseExceptionGroup):
+        return _first_leaf(first)
+    return first
