@@ -34,8 +34,9 @@ def wait_for(
     """
     task_id = handle.task_id
     then = "cancels the task" if cancel_on_interrupt else "stops waiting"
-    state.render.note(f"task {task_id}: waiting (Ctrl-C {then})")
     try:
+        # The note is inside the try: a Ctrl-C right after it must still name the task.
+        state.render.note(f"task {task_id}: waiting (Ctrl-C {then})")
         with state.render.progress(task_id) as on_progress:
             return handle.wait(timeout=timeout, on_progress=on_progress)
     except KeyboardInterrupt:
@@ -94,12 +95,16 @@ def finish(
     cancel_on_interrupt: bool,
 ) -> None:
     """Wait for a submitted task, save its outputs and print where they are."""
-    started = time.monotonic()
-    task = wait_for(state, handle, timeout=timeout, cancel_on_interrupt=cancel_on_interrupt)
-    waited = time.monotonic() - started
-    state.render.note(f"task {task.task_id}: {task.status.value} after {waited:.1f} s")
-    out_dir = out or default_out_dir(task.task_id)
-    saved = save_outputs(client, task, out_dir)
+    try:
+        started = time.monotonic()
+        task = wait_for(state, handle, timeout=timeout, cancel_on_interrupt=cancel_on_interrupt)
+        waited = time.monotonic() - started
+        state.render.note(f"task {task.task_id}: {task.status.value} after {waited:.1f} s")
+        out_dir = out or default_out_dir(task.task_id)
+        saved = save_outputs(client, task, out_dir)
+    except KeyboardInterrupt:
+        # Between the steps (or while downloading): `runninghub wait` picks it up again.
+        raise InterruptedWait(handle.task_id) from None
     if saved:
         state.render.note(f"saved {len(saved)} file(s) to {out_dir}")
     report_task(state, task, saved)
