@@ -133,7 +133,9 @@ class Renderer:
             return
         from rich.table import Table
 
-        table = Table(*headers, highlight=False)
+        table = Table(highlight=False)
+        for header in headers:
+            table.add_column(header, style=_COLUMN_STYLES.get(header))
         for row in cells:
             table.add_row(*row)
         _console(stderr=False).print(table)
@@ -170,16 +172,26 @@ class Renderer:
         value = click.prompt(label, hide_input=True, err=True)
         return str(value)
 
-    def enable_debug_logging(self) -> None:
-        """--verbose: the library's debug log on stderr, with the key redacted."""
+    def enable_debug_logging(self) -> Callable[[], None]:
+        """--verbose: the library's debug log on stderr, with the key redacted.
+
+        Returns the function that detaches the log handler again.
+        """
         import logging
 
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
         handler.addFilter(_RedactingFilter(self))
         logger = logging.getLogger("runninghub")
+        previous_level = logger.level
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
+
+        def detach() -> None:
+            logger.removeHandler(handler)
+            logger.setLevel(previous_level)
+
+        return detach
 
     @contextmanager
     def progress(self, task_id: str) -> Iterator[Callable[[Progress], None]]:
@@ -207,6 +219,10 @@ class _RedactingFilter:
         record.msg = self._renderer.redact(record.getMessage())
         record.args = None
         return True
+
+
+# Colour helps find the address parts (node and field) in a wide table.
+_COLUMN_STYLES = {"node": "bold cyan", "field": "green"}
 
 
 def _ignore_progress(progress: Progress) -> None:

@@ -54,6 +54,25 @@ _OPTIONAL_COMMANDS: dict[str, str] = {
     "mcp": "runninghub.cli.mcp_cmd:mcp",
 }
 
+# What `runninghub --help` lists, so that the root help imports no command module (a test
+# keeps these equal to the commands' own first docstring lines).
+_SUMMARIES: dict[str, str] = {
+    "account": "Show the balance, the running tasks and the concurrency limit.",
+    "app": "AI apps: list an app's inputs, run it.",
+    "auth": "Store, show or remove the API key.",
+    "batch": "Run many inputs through one workflow, resumably.",
+    "cancel": "Cancel a queued or running task (it stops billing).",
+    "demo": "Run two bundled workflows on a local emulator and save their outputs.",
+    "emulator": "Serve the RunningHub API locally (really runs a set of ComfyUI image nodes).",
+    "mcp": "Serve RunningHub to an AI agent over the Model Context Protocol (stdio by default).",
+    "nodes": "List the fields of a workflow that --set can change, with their current values.",
+    "outputs": "List a finished task's outputs; with --out, download them too.",
+    "run": "Run a saved workflow, wait, and save its outputs.",
+    "status": "Show a task's status (and its outputs' URLs once it has succeeded).",
+    "upload": "Upload a file (image, video, audio, zip; up to 30 MB) and print its name.",
+    "wait": "Wait for a task to finish, then save its outputs.",
+}
+
 EXIT_OK = 0
 EXIT_TASK_FAILED = 1
 EXIT_USAGE = 2
@@ -163,6 +182,20 @@ class RootGroup(click.Group):
         except Exception:  # an optional module that fails to import must not break the rest
             return None
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            summary = _SUMMARIES.get(name)
+            if summary is None:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden:
+                    continue
+                summary = command.get_short_help_str()
+            rows.append((name, summary))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def main(
         self,
         args: Sequence[str] | None = None,
@@ -258,7 +291,7 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
     state.verbose = options.pop("verbose")
     state.json = state.json or options.pop("json_output")
     if state.verbose:
-        state.render.enable_debug_logging()
+        ctx.call_on_close(state.render.enable_debug_logging())
     seed_options = compat.SeedOptions.from_params(options)
     compat.apply_key_options(state, seed_options)
     if ctx.invoked_subcommand is not None:
