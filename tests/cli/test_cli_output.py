@@ -3,10 +3,13 @@ and the root help in step with the commands."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
 import os
 import pty
 import re
+import select
 import struct
 import subprocess
 import sys
@@ -144,3 +147,33 @@ def test_tables_on_a_terminal_respect_no_color(
     assert "┃" in plain or "│" in plain  # drawn as a table, not tab-separated
     assert _has_colour(coloured)
     assert not _has_colour(plain)
+
+
+def test_auth_set_on_a_terminal_prompts_without_echo(api_key: str, tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    main, replica = pty.openpty()
+    process = subprocess.Popen(
+        runninghub_command("auth", "set"),
+        env=subprocess_env({"RUNNINGHUB_CONFIG_DIR": str(config_dir)}),
+        stdin=replica,
+        stdout=replica,
+        stderr=replica,
+        close_fds=True,
+    )
+    os.close(replica)
+    screen = b""
+    while b"API key:" not in screen:
+        ready, _, _ = select.select([main], [], [], 30)
+        assert ready, f"no prompt; got {screen!r}"
+        screen += os.read(main, 1024)
+    os.write(main, api_key.encode() + b"\n")
+    process.wait(timeout=60)
+    with contextlib.suppress(OSError):
+        while chunk := os.read(main, 65536):
+            screen += chunk
+    os.close(main)
+
+    assert process.returncode == 0, screen
+    assert api_key.encode() not in screen
+    assert b"0123\xe2\x80\xa6cdef" in screen  # the mask, 0123…cdef
+    assert json.loads((config_dir / "config.json").read_text())["api_key"] == api_key

@@ -283,3 +283,17 @@ def test_upload_of_a_missing_file_is_bad_input(live: Invoker) -> None:
 
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
+
+
+def test_outputs_of_an_unfinished_task_say_so(live: Invoker, make_emulator: Any) -> None:
+    slow = make_emulator(task_seconds=30)
+    task_id = live("--base-url", slow.base_url, "run", TEXT_TO_IMAGE, "--no-wait").stdout.strip()
+
+    result = live("--base-url", slow.base_url, "--json", "outputs", task_id)
+
+    assert result.exit_code == 0, result.output
+    document = _document(result.stdout)
+    assert document["status"] in ("QUEUED", "RUNNING")
+    assert document["outputs"] == []
+    assert f"wait with: runninghub wait {task_id}" in result.stderr
+    live("--base-url", slow.base_url, "cancel", task_id)
