@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mcp_harness import ServerSession, error_of, start_server, structured
+from mcp_harness import error_of, start_server, structured
 from PIL import Image, ImageOps
 
 IMAGE_WORKFLOW = "1987728214757978114"  # 107 LoadImage -> 108 ImageInvert -> 109 SaveImage
 TEXT_TO_IMAGE = "1904136902449209346"
 IMAGE_APP = "1877265245566922753"
+FAILING_WORKFLOW = "1900000000000000805"
 
 TOOLS = {
     "list_workflow_fields",
@@ -69,10 +70,11 @@ async def test_runs_the_image_workflow_on_a_local_file_and_downloads_the_inverte
     source = _picture(tmp_path / "input.png")
     progress = ProgressLog()
     async with start_server(emulator.base_url, server_env, tmp_path) as server:
-        fields = structured(await server.call("list_workflow_fields", {"workflow_id": IMAGE_WORKFLOW}))
+        listed = await server.call("list_workflow_fields", {"workflow_id": IMAGE_WORKFLOW})
+        files = {"107.image": str(source)}
         run = await server.call(
             "run_workflow",
-            {"workflow_id": IMAGE_WORKFLOW, "files": {"107.image": str(source)}, "wait_seconds": 60},
+            {"workflow_id": IMAGE_WORKFLOW, "files": files, "wait_seconds": 60},
             progress=progress,
         )
         task = structured(run)
@@ -82,7 +84,8 @@ async def test_runs_the_image_workflow_on_a_local_file_and_downloads_the_inverte
             )
         )
 
-    assert {"address": "107.image", "type": "media"}.items() <= _field(fields, "107.image").items()
+    field = _field(structured(listed), "107.image")
+    assert field["type"] == "media" and field["class_type"] == "LoadImage"
     assert not run.is_error
     assert task["status"] == "SUCCESS" and task["finished"] is True
     assert [o["node_id"] for o in task["outputs"]] == ["109"]
@@ -92,7 +95,7 @@ async def test_runs_the_image_workflow_on_a_local_file_and_downloads_the_inverte
     with Image.open(source) as original, Image.open(output) as inverted:
         expected = ImageOps.invert(original.convert("RGB"))
         assert inverted.size == original.size
-        assert list(inverted.convert("RGB").getdata()) == list(expected.getdata())
+        assert inverted.convert("RGB").tobytes() == expected.tobytes()
     assert progress.events, "no progress notification arrived"
     assert any(task["task_id"] in (message or "") for _, message in progress.events)
     values = [value for value, _ in progress.events]
@@ -147,12 +150,12 @@ async def test_a_short_wait_returns_the_task_id_and_wait_task_finishes_it(
     make_emulator: Any, server_env: dict[str, str], tmp_path: Path, api_key: str
 ) -> None:
     emulator = make_emulator(queue_seconds=0, task_seconds=1.5)
-    source = _picture(tmp_path / "input.png")
+    files = {"107.image": str(_picture(tmp_path / "input.png"))}
     async with start_server(emulator.base_url, server_env, tmp_path) as server:
         early = structured(
             await server.call(
                 "run_workflow",
-                {"workflow_id": IMAGE_WORKFLOW, "files": {"107.image": str(source)}, "wait_seconds": 0.2},
+                {"workflow_id": IMAGE_WORKFLOW, "files": files, "wait_seconds": 0.2},
             )
         )
         done = structured(
@@ -184,15 +187,37 @@ async def test_cancel_stops_a_running_task(
         started = structured(
             await server.call("run_workflow", {"workflow_id": TEXT_TO_IMAGE, "wait_seconds": 0})
         )
+        too_early = await server.call(
+            "download_outputs", {"task_id": started["task_id"], "dir": str(tmp_path / "out")}
+        )
         cancelled = structured(await server.call("cancel_task", {"task_id": started["task_id"]}))
         seen = structured(await server.call("get_task", {"task_id": started["task_id"]}))
         waited = await server.call("wait_task", {"task_id": started["task_id"], "wait_seconds": 5})
 
     assert started["finished"] is False
+    assert error_of(too_early)["type"] == "InvalidRequestError"
+    assert "wait_task" in error_of(too_early)["hint"]
+    assert not (tmp_path / "out").exists()
     assert cancelled == {"task_id": started["task_id"], "status": "CANCEL"}
     assert seen["status"] == "CANCEL" and seen["finished"] is True
     assert error_of(waited)["type"] == "TaskFailedError"
     assert error_of(waited)["task_id"] == started["task_id"]
+    server.assert_never_shows(api_key)
+
+
+async def test_a_task_that_fails_is_a_tool_error_naming_the_node(
+    emulator: Any, server_env: dict[str, str], tmp_path: Path, api_key: str
+) -> None:
+    async with start_server(emulator.base_url, server_env, tmp_path) as server:
+        result = await server.call(
+            "run_workflow", {"workflow_id": FAILING_WORKFLOW, "wait_seconds": 60}
+        )
+
+    error = error_of(result)
+    assert error["type"] == "TaskFailedError"
+    failure = error["task"]["failure"]
+    assert failure["node_id"] and failure["node_id"] in error["message"]
+    assert error["task"]["status"] == "FAILED"
     server.assert_never_shows(api_key)
 
 

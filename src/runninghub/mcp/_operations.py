@@ -37,9 +37,9 @@ _URL_PREFIXES = ("http://", "https://")
 class ProgressSink(Protocol):
     """Receives a task's progress while a tool waits for it."""
 
-    def __call__(self, progress: Progress) -> None: ...
+    async def __call__(self, progress: Progress) -> None: ...
 
-    def note(self, text: str) -> None: ...
+    async def note(self, text: str) -> None: ...
 
 
 ClientFactory = Callable[[], Awaitable["AsyncClient"]]
@@ -124,7 +124,7 @@ class Operations:
         self, client: AsyncClient, handle: AsyncTaskHandle, inputs: RunInputs, sink: ProgressSink
     ) -> TaskResult:
         """Wait up to ``inputs.wait_seconds``; an unfinished task is a result, not an error."""
-        sink.note(f"task {handle.task_id}: waiting up to {inputs.wait_seconds:g} s")
+        await sink.note(f"task {handle.task_id}: waiting up to {inputs.wait_seconds:g} s")
         if inputs.wait_seconds <= 0:
             return task_result(await handle.refresh())
         try:

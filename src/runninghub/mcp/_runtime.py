@@ -122,6 +122,11 @@ def configure_logging(secrets: Secrets, *, verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # The library's own logger may carry the CLI's debug handler: one handler, one line each.
+    library = logging.getLogger("runninghub")
+    library.handlers.clear()
+    library.propagate = True
+    library.setLevel(logging.NOTSET)
     if verbose:
         # The HTTP libraries' debug output is wire-level noise; their INFO lines are enough.
         for name in ("httpx", "httpcore", "httpx2", "httpcore2", "anyio", "uvicorn.access"):

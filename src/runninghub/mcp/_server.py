@@ -171,10 +171,8 @@ class ToolSet:
         self, ctx: Context[Any, Any], operation: Callable[[ProgressRelay], Awaitable[BaseModel]]
     ) -> CallToolResult:
         """Run one tool; every failure becomes a tool error, the server keeps serving."""
-        relay = ProgressRelay(ctx)
         try:
-            async with relay.running():
-                model = await operation(relay)
+            model = await operation(ProgressRelay(ctx))
         except Exception as exc:
             return self._error(exc)
         return self._result(model.model_dump(mode="json"), is_error=False)
