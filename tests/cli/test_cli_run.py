@@ -297,3 +297,17 @@ def test_outputs_of_an_unfinished_task_say_so(live: Invoker, make_emulator: Any)
     assert document["outputs"] == []
     assert f"wait with: runninghub wait {task_id}" in result.stderr
     live("--base-url", slow.base_url, "cancel", task_id)
+
+
+def test_a_lost_submit_answer_exits_4_with_the_hint_and_is_not_resubmitted(
+    live: Invoker, make_emulator: Any
+) -> None:
+    lossy = make_emulator(fault_rate=1.0, fault_kinds=["truncated"], task_seconds=30)
+
+    result = live("--base-url", lossy.base_url, "--json", "run", TEXT_TO_IMAGE, "--no-validate")
+
+    assert result.exit_code == 4
+    error = _document(result.stdout)["error"]
+    assert error["type"] == "SubmitOutcomeUnknownError"
+    assert "runninghub account" in error["hint"]
+    assert lossy.stats()["tasks_created"] == 1
