@@ -1,0 +1,451 @@
+"""``runninghub batch``: many inputs through one workflow, recorded in a resumable ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ._context import CliState, json_option, pass_state
+
+if TYPE_CHECKING:
+    from runninghub._client import AsyncClient
+    from runninghub.batch import BatchProgress, BatchReport, BatchSpec, Ledger
+
+__all__ = ["batch"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_DEFAULT_OUT = "batch-out"
+_LEDGER_NAME = "batch.sqlite"
+
+
+@click.group()
+def batch() -> None:
+    """Run many inputs through one workflow, resumably.
+
+    \b
+    Inputs: a CSV or JSONL file (one row per task), or a directory (one row per media
+    file, column `file`). A column named NODE.FIELD maps itself; map others with
+    --map COLUMN=NODE.FIELD. Every row is validated before the first submit.
+    Progress is recorded in a SQLite ledger (default OUT/batch.sqlite): a crash or Ctrl-C
+    loses nothing, and `batch resume` never submits an input twice. Outputs and
+    OUT/manifest.jsonl (row -> task -> files) land in OUT.
+    """
+
+
+def run_limits(func: F) -> F:
+    """Concurrency, spend guards and keys: given to ``run``, changeable on ``resume``."""
+    options = [
+        click.option(
+            "--concurrency",
+            metavar="N|auto",
+            help="Tasks at once per key (default auto: the account's limit).",
+        ),
+        click.option("--max-tasks", type=click.IntRange(min=0), metavar="N",
+                     help="Stop submitting once N tasks were created (in all runs)."),
+        click.option("--max-coins", metavar="N",
+                     help="Stop submitting once finished tasks used N coins."),
+        click.option("--keys", "keys_file", type=click.Path(dir_okay=False, path_type=Path),
+                     metavar="FILE", help="Spread rows over these API keys (one per line)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@batch.command("run")
+@click.argument("workflow_id")
+@click.option(
+    "--inputs",
+    "inputs_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="FILE|DIR",
+    help="CSV, TSV or JSONL file, or a directory of media files.",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=NODE.FIELD",
+    help="Map an input column to a field (repeatable).",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NODE.FIELD=VALUE",
+    help="Set a field for every row (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help=f"Where outputs and the manifest go (default ./{_DEFAULT_OUT}).",
+)
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help=f"The ledger (default OUT/{_LEDGER_NAME}).",
+)
+@click.option(
+    "--name",
+    "name_template",
+    metavar="TEMPLATE",
+    help="Output file names; fields {row} {node} {index} {n} {ext} {task_id}"
+    " (default {row:05d}_{node}_{index}.{ext}).",
+)
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Run rows with identical inputs anyway (each is paid for).",
+)
+@run_limits
+@json_option
+@pass_state
+def run_command(state: CliState, /, workflow_id: str, inputs_path: Path, **options: Any) -> None:
+    """Run WORKFLOW_ID once per input row.
+
+    Running it again with the same --ledger resumes (the inputs must be the same).
+
+    \b
+    Example:
+      runninghub batch run 1987728214757978114 --inputs photos/ --out results/
+    """  # fmt: skip
+    from runninghub.batch.report import DEFAULT_NAME_TEMPLATE, check_name_template
+
+    out_dir = (options["out_dir"] or Path(_DEFAULT_OUT)).resolve()
+    ledger_path = options["ledger_path"] or out_dir / _LEDGER_NAME
+    template = check_name_template(options["name_template"] or DEFAULT_NAME_TEMPLATE)
+    spec = _new_spec(workflow_id, inputs_path, out_dir, template, options)
+    keys = _read_keys(state, options["keys_file"])
+
+    async def prepare(clients: Sequence[AsyncClient]) -> Ledger:
+        return await _ledger_for_inputs(clients[0], ledger_path, spec, inputs_path, options)
+
+    report = _drive(state, keys, prepare)
+    _finish(state, report)
+
+
+@batch.command("resume")
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help=f"The ledger (default ./{_DEFAULT_OUT}/{_LEDGER_NAME}).",
+)
+@run_limits
+@json_option
+@pass_state
+def resume_command(state: CliState, /, ledger_path: Path | None, **options: Any) -> None:
+    """Finish a batch: follow running tasks, download, submit what was never submitted."""
+    _resume(state, ledger_path, options, retry_states=())
+
+
+@batch.command("retry")
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help=f"The ledger (default ./{_DEFAULT_OUT}/{_LEDGER_NAME}).",
+)
+@click.option(
+    "--unknown",
+    "include_unknown",
+    is_flag=True,
+    help="Also resubmit rows whose submit outcome was lost (a task may run twice).",
+)
+@run_limits
+@json_option
+@pass_state
+def retry_command(
+    state: CliState, /, ledger_path: Path | None, include_unknown: bool, **options: Any
+) -> None:
+    """Resubmit failed and canceled rows (and, with --unknown, unknown ones), then resume.
+
+    Earlier attempts stay in the ledger's history.
+    """  # fmt: skip
+    from runninghub.batch import RowState
+
+    states = [RowState.FAILED, RowState.CANCELED]
+    if include_unknown:
+        states.append(RowState.UNKNOWN)
+    _resume(state, ledger_path, options, retry_states=states)
+
+
+@batch.command("status")
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help=f"The ledger (default ./{_DEFAULT_OUT}/{_LEDGER_NAME}).",
+)
+@json_option
+@pass_state
+def status_command(state: CliState, /, ledger_path: Path | None) -> None:
+    """Count the rows of a batch by state."""  # fmt: skip
+    from runninghub.batch import state_counts
+
+    with _open_ledger(ledger_path) as ledger:
+        counts = state_counts(ledger.counts())
+        spec = ledger.spec
+    shown = ("total", "succeeded", "failed", "canceled", "pending", "running", "unknown")
+    document = {"workflow_id": spec.workflow_id, "ledger": str(ledger.path), **counts}
+    state.render.result(document, ["  ".join(f"{name} {counts[name]}" for name in shown)])
+
+
+# -- the work -----------------------------------------------------------------------------------
+
+
+def _resume(
+    state: CliState, ledger_path: Path | None, options: dict[str, Any], *, retry_states: Any
+) -> None:
+    with _open_ledger(ledger_path) as ledger:
+        spec = _updated_spec(ledger.spec, options)
+        ledger.update_spec(spec)
+        if retry_states:
+            ledger.reset_for_retry(retry_states)
+        path = ledger.path
+    keys_file = Path(spec.keys_file) if spec.keys_file else None
+    keys = _read_keys(state, keys_file)
+
+    async def prepare(clients: Sequence[AsyncClient]) -> Ledger:
+        from runninghub.batch import Ledger
+
+        return Ledger.open(path)
+
+    _finish(state, _drive(state, keys, prepare))
+
+
+def _drive(
+    state: CliState,
+    keys: list[str | None],
+    prepare: Callable[[Sequence[AsyncClient]], Awaitable[Ledger]],
+) -> BatchReport:
+    """Make one client per key, get the ledger ready, run it; Ctrl-C keeps what was done."""
+    from runninghub.batch import BatchRunner
+
+    async def main() -> BatchReport:
+        async with AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(_client(state, key)) for key in keys]
+            ledger = await prepare(clients)
+            stack.callback(ledger.close)
+            bar = _ProgressLine(state)
+            stack.callback(bar.close)
+            return await BatchRunner(ledger, clients, on_progress=bar.update).run_async()
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        state.render.warn("interrupted: submitted tasks keep running; `batch resume` picks up")
+        raise
+
+
+def _client(state: CliState, key: str | None) -> AsyncClient:
+    """A client for one key (``None``: the key the usual resolution finds)."""
+    from runninghub._client import AsyncClient
+    from runninghub._policy import RetryPolicy
+
+    base_url = state.base_url
+    if key is None:
+        settings = state.settings()
+        key, base_url = settings.api_key, settings.base_url
+    # Capacity refusals come straight back: the runner knows when a slot frees up.
+    retry = RetryPolicy(capacity_timeout=0.0)
+    if state.retries is not None:
+        retry = replace(retry, max_attempts=state.retries + 1)
+    return AsyncClient(api_key=key, base_url=base_url, site=state.site, retry=retry)
+
+
+async def _ledger_for_inputs(
+    client: AsyncClient, path: Path, spec: BatchSpec, inputs: Path, options: dict[str, Any]
+) -> Ledger:
+    from runninghub.batch import ledger_for_plan, parse_assignments, plan_batch, read_inputs
+
+    maps = parse_assignments(options["maps"], "--map")
+    sets = parse_assignments(options["sets"], "--set")
+    table = read_inputs(inputs)  # fail on bad inputs before any network call
+    graph = await client.workflow_graph(spec.workflow_id)
+    plan = plan_batch(
+        table,
+        graph,
+        workflow_id=spec.workflow_id,
+        maps=maps,
+        sets=sets,
+        allow_duplicates=options["allow_duplicates"],
+    )
+    spec = replace(spec, columns=plan.columns, sets=plan.sets)
+    return ledger_for_plan(path, plan, spec)
+
+
+def _new_spec(
+    workflow_id: str, inputs: Path, out_dir: Path, template: str, options: dict[str, Any]
+) -> BatchSpec:
+    from runninghub.batch import BatchSpec
+
+    keys_file = options["keys_file"]
+    return BatchSpec(
+        workflow_id=workflow_id,
+        out_dir=str(out_dir),
+        name_template=template,
+        inputs=str(inputs.resolve()),
+        concurrency=_concurrency(options["concurrency"]),
+        max_tasks=options["max_tasks"],
+        max_coins=_coins(options["max_coins"]),
+        keys_file=str(keys_file.resolve()) if keys_file else None,
+    )
+
+
+def _updated_spec(spec: BatchSpec, options: dict[str, Any]) -> BatchSpec:
+    """The stored settings, with the limits given on this command line replacing them."""
+    changes: dict[str, Any] = {}
+    if options.get("concurrency") is not None:
+        changes["concurrency"] = _concurrency(options["concurrency"])
+    if options.get("max_tasks") is not None:
+        changes["max_tasks"] = options["max_tasks"]
+    if options.get("max_coins") is not None:
+        changes["max_coins"] = _coins(options["max_coins"])
+    if options.get("keys_file") is not None:
+        changes["keys_file"] = str(options["keys_file"].resolve())
+    return replace(spec, **changes)
+
+
+def _concurrency(text: str | None) -> int | None:
+    if text is None or text.strip().lower() == "auto":
+        return None
+    if not text.strip().isdigit() or int(text) < 1:
+        raise click.BadParameter(f"expected a number >= 1 or 'auto', got {text!r}",
+                                 param_hint="--concurrency")  # fmt: skip
+    return int(text)
+
+
+def _coins(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0:
+        raise click.BadParameter(f"expected a number of coins, got {text!r}",
+                                 param_hint="--max-coins")  # fmt: skip
+    return str(value)
+
+
+def _read_keys(state: CliState, keys_file: Path | None) -> list[str | None]:
+    """The keys of a --keys file (never echoed), or [None]: the usual key resolution."""
+    if keys_file is None:
+        return [None]
+    try:
+        lines = keys_file.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {keys_file}: {exc.strerror or exc}",
+                                 param_hint="--keys") from None  # fmt: skip
+    keys = [line.split("#", 1)[0].strip() for line in lines]
+    keys = [key for key in keys if key]
+    if not keys:
+        raise click.BadParameter(f"{keys_file} holds no key", param_hint="--keys")
+    for key in keys:
+        state.render.add_secret(key)
+    return list(dict.fromkeys(keys))
+
+
+class _open_ledger:
+    """Open the ledger, turning ledger problems into a usage error on --ledger."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path or Path(_DEFAULT_OUT) / _LEDGER_NAME
+        self.ledger: Ledger | None = None
+
+    def __enter__(self) -> Ledger:
+        from runninghub.batch import Ledger, LedgerError
+
+        try:
+            self.ledger = Ledger.open(self.path)
+        except LedgerError as exc:
+            raise click.BadParameter(exc.message, param_hint="--ledger") from None
+        return self.ledger
+
+    def __exit__(self, *exc: object) -> None:
+        if self.ledger is not None:
+            self.ledger.close()
+
+
+# -- what the user sees -------------------------------------------------------------------------
+
+
+class _ProgressLine:
+    """One live line on stderr while the batch runs (only on a terminal, never with --quiet)."""
+
+    def __init__(self, state: CliState) -> None:
+        self._enabled = not state.quiet and sys.stderr.isatty()
+        self._last = 0.0
+        self._shown = False
+
+    def update(self, progress: BatchProgress) -> None:
+        now = time.monotonic()
+        if not self._enabled or now - self._last < 0.1:
+            return
+        self._last = now
+        rate = f"{progress.rate:.2f}/s" if progress.rate else "-"
+        eta = f"{progress.eta:.0f}s" if progress.eta is not None else "-"
+        text = (
+            f"{progress.done}/{progress.total} done  {progress.running} running"
+            f"  {progress.queued} queued  {progress.failed + progress.unknown} failed"
+            f"  {rate}  eta {eta}"
+        )
+        click.echo(f"\r\x1b[K{text}", err=True, nl=False)
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
+
+
+def _finish(state: CliState, report: BatchReport) -> None:
+    """Print the report; exit 1 when rows failed, 4 when rows could not be submitted."""
+    counts = report.counts
+    human = [
+        f"{counts['succeeded']}/{counts['total']} succeeded, {counts['failed']} failed,"
+        f" {counts['canceled']} canceled, {counts['unknown']} unknown,"
+        f" {counts['pending']} pending, {counts['running']} running",
+        f"{report.tasks_submitted} tasks submitted in {report.elapsed:.1f} s,"
+        f" {report.coins} coins ({report.coins_total} in all)",
+        f"manifest: {report.manifest}",
+    ]
+    if report.stopped:
+        human.append(f"stopped submitting: {report.stopped}")
+    state.render.result(report.to_dict(), human)
+    for error in report.errors[:20]:
+        state.render.warn(error)
+    if counts["unknown"]:
+        state.render.note(
+            "unknown rows may or may not have run; `batch retry --unknown` resubmits them"
+        )
+    code = _exit_code(report)
+    if code:
+        sys.exit(code)  # the batch ran, but not every row succeeded: nothing to report as an error
+
+
+def _exit_code(report: BatchReport) -> int:
+    counts = report.counts
+    if counts["failed"] or counts["canceled"] or counts["unknown"]:
+        return 1
+    if (counts["pending"] or counts["running"]) and not report.stopped:
+        return 4  # rows left behind by errors (see the warnings); `batch resume` retries
+    return 0
