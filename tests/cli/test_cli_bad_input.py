@@ -126,3 +126,10 @@ def test_help_is_on_every_command_with_an_example(rh: Invoker) -> None:
         assert result.exit_code == 0, (words, result.output)
         assert "Example" in result.stdout, words
         assert "runninghub " in result.stdout, words
+
+
+def test_no_arguments_prints_the_help(rh: Invoker) -> None:
+    result = rh()
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: runninghub")
