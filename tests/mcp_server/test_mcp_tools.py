@@ -252,12 +252,16 @@ async def test_api_failures_are_tool_errors_and_the_server_keeps_serving(
         unknown_task = await server.call("get_task", {"task_id": "1999999999999999999"})
         unknown_workflow = await server.call("list_workflow_fields", {"workflow_id": "123"})
         bad_arguments = await server.call("wait_task", {"task_id": "1", "wait_seconds": -1})
+        no_such_tool = await server.call("delete_everything", {})
         account = await server.call("account")
 
     assert error_of(unknown_task)["type"] == "NotFoundError"
     assert error_of(unknown_workflow)["type"] == "NotFoundError"
     assert error_of(unknown_workflow)["hint"]
-    assert bad_arguments.is_error and "wait_seconds" in bad_arguments.content[0].text
+    assert error_of(bad_arguments)["type"] == "UsageError"
+    assert error_of(bad_arguments)["message"].startswith("wait_seconds: ")
+    assert error_of(no_such_tool)["type"] == "UsageError"
+    assert "delete_everything" in error_of(no_such_tool)["message"]
     assert not account.is_error
     assert {"remain_coins", "concurrent_limit"} <= set(structured(account))
     server.assert_never_shows(api_key)

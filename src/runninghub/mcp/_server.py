@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from runninghub._errors import RunningHubError, SubmitOutcomeUnknownError, TaskFailedError
+from runninghub._errors import RunningHubError
 
 from ._descriptions import INSTRUCTIONS, TOOL_DESCRIPTIONS
 from ._operations import Operations, RunInputs
 from ._progress import ProgressRelay
+from ._results import Redact, argument_error_info, error_info, tool_result
 from ._schemas import (
     AccountInfo,
     AppInputs,
     CancelResult,
     DownloadResult,
-    ErrorInfo,
     TaskResult,
     WorkflowFields,
 )
 
-__all__ = ["DEFAULT_WAIT_SECONDS", "MAX_WAIT_SECONDS", "Redact", "build_server", "error_info"]
+__all__ = ["DEFAULT_WAIT_SECONDS", "MAX_WAIT_SECONDS", "RunningHubServer", "build_server"]
 
 logger = logging.getLogger(__name__)
-
-Redact = Callable[[str], str]
 
 DEFAULT_WAIT_SECONDS = 30.0
 # Agent hosts give up on a tool call after a few minutes; longer waits go through wait_task.
@@ -174,90 +172,44 @@ class ToolSet:
         try:
             model = await operation(ProgressRelay(ctx))
         except Exception as exc:
-            return self._error(exc)
-        return self._result(model.model_dump(mode="json"), is_error=False)
+            if not isinstance(exc, RunningHubError | OSError):
+                logger.error("tool failed unexpectedly", exc_info=exc)
+            return tool_result({"error": error_info(exc)}, self._redact, is_error=True)
+        return tool_result(model.model_dump(mode="json"), self._redact, is_error=False)
 
-    def _error(self, exc: Exception) -> CallToolResult:
-        if not isinstance(exc, RunningHubError | OSError):
-            logger.error("tool failed unexpectedly", exc_info=exc)
-        return self._result({"error": error_info(exc).model_dump(mode="json")}, is_error=True)
 
-    def _result(self, data: dict[str, Any], *, is_error: bool) -> CallToolResult:
-        # The key never appears in a result; redacting the serialised form is the last guard.
-        text = self._redact(json.dumps(data, ensure_ascii=False))
-        safe: dict[str, Any] = json.loads(text)
-        return CallToolResult(
-            content=[TextContent(type="text", text=text)],
-            structured_content=safe,
-            is_error=is_error,
+class RunningHubServer(MCPServer[Any]):
+    """An ``MCPServer`` whose argument refusals are structured tool errors like all others."""
+
+    def __init__(self, redact: Redact) -> None:
+        super().__init__(
+            "runninghub",
+            title="RunningHub",
+            instructions=INSTRUCTIONS,
+            version=_version(),
+            log_level="WARNING",
         )
+        self._redact = redact
 
-
-_OUTCOME_HINT = (
-    "the task may or may not have been created; check the account tool's running tasks "
-    "before submitting again"
-)
-
-
-def error_info(exc: Exception) -> ErrorInfo:
-    """The fields ``runninghub --json`` prints for the same error: type, code, message, hint."""
-    if isinstance(exc, TaskFailedError):
-        return ErrorInfo(
-            type=type(exc).__name__,
-            code=exc.task.error_code,
-            message=exc.message,
-            hint=exc.hint,
-            task_id=exc.task_id,
-            task=exc.task.to_dict(),
-        )
-    if isinstance(exc, RunningHubError):
-        code = getattr(exc, "code", None)
-        hint = exc.hint
-        if isinstance(exc, SubmitOutcomeUnknownError) and not hint:
-            hint = _OUTCOME_HINT
-        return ErrorInfo(
-            type=type(exc).__name__,
-            code=str(code) if code else None,
-            message=exc.message,
-            hint=hint,
-            task_id=getattr(exc, "task_id", None),
-        )
-    if isinstance(exc, OSError):
-        where = f": {exc.filename}" if exc.filename else ""
-        return ErrorInfo(
-            type=type(exc).__name__, code=None, message=f"{exc.strerror or exc}{where}", hint=None
-        )
-    return ErrorInfo(
-        type="InternalError",
-        code=None,
-        message=f"unexpected {type(exc).__name__}: {exc}",
-        hint="see the server's log on stderr; the server keeps running",
-    )
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            # Raised before the tool runs: unknown tool, or arguments outside the input schema.
+            # (Every failure inside a tool is already a result; see ToolSet._call.)
+            if isinstance(exc, UnexpectedToolError):
+                raise
+            info = argument_error_info(str(exc), exc.__cause__)
+            return tool_result({"error": info}, self._redact, is_error=True)
 
 
 def build_server(operations: Operations, redact: Redact) -> MCPServer[Any]:
     """An ``MCPServer`` exposing the RunningHub tools."""
-    server: MCPServer[Any] = MCPServer(
-        "runninghub",
-        title="RunningHub",
-        instructions=INSTRUCTIONS,
-        version=_version(),
-        log_level="WARNING",
-        warn_on_duplicate_tools=True,
-    )
+    server = RunningHubServer(redact)
     tools = ToolSet(operations, redact)
-    annotations = {
-        "list_workflow_fields": _READ_ONLY,
-        "run_workflow": _SPENDS,
-        "get_task": _READ_ONLY,
-        "wait_task": _WAITS,
-        "download_outputs": _WAITS,
-        "cancel_task": _CANCELS,
-        "list_app_inputs": _READ_ONLY,
-        "run_app": _SPENDS,
-        "account": _READ_ONLY,
-    }
-    for name, hints in annotations.items():
+    for name, hints in _ANNOTATIONS.items():
         server.add_tool(
             getattr(tools, name),
             name=name,
@@ -266,6 +218,19 @@ def build_server(operations: Operations, redact: Redact) -> MCPServer[Any]:
             structured_output=True,
         )
     return server
+
+
+_ANNOTATIONS = {
+    "list_workflow_fields": _READ_ONLY,
+    "run_workflow": _SPENDS,
+    "get_task": _READ_ONLY,
+    "wait_task": _WAITS,
+    "download_outputs": _WAITS,
+    "cancel_task": _CANCELS,
+    "list_app_inputs": _READ_ONLY,
+    "run_app": _SPENDS,
+    "account": _READ_ONLY,
+}
 
 
 def _version() -> str:
