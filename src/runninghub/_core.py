@@ -47,7 +47,7 @@ from ._protocol import (
     parse_upload,
     parse_webhook_detail,
 )
-from .workflow import OverridesLike, WorkflowGraph, normalize_overrides
+from .workflow import FieldKind, OverridesLike, WorkflowGraph, normalize_overrides
 
 __all__ = ["GRAPH_TTL", "UPLOAD_LIMIT", "BaseClient", "GraphCache", "UploadSource", "open_upload"]
 
@@ -306,10 +306,25 @@ def _checked_app_body(body: Any) -> Any:
 
 
 def plan_overrides(overrides: OverridesLike, graph: WorkflowGraph | None) -> list[NodeOverride]:
-    """Resolve and check the overrides against the graph, or take them as given."""
-    if graph is not None:
-        return graph.prepare(overrides)
-    return [NodeOverride(node, name, value) for node, name, value in normalize_overrides(overrides)]
+    """Resolve and check the overrides against the graph, or take them as given.
+
+    With a graph, a text value of a media field that names an existing local file (not a
+    URL) becomes a ``Path``, so that it is uploaded like one.
+    """
+    if graph is None:
+        items = normalize_overrides(overrides)
+        return [NodeOverride(node, name, value) for node, name, value in items]
+    return [_promote_local_path(item, graph) for item in graph.prepare(overrides)]
+
+
+def _promote_local_path(item: NodeOverride, graph: WorkflowGraph) -> NodeOverride:
+    value = item.value
+    if not isinstance(value, str) or "://" in value or not value.strip():
+        return item
+    if graph.resolve(f"{item.node_id}.{item.field}").kind is not FieldKind.MEDIA:
+        return item
+    path = Path(value).expanduser()
+    return NodeOverride(item.node_id, item.field, path) if path.is_file() else item
 
 
 def local_files(items: list[NodeOverride]) -> dict[int, Path]:

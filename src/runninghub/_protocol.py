@@ -532,14 +532,15 @@ def parse_app_inputs(body: Any) -> list[AppInput]:
 
 
 def _app_input(item: dict[str, Any]) -> AppInput:
+    field_type = (_field(item, "fieldType") or "").upper() or None
     return AppInput(
         node_id=_field(item, "nodeId") or "",
         field_name=_field(item, "fieldName") or "",
-        field_type=(_field(item, "fieldType") or "").upper() or None,
+        field_type=field_type,
         field_value=item.get("fieldValue"),
         node_name=_field(item, "nodeName") or None,
         description=_field(item, "descriptionEn", "description") or None,
-        options=_options(item.get("fieldData")),
+        options=_options(item.get("fieldData")) if field_type == "LIST" else (),
         raw=item,
     )
 

@@ -474,11 +474,23 @@ def test_app_inputs_with_field_data() -> None:
                     "fieldData": '[{"name":"anime"},{"name":"photo"}]',
                     "fieldType": "list",
                 },
-                {"nodeId": "7", "fieldName": "sampler", "fieldData": '[["euler", "ddim"], {}]'},
+                {
+                    "nodeId": "7",
+                    "fieldName": "sampler",
+                    "fieldType": "LIST",
+                    "fieldData": '[["euler", "ddim"], {}]',
+                },
+                {
+                    "nodeId": "52",
+                    "fieldName": "text",
+                    "fieldType": "STRING",
+                    "fieldData": '["STRING", {"multiline": true}]',
+                },
             ],
         },
     }
-    image, style, sampler = parse_app_inputs(body)
+    image, style, sampler, text = parse_app_inputs(body)
+    assert text.options == ()  # a type spec, not choices
     assert (image.node_id, image.field_type, image.description) == ("39", "IMAGE", "image")
     assert (style.node_id, style.field_type, style.options) == ("52", "LIST", ("anime", "photo"))
     assert sampler.options == ("euler", "ddim")

@@ -172,6 +172,7 @@ def test_mask_and_redact() -> None:
         (f'{{"apiKey": "{KEY}", "taskId": "1"}}', KEY),
         (f'{{"apikey":"{KEY}"}}', KEY),
         (f"Authorization: Bearer {KEY}", KEY),
+        ("GET /ws/c_instance?clientId=1&Rh-Comfy-Auth=c0c815fe35a1&taskId=2", "c0c815fe35a1"),
     ],
 )
 def test_redact_secrets_hides_credentials_whatever_the_key(text: str, secret: str) -> None:

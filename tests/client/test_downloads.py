@@ -1,0 +1,225 @@
+"""Saving outputs: real files from the emulator, and refusals of hostile server answers.
+
+The emulator always answers honestly, so the hostile answers (path-like node ids and types,
+foreign hosts, redirects, endless bodies) come from a tiny local HTTP server that speaks just
+enough of the v2 query to hand them to the client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from runninghub import OutputError, TaskStatus
+from runninghub.emulator import EmulatorServer
+
+from .conftest import INVERT_WORKFLOW
+
+CAPTION_WORKFLOW = "1900000000000000301"  # LoadImage -> describe -> SaveText
+
+
+def written(directory: Path) -> list[str]:
+    """Every file in ``directory`` (hidden partial files included); [] if it does not exist."""
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+
+
+def fetch(url: str) -> bytes:
+    with httpx.Client(trust_env=False) as http:
+        return http.get(url).content
+
+
+def test_download_saves_checksummed_files_with_safe_names(client: Any, tmp_path: Path) -> None:
+    task = client.run(INVERT_WORKFLOW)
+    out = tmp_path / "out"
+    (saved,) = client.download(task, out)
+    assert saved.path == out / f"{task.task_id}-109-1.png"
+    body = fetch(task.outputs[0].url)
+    assert saved.path.read_bytes() == body
+    assert saved.sha256 == hashlib.sha256(body).hexdigest()
+    assert (saved.size, saved.node_id, saved.type, saved.url) == (
+        len(body),
+        "109",
+        "png",
+        task.outputs[0].url,
+    )
+    assert [p.name for p in out.iterdir()] == [saved.path.name]  # no temporary file left
+
+
+def test_existing_files_are_kept_unless_overwrite(client: Any, tmp_path: Path) -> None:
+    task = client.run(INVERT_WORKFLOW)
+    (first,) = client.download(task, tmp_path / "out")
+    first.path.write_bytes(b"edited by the user")
+    (second,) = client.download(task, tmp_path / "out")
+    assert second.path.name == f"{task.task_id}-109-1-1.png"
+    assert first.path.read_bytes() == b"edited by the user"
+    (third,) = client.download(task, tmp_path / "out", overwrite=True)
+    assert third.path == first.path
+    assert third.path.read_bytes() == second.path.read_bytes()
+
+
+def test_a_partial_file_is_resumed_with_a_range_request(client: Any, tmp_path: Path) -> None:
+    task = client.run(INVERT_WORKFLOW)
+    body = fetch(task.outputs[0].url)
+    out = tmp_path / "out"
+    out.mkdir()
+    name = f"{task.task_id}-109-1.png"
+    # A marker prefix instead of the real first bytes: only a resumed download keeps it.
+    (out / f".{name}.part").write_bytes(b"\0" * 100)
+    (saved,) = client.download(task, out)
+    assert saved.path.read_bytes() == b"\0" * 100 + body[100:]
+    assert saved.size == len(body)
+
+
+def test_text_outputs(client: Any, tmp_path: Path, sample_png: Path) -> None:
+    task = client.run(CAPTION_WORKFLOW, {"1.image": sample_png})
+    (output,) = task.outputs
+    assert output.type == "txt"
+    assert output.text is not None and output.text.startswith("Caption: ")
+    (saved,) = client.download(task, tmp_path / "out")
+    assert saved.path.suffix == ".txt"
+    assert saved.path.read_text(encoding="utf-8") == output.text
+
+
+def test_handle_download_needs_a_finished_task(
+    make_client: Callable[..., Any], make_emulator: Callable[..., EmulatorServer], tmp_path: Path
+) -> None:
+    server = make_emulator(task_seconds=30)
+    handle = make_client(server).submit(INVERT_WORKFLOW)
+    with pytest.raises(OutputError, match="RUNNING"):
+        handle.download(tmp_path)
+    handle.cancel()
+
+
+def test_run_downloads_into_out_dir(client: Any, tmp_path: Path) -> None:
+    task = client.run(INVERT_WORKFLOW, out_dir=tmp_path / "a" / "b")
+    assert (tmp_path / "a" / "b" / f"{task.task_id}-109-1.png").is_file()
+
+
+# ------------------------------------------------------------------ hostile answers
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    results: list[dict[str, Any]]
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        task = {"taskId": "7", "status": "SUCCESS", "errorCode": "", "results": self.results}
+        self._send(200, json.dumps(task).encode(), "application/json")
+
+    def do_GET(self) -> None:
+        if self.path == "/files/redirect":
+            self.send_response(302)
+            self.send_header("Location", "https://evil.example.com/x.png")
+            self.end_headers()
+        elif self.path == "/files/endless":
+            self.send_response(200)
+            self.end_headers()  # no length: the body runs until the cap stops it
+            for _ in range(64):
+                self.wfile.write(b"x" * 65536)
+        else:
+            self._send(200, b"picture bytes", "image/png")
+
+    def _send(self, status: int, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def hostile() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    results: list[dict[str, Any]] = []
+    handler = type("Hostile", (_Hostile,), {"results": results})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", results
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+HOSTILE_NAMES = [
+    {"nodeId": "../../../../tmp/evil", "outputType": "png"},
+    {"nodeId": "/etc/passwd", "outputType": "png/../../../x"},
+    {"nodeId": "9\u0000.png", "outputType": "sh\u0000"},
+    {"nodeId": "..", "outputType": ".."},
+    {"nodeId": "C:\\Windows\\System32", "outputType": "exe"},
+    {"nodeId": "x" * 4000, "outputType": "y" * 4000},
+]
+
+
+def test_hostile_names_stay_inside_the_directory(
+    make_client: Callable[..., Any], hostile: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    base, results = hostile
+    results.extend(
+        {**item, "url": f"{base}/files/{i}/../../x.png"} for i, item in enumerate(HOSTILE_NAMES)
+    )
+    client = make_client(base_url=base)
+    task = client.query("7")
+    assert task.status is TaskStatus.SUCCESS
+    out = tmp_path / "out"
+    saved = client.download(task, out)
+    assert len(saved) == len(HOSTILE_NAMES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f.path.name for f in saved)
+    for item in saved:
+        assert item.path.parent == out
+        assert item.path.read_bytes() == b"picture bytes"
+        assert ".." not in item.path.name and "\0" not in item.path.name
+        assert len(item.path.name) < 120
+    assert not (tmp_path / "tmp").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://evil.example.com/x.png", "file:///etc/passwd", "http://127.0.0.2:1/x.png"],
+)
+def test_outputs_on_foreign_hosts_are_refused(
+    make_client: Callable[..., Any],
+    hostile: tuple[str, list[dict[str, Any]]],
+    tmp_path: Path,
+    url: str,
+) -> None:
+    base, results = hostile
+    results.extend(
+        [{"url": f"{base}/files/ok", "outputType": "png"}, {"url": url, "outputType": "png"}]
+    )
+    client = make_client(base_url=base)
+    with pytest.raises(OutputError, match="refusing"):
+        client.download(client.query("7"), tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # checked before anything was written
+
+
+def test_redirects_are_not_followed(
+    make_client: Callable[..., Any], hostile: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    base, results = hostile
+    results.append({"url": f"{base}/files/redirect", "outputType": "png"})
+    client = make_client(base_url=base)
+    with pytest.raises(OutputError, match="HTTP 302"):
+        client.download(client.query("7"), tmp_path / "out")
+    assert written(tmp_path / "out") == []
+
+
+def test_oversized_bodies_are_refused(
+    make_client: Callable[..., Any], hostile: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    base, results = hostile
+    results.append({"url": f"{base}/files/endless", "outputType": "mp4"})
+    client = make_client(base_url=base)
+    with pytest.raises(OutputError, match="larger"):
+        client.download(client.query("7"), tmp_path / "out", max_bytes=1_000_000)
+    assert written(tmp_path / "out") == []
