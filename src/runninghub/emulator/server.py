@@ -82,10 +82,14 @@ class EmulatorServer:
 
     def __init__(self, options: EmulatorOptions) -> None:
         self.options = options
-        self._socket = _bind(options.host, options.port)
+        self.state = EmulatorState(options)
+        try:
+            self._socket = _bind(options.host, options.port)
+        except OSError:
+            self.state.close()
+            raise
         port = self._socket.getsockname()[1]
         self.base_url = f"http://{_url_host(options.host)}:{port}"
-        self.state = EmulatorState(options)
         self.state.base_url = self.base_url
         config = uvicorn.Config(
             build_app(self.state),

@@ -63,14 +63,15 @@ class EmulatorState:
 
     def __init__(self, options: EmulatorOptions) -> None:
         self.options = options
+        # The catalogue first: a bad workflows directory must fail before anything opens.
+        self.workflows = catalog.load_workflows(options.workflows_dir)
+        self.apps = catalog.load_apps()
         self.db = StateDB(options.state_file)
         self.files = FileStore(files_dir_for(options.state_file))
         offset = self.db.get("meta", "clock_offset") or 0.0
         self.clock = EmulatedClock(options.time_scale, float(offset))
         self.secret = self._load_secret()
         self.policy = KeyPolicy(options.keys, options.site)
-        self.workflows = catalog.load_workflows(options.workflows_dir)
-        self.apps = catalog.load_apps()
         self.uploads = UploadStore(self.files, self.db, self.clock, self.secret)
         self.tasks: dict[str, TaskRecord] = {}
         self.webhooks: dict[str, WebhookRecord] = {}
@@ -122,6 +123,10 @@ class EmulatorState:
 
     async def shutdown(self) -> None:
         await self.dispatcher.close()
+        self.close()
+
+    def close(self) -> None:
+        """Release threads, the database and temporary files (idempotent)."""
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.db.close()
         self.files.close()
