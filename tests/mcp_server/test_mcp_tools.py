@@ -149,13 +149,16 @@ async def test_a_missing_local_file_is_refused_before_anything_is_sent(
 async def test_a_short_wait_returns_the_task_id_and_wait_task_finishes_it(
     make_emulator: Any, server_env: dict[str, str], tmp_path: Path, api_key: str
 ) -> None:
-    emulator = make_emulator(queue_seconds=0, task_seconds=1.5)
+    # Queued for 1 s, then running for 1 s: a 0.2 s wait ends while the task is queued.
+    emulator = make_emulator(queue_seconds=1.0, task_seconds=1.0)
     files = {"107.image": str(_picture(tmp_path / "input.png"))}
+    first_progress, second_progress = ProgressLog(), ProgressLog()
     async with start_server(emulator.base_url, server_env, tmp_path) as server:
         early = structured(
             await server.call(
                 "run_workflow",
                 {"workflow_id": IMAGE_WORKFLOW, "files": files, "wait_seconds": 0.2},
+                progress=first_progress,
             )
         )
         done = structured(
@@ -166,14 +169,16 @@ async def test_a_short_wait_returns_the_task_id_and_wait_task_finishes_it(
                     "wait_seconds": 60,
                     "download_dir": str(tmp_path / "out"),
                 },
+                progress=second_progress,
             )
         )
 
-    assert early["finished"] is False
-    assert early["status"] in ("CREATE", "QUEUED", "RUNNING")
-    assert "wait_task" in early["next_step"]
+    assert early["finished"] is False and early["status"] == "QUEUED"
+    assert "wait_task" in early["next_step"] and early["outputs"] == []
+    assert any("queued" in (message or "") for _, message in first_progress.events)
     assert done["task_id"] == early["task_id"]
     assert done["status"] == "SUCCESS" and done["finished"] is True
+    assert "success" in (second_progress.events[-1][1] or "")
     assert [Path(f["path"]).parent for f in done["saved_files"]] == [tmp_path / "out"]
     assert emulator.stats()["tasks_created"] == 1
     server.assert_never_shows(api_key)
