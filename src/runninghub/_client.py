@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ._answers import parse_app_inputs
 from ._async_client import AsyncClient, AsyncTaskHandle
 from ._core import (
     BaseClient,
@@ -33,7 +34,7 @@ from ._models import Account, AppInput, QueueStatus, Task, TaskStatus, Upload, W
 from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
 from ._policy import PollPolicy, RetryPolicy, classify_api_error, classify_transport_error
 from ._progress import SocketEvent, SyncListener
-from ._protocol import Answer, Operation, parse_app_inputs
+from ._protocol import Answer, Operation
 from ._waiting import FETCH_OUTPUTS, POLL, Finished, Listen, Progress, Sleep, TimedOut, WaitPlan
 from .workflow import OverridesLike, WorkflowGraph
 

@@ -7,10 +7,8 @@ and how they sleep (see ``_client.py`` and ``_async_client.py``).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
-import mimetypes
 import os
 import random
 import re
@@ -19,11 +17,20 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import httpx
 
 from . import __version__
+from ._answers import (
+    parse_account,
+    parse_app_inputs,
+    parse_graph,
+    parse_nothing,
+    parse_queue_status,
+    parse_upload,
+    parse_webhook_detail,
+)
 from ._config import Settings, install_log_redaction, mask_key, resolve_settings
 from ._errors import InvalidRequestError
 from ._models import Account, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
@@ -36,31 +43,20 @@ from ._protocol import (
     build_request,
     decode_body,
     fingerprint,
-    parse_account,
-    parse_app_inputs,
-    parse_graph,
-    parse_nothing,
     parse_outputs,
-    parse_queue_status,
     parse_submit,
     parse_task,
-    parse_upload,
-    parse_webhook_detail,
 )
+from ._uploads import UploadSource, open_upload
 from .workflow import FieldKind, OverridesLike, WorkflowGraph, normalize_overrides
 
-__all__ = ["GRAPH_TTL", "UPLOAD_LIMIT", "BaseClient", "GraphCache", "UploadSource", "open_upload"]
+__all__ = ["GRAPH_TTL", "BaseClient", "GraphCache", "UploadSource", "open_upload"]
 
 T = TypeVar("T")
-UploadSource: TypeAlias = str | os.PathLike[str] | bytes | IO[bytes]
 WorkflowJSON: TypeAlias = Mapping[str, Any] | str
 
 logger = logging.getLogger("runninghub")
 
-UPLOAD_LIMIT = 30 * 1024 * 1024
-UPLOAD_TYPES = frozenset(
-    ("png", "jpg", "jpeg", "webp", "zip", "mp3", "wav", "flac", "mp4", "avi", "mov", "mkv")
-)
 GRAPH_TTL = 600.0
 INSTANCES = ("default", "plus")
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -384,80 +380,6 @@ def _workflow_text(workflow_json: WorkflowJSON | None) -> str | None:
     if isinstance(workflow_json, str):
         return workflow_json
     return json.dumps(workflow_json, ensure_ascii=False, separators=(",", ":"))
-
-
-# -------------------------------------------------------------------- upload sources
-
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpg"),
-    (b"PK\x03\x04", "zip"),
-    (b"fLaC", "flac"),
-    (b"ID3", "mp3"),
-)
-
-
-def _sniff_name(data: bytes) -> str:
-    for magic, ext in _MAGIC:
-        if data.startswith(magic):
-            return f"upload.{ext}"
-    if data[:4] == b"RIFF" and data[8:12] in (b"WEBP", b"WAVE", b"AVI "):
-        return "upload." + {b"WEBP": "webp", b"WAVE": "wav", b"AVI ": "avi"}[data[8:12]]
-    if data[4:8] == b"ftyp":
-        return "upload.mp4"
-    raise InvalidRequestError(
-        "cannot tell the type of these bytes", hint="pass file_name='name.png' (or .mp4, ...)"
-    )
-
-
-def open_upload(
-    source: UploadSource, file_name: str | None = None
-) -> tuple[UploadBody, Callable[[], None]]:
-    """The multipart part for ``source``, checked locally (type, 30 MB), and its closer."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        stream: IO[bytes] = io.BytesIO(data)
-        name, close = file_name or _sniff_name(data), stream.close
-    elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise InvalidRequestError(f"no such file: {str(path)!r}")
-        stream = path.open("rb")
-        name, close = file_name or path.name, stream.close
-    else:
-        stream = source
-        name = file_name or Path(str(getattr(source, "name", "") or "")).name
-        close = _nothing
-    try:
-        body = _checked_body(stream, name)
-    except BaseException:
-        close()
-        raise
-    return body, close
-
-
-def _nothing() -> None:
-    return None
-
-
-def _checked_body(stream: IO[bytes], name: str) -> UploadBody:
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in UPLOAD_TYPES:
-        raise InvalidRequestError(
-            f"cannot upload {name or 'this file'!r}: type {ext or 'unknown'!r} is not accepted",
-            hint="accepted: " + ", ".join(sorted(UPLOAD_TYPES)),
-        )
-    start = stream.tell() if stream.seekable() else None
-    if start is not None:
-        size = stream.seek(0, os.SEEK_END) - start
-        stream.seek(start)
-        if size > UPLOAD_LIMIT:
-            raise InvalidRequestError(
-                f"{name} is {size} bytes; uploads are limited to 30 MB",
-                hint="host larger files yourself and pass their URL",
-            )
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return UploadBody(name, stream, content_type, start)
 
 
 # -------------------------------------------------------------------- graph cache

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runninghub import InvalidRequestError, Output, OutputError, Task, TaskStatus
-from runninghub._core import UPLOAD_LIMIT, open_upload
+from runninghub._uploads import UPLOAD_LIMIT, open_upload
 from runninghub._outputs import (
     PartialDownload,
     check_output_url,

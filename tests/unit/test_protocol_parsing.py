@@ -21,6 +21,14 @@ from runninghub import (
     TaskStatus,
 )
 from runninghub._errors import CODE_TABLE
+from runninghub._answers import (
+    parse_account,
+    parse_app_inputs,
+    parse_graph,
+    parse_queue_status,
+    parse_upload,
+    parse_webhook_detail,
+)
 from runninghub._protocol import (
     ENDPOINTS,
     Answer,
@@ -29,16 +37,10 @@ from runninghub._protocol import (
     build_request,
     decode_body,
     fingerprint,
-    parse_account,
-    parse_app_inputs,
     parse_failure,
-    parse_graph,
     parse_outputs,
-    parse_queue_status,
     parse_submit,
     parse_task,
-    parse_upload,
-    parse_webhook_detail,
     unwrap,
 )
 

@@ -1,0 +1,97 @@
+"""Upload sources: a path, bytes or a binary file, checked locally before anything is sent.
+
+The checks the service would make are made first (type by extension, 30 MB), so a refused
+upload costs no request. A file is streamed from disk, never read whole.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TypeAlias
+
+from ._errors import InvalidRequestError
+from ._protocol import UploadBody
+
+__all__ = ["UPLOAD_LIMIT", "UPLOAD_TYPES", "UploadSource", "open_upload"]
+
+UploadSource: TypeAlias = str | os.PathLike[str] | bytes | IO[bytes]
+
+UPLOAD_LIMIT = 30 * 1024 * 1024
+UPLOAD_TYPES = frozenset(
+    ("png", "jpg", "jpeg", "webp", "zip", "mp3", "wav", "flac", "mp4", "avi", "mov", "mkv")
+)
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"PK\x03\x04", "zip"),
+    (b"fLaC", "flac"),
+    (b"ID3", "mp3"),
+)
+
+
+def _sniff_name(data: bytes) -> str:
+    for magic, ext in _MAGIC:
+        if data.startswith(magic):
+            return f"upload.{ext}"
+    if data[:4] == b"RIFF" and data[8:12] in (b"WEBP", b"WAVE", b"AVI "):
+        return "upload." + {b"WEBP": "webp", b"WAVE": "wav", b"AVI ": "avi"}[data[8:12]]
+    if data[4:8] == b"ftyp":
+        return "upload.mp4"
+    raise InvalidRequestError(
+        "cannot tell the type of these bytes", hint="pass file_name='name.png' (or .mp4, ...)"
+    )
+
+
+def open_upload(
+    source: UploadSource, file_name: str | None = None
+) -> tuple[UploadBody, Callable[[], None]]:
+    """The multipart part for ``source``, checked locally (type, 30 MB), and its closer."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        stream: IO[bytes] = io.BytesIO(data)
+        name, close = file_name or _sniff_name(data), stream.close
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidRequestError(f"no such file: {str(path)!r}")
+        stream = path.open("rb")
+        name, close = file_name or path.name, stream.close
+    else:
+        stream = source
+        name = file_name or Path(str(getattr(source, "name", "") or "")).name
+        close = _nothing
+    try:
+        body = _checked_body(stream, name)
+    except BaseException:
+        close()
+        raise
+    return body, close
+
+
+def _nothing() -> None:
+    return None
+
+
+def _checked_body(stream: IO[bytes], name: str) -> UploadBody:
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in UPLOAD_TYPES:
+        raise InvalidRequestError(
+            f"cannot upload {name or 'this file'!r}: type {ext or 'unknown'!r} is not accepted",
+            hint="accepted: " + ", ".join(sorted(UPLOAD_TYPES)),
+        )
+    start = stream.tell() if stream.seekable() else None
+    if start is not None:
+        size = stream.seek(0, os.SEEK_END) - start
+        stream.seek(start)
+        if size > UPLOAD_LIMIT:
+            raise InvalidRequestError(
+                f"{name} is {size} bytes; uploads are limited to 30 MB",
+                hint="host larger files yourself and pass their URL",
+            )
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return UploadBody(name, stream, content_type, start)
