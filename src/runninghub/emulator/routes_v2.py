@@ -67,7 +67,8 @@ async def _run(request: Request, source: Source) -> Response:
     state = emulator_state(request)
     raw_id = request.path_params["source_id"]
     source_id = parse_id(raw_id, "workflowId" if source == "workflow" else "webappId")
-    submission = parse_submission(await json_body(request), source, source_id)
+    body = await json_body(request, allow_empty=True)  # no body: run as saved
+    submission = parse_submission(body, source, source_id)
     if source == "workflow":
         prepared = prepare_workflow(submission, state.workflows)
     else:
