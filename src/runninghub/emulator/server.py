@@ -119,8 +119,13 @@ class EmulatorServer:
         """Serve in this thread until SIGINT/SIGTERM (handled by uvicorn)."""
         self._server.run(sockets=[self._socket])
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the server to stop (safe from a signal handler or another thread)."""
         self._server.should_exit = True
+
+    def stop(self) -> None:
+        """Stop the server and wait for its thread."""
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
         with contextlib.suppress(OSError):
@@ -171,17 +176,17 @@ def serve(options: EmulatorOptions) -> None:
 def _serve_forever(server: EmulatorServer) -> None:
     ready = server.ready
     threading.Thread(target=_announce, args=(ready, server.base_url), daemon=True).start()
-    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def request_stop(signum: int, frame: Any) -> None:
+        # Before uvicorn took over the signals, or when it re-raises the one it handled.
+        server.request_stop()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        # uvicorn re-raises the signal it caught once it stopped; ours is then a no-op.
         server.run_forever()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _ignore(signum: int, frame: Any) -> None:
-    """Placeholder handler: the signal has already been handled by uvicorn."""
 
 
 def _announce(ready: threading.Event, url: str) -> None:
