@@ -217,3 +217,27 @@ def test_max_tasks_stops_and_resume_with_a_new_limit_finishes(
     more = rh("--base-url", url, "batch", "resume", "--max-tasks", "5", "--json")
     assert more.exit_code == 0 and _document(more)["complete"]
     assert emulator.stats()["tasks_created"] == 5
+
+
+def test_a_ledger_is_only_reused_for_the_same_inputs(
+    rh: Callable[..., Result], emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    write_prompts(tmp_path / "prompts.csv", 2)
+    url = emulator.base_url
+    args = (
+        "--base-url",
+        url,
+        "batch",
+        "run",
+        TEXT,
+        "--inputs",
+        "prompts.csv",
+        "--map",
+        "prompt=6.text",
+    )
+    assert rh(*args).exit_code == 0
+    write_prompts(tmp_path / "prompts.csv", 3)
+    other = rh(*args)
+    assert other.exit_code == 2
+    assert "made from other inputs (row 3 differs)" in other.stderr
+    assert emulator.stats()["tasks_created"] == 2

@@ -449,6 +449,7 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
         return Ledger.create(target, spec, rows)
     ledger = Ledger.open(target)
     try:
+        ledger.lock()  # no other process may be running it while its settings change
         _check_same_batch(ledger, plan)
         stored = ledger.spec
         ledger.update_spec(
@@ -458,6 +459,7 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
                 max_tasks=spec.max_tasks,
                 max_coins=spec.max_coins,
                 keys_file=spec.keys_file,
+                key_count=spec.key_count,
                 name_template=spec.name_template,
             )
         )

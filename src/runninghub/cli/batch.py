@@ -129,8 +129,8 @@ def run_command(state: CliState, /, workflow_id: str, inputs_path: Path, **optio
     out_dir = (options["out_dir"] or Path(_DEFAULT_OUT)).resolve()
     ledger_path = options["ledger_path"] or out_dir / _LEDGER_NAME
     template = check_name_template(options["name_template"] or DEFAULT_NAME_TEMPLATE)
-    spec = _new_spec(workflow_id, inputs_path, out_dir, template, options)
     keys = _read_keys(state, options["keys_file"])
+    spec = _new_spec(workflow_id, inputs_path, out_dir, template, options, key_count=len(keys))
 
     async def prepare(clients: Sequence[AsyncClient]) -> Ledger:
         return await _ledger_for_inputs(clients[0], ledger_path, spec, inputs_path, options)
@@ -216,13 +216,13 @@ def _resume(
     state: CliState, ledger_path: Path | None, options: dict[str, Any], *, retry_states: Any
 ) -> None:
     with _open_ledger(ledger_path) as ledger:
+        ledger.lock()  # no other process may be running it while its settings change
         spec = _updated_spec(ledger.spec, options)
-        ledger.update_spec(spec)
+        keys = _read_keys(state, Path(spec.keys_file) if spec.keys_file else None)
+        ledger.update_spec(replace(spec, key_count=len(keys)))
         if retry_states:
             ledger.reset_for_retry(retry_states)
         path = ledger.path
-    keys_file = Path(spec.keys_file) if spec.keys_file else None
-    keys = _read_keys(state, keys_file)
 
     async def prepare(clients: Sequence[AsyncClient]) -> Ledger:
         from runninghub.batch import Ledger
@@ -249,8 +249,12 @@ def _drive(
             stack.callback(bar.close)
             return await BatchRunner(ledger, clients, on_progress=bar.update).run_async()
 
+    from runninghub.batch import LedgerError
+
     try:
         return asyncio.run(main())
+    except LedgerError as exc:
+        raise _ledger_usage_error(exc) from None
     except KeyboardInterrupt:
         state.render.warn("interrupted: submitted tasks keep running; `batch resume` picks up")
         raise
@@ -294,7 +298,13 @@ async def _ledger_for_inputs(
 
 
 def _new_spec(
-    workflow_id: str, inputs: Path, out_dir: Path, template: str, options: dict[str, Any]
+    workflow_id: str,
+    inputs: Path,
+    out_dir: Path,
+    template: str,
+    options: dict[str, Any],
+    *,
+    key_count: int,
 ) -> BatchSpec:
     from runninghub.batch import BatchSpec
 
@@ -308,6 +318,7 @@ def _new_spec(
         max_tasks=options["max_tasks"],
         max_coins=_coins(options["max_coins"]),
         keys_file=str(keys_file.resolve()) if keys_file else None,
+        key_count=key_count,
     )
 
 
@@ -378,12 +389,22 @@ class _open_ledger:
         try:
             self.ledger = Ledger.open(self.path)
         except LedgerError as exc:
-            raise click.BadParameter(exc.message, param_hint="--ledger") from None
+            raise _ledger_usage_error(exc) from None
         return self.ledger
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        from runninghub.batch import LedgerError
+
         if self.ledger is not None:
             self.ledger.close()
+        if isinstance(exc, LedgerError):
+            raise _ledger_usage_error(exc) from None
+
+
+def _ledger_usage_error(exc: Any) -> click.BadParameter:
+    """A ledger that cannot be used is a problem with --ledger (exit 2)."""
+    hint = f" ({exc.hint})" if exc.hint else ""
+    return click.BadParameter(f"{exc.message}{hint}", param_hint="--ledger")
 
 
 # -- what the user sees -------------------------------------------------------------------------
