@@ -105,13 +105,18 @@ class _RedactingFilter(logging.Filter):
         self._formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact_secrets(self._secrets.redact(record.getMessage()))
+        record.msg = self._clean(record, record.getMessage())
         record.args = None
         if record.exc_info:
-            text = self._formatter.formatException(record.exc_info)
-            record.exc_text = redact_secrets(self._secrets.redact(text))
+            record.exc_text = self._clean(record, self._formatter.formatException(record.exc_info))
             record.exc_info = None
         return True
+
+    def _clean(self, record: logging.LogRecord, text: str) -> str:
+        text = self._secrets.redact(text)
+        # The server's own lines are composed from library messages (which may say "pass
+        # api_key=..."); credential-shaped text is hidden in everybody else's.
+        return text if record.name.startswith(logger.name) else redact_secrets(text)
 
 
 def configure_logging(secrets: Secrets, *, verbose: bool) -> None:
