@@ -24,6 +24,7 @@ from ._core import (
     check_id,
     graph_from_json,
     local_files,
+    materialize,
     open_upload,
     plan_overrides,
     with_uploads,
@@ -130,7 +131,7 @@ class AsyncClient(BaseClient):
     ) -> AsyncTaskHandle:
         """Start a saved workflow with overrides; see :meth:`Client.submit`."""
         wid = check_id(workflow_id, "workflow id")
-        graph = None
+        graph, overrides = None, materialize(overrides)
         if self._validating(validate, overrides):
             graph = graph_from_json(workflow_json) or await self.workflow_graph(wid)
         items = await self._upload_files(plan_overrides(overrides, graph))
@@ -156,7 +157,7 @@ class AsyncClient(BaseClient):
     ) -> AsyncTaskHandle:
         """Start an AI app; see :meth:`Client.submit_app`."""
         aid = check_id(app_id, "app id")
-        graph = None
+        graph, overrides = None, materialize(overrides)
         if self._validating(validate, overrides):
             graph = WorkflowGraph.from_app_inputs(await self.app_inputs(aid))
         items = await self._upload_files(plan_overrides(overrides, graph))
@@ -183,7 +184,11 @@ class AsyncClient(BaseClient):
         add_metadata: bool = True,
         validate: bool | None = None,
     ) -> Task:
-        """Submit, wait, and (with ``out_dir``) download the outputs; returns the final task."""
+        """Submit, wait, and (with ``out_dir``) download the outputs; returns the final task.
+
+        Arguments as for ``submit`` and ``TaskHandle.wait``. For the saved files' paths and
+        checksums, call ``download(task, out_dir)`` yourself instead of passing ``out_dir``.
+        """
         handle = await self.submit(
             workflow_id,
             overrides,

@@ -25,6 +25,7 @@ from ._core import (
     check_id,
     graph_from_json,
     local_files,
+    materialize,
     open_upload,
     plan_overrides,
     with_uploads,
@@ -139,12 +140,16 @@ class Client(BaseClient):
     ) -> TaskHandle:
         """Start a saved workflow with overrides (``{"6.text": "a cat"}``, tuples, NodeOverride).
 
-        A ``pathlib.Path`` value is uploaded first. Raises InvalidRequestError for a bad
-        override (before anything is sent when validating), CapacityError when the account
-        stays full, SubmitOutcomeUnknownError when the answer was lost (never resubmitted).
+        A ``pathlib.Path`` value (or, when validating, an existing local path given as text
+        for a media field) is uploaded first. Validation (``validate``, default: the
+        client's) fetches the workflow's graph once (cached) or reads ``workflow_json``; if
+        the graph cannot be fetched, that error is raised: pass ``validate=False`` to submit
+        unchecked. Raises InvalidRequestError for a bad override (before anything is sent
+        when validating), CapacityError when the account stays full after retries, and
+        SubmitOutcomeUnknownError when the answer was lost (the submit is never repeated).
         """
         wid = check_id(workflow_id, "workflow id")
-        graph = None
+        graph, overrides = None, materialize(overrides)
         if self._validating(validate, overrides):
             graph = graph_from_json(workflow_json) or self.workflow_graph(wid)
         items = self._upload_files(plan_overrides(overrides, graph))
@@ -170,7 +175,7 @@ class Client(BaseClient):
     ) -> TaskHandle:
         """Start an AI app; its inputs (``app_inputs``) are the fields the overrides may set."""
         aid = check_id(app_id, "app id")
-        graph = None
+        graph, overrides = None, materialize(overrides)
         if self._validating(validate, overrides):
             graph = WorkflowGraph.from_app_inputs(self.app_inputs(aid))
         items = self._upload_files(plan_overrides(overrides, graph))
@@ -197,7 +202,11 @@ class Client(BaseClient):
         add_metadata: bool = True,
         validate: bool | None = None,
     ) -> Task:
-        """Submit, wait, and (with ``out_dir``) download the outputs; returns the final task."""
+        """Submit, wait, and (with ``out_dir``) download the outputs; returns the final task.
+
+        Arguments as for ``submit`` and ``TaskHandle.wait``. For the saved files' paths and
+        checksums, call ``download(task, out_dir)`` yourself instead of passing ``out_dir``.
+        """
         handle = self.submit(
             workflow_id,
             overrides,

@@ -292,8 +292,16 @@ class BaseClient:
     # ---------------------------------------------------------------- overrides
 
     def _validating(self, validate: bool | None, overrides: OverridesLike) -> bool:
+        """Whether to check ``overrides`` against the graph (only when there are any)."""
         wanted = self.validate if validate is None else validate
         return bool(wanted) and bool(normalize_overrides(overrides))
+
+
+def materialize(overrides: OverridesLike) -> OverridesLike:
+    """Overrides as a re-readable collection (a generator would be used up by one look)."""
+    if overrides is None or isinstance(overrides, Mapping):
+        return overrides
+    return list(overrides)
 
 
 def _checked_app_body(body: Any) -> Any:

@@ -23,7 +23,7 @@ __all__ = ["AsyncListener", "EventKind", "SocketEvent", "SyncListener", "parse_m
 logger = logging.getLogger("runninghub.progress")
 
 OPEN_TIMEOUT = 5.0
-CLOSE_TIMEOUT = 1.0
+CLOSE_TIMEOUT = 0.5
 
 
 class EventKind(enum.Enum):
@@ -110,12 +110,15 @@ class SyncListener:
         self._thread.start()
 
     def stop(self) -> None:
+        """Close the socket; waits at most ``CLOSE_TIMEOUT`` for the listener to end."""
         self._stop.set()
         connection = self._connection
         if connection is not None:
-            with contextlib.suppress(Exception):
-                connection.close()
-        self._thread.join(timeout=CLOSE_TIMEOUT + 0.5)
+            # Closing waits for the server's close frame: never let a silent server hold the
+            # caller up longer than the timeout (the daemon thread finishes on its own).
+            closer = threading.Thread(target=_close_quietly, args=(connection,), daemon=True)
+            closer.start()
+        self._thread.join(timeout=CLOSE_TIMEOUT)
 
     def _run(self) -> None:
         from websockets.sync.client import connect
@@ -135,6 +138,11 @@ class SyncListener:
             logger.debug("progress websocket ended: %s", type(exc).__name__)
         finally:
             self._deliver(SocketEvent(EventKind.CLOSED))
+
+
+def _close_quietly(connection: Any) -> None:
+    with contextlib.suppress(Exception):
+        connection.close()
 
 
 class AsyncListener:

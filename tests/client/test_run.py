@@ -17,6 +17,7 @@ from runninghub import (
     TaskStatus,
     WaitTimeoutError,
 )
+from runninghub._protocol import fingerprint
 from runninghub.emulator import EmulatorServer
 
 from .conftest import (
@@ -226,3 +227,15 @@ def test_app_overrides_are_validated(client: Any, emulator: EmulatorServer) -> N
     with pytest.raises(InvalidRequestError):
         client.submit_app(APP_ID, {"3.steps": 5})  # not one of the app's inputs
     assert api_requests(emulator, "/run/") == 0
+
+
+def test_overrides_from_a_generator_are_not_lost(client: Any, emulator: EmulatorServer) -> None:
+    with pytest.raises(InvalidRequestError):
+        client.submit(TEXT_WORKFLOW, (item for item in [("6", "txet", "a cat")]))
+    task = client.run(TEXT_WORKFLOW, (item for item in [("KSampler", "steps", "2")]))
+    assert task.status is TaskStatus.SUCCESS
+    assert api_requests(emulator, "/run/") == 1
+    sent = [{"nodeId": "3", "fieldName": "steps", "fieldValue": 2}]  # resolved and coerced
+    assert emulator.stats()["tasks_by_fingerprint"] == {
+        fingerprint("workflow", TEXT_WORKFLOW, sent): 1
+    }
