@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runninghub import InvalidRequestError, Output, OutputError, Task, TaskStatus
-from runninghub._uploads import UPLOAD_LIMIT, open_upload
 from runninghub._outputs import (
     PartialDownload,
     check_output_url,
@@ -20,6 +19,7 @@ from runninghub._outputs import (
     plan_downloads,
     save_text,
 )
+from runninghub._uploads import UPLOAD_LIMIT, open_upload
 
 BASE = "http://127.0.0.1:8765"
 

@@ -20,7 +20,6 @@ from runninghub import (
     ServerError,
     TaskStatus,
 )
-from runninghub._errors import CODE_TABLE
 from runninghub._answers import (
     parse_account,
     parse_app_inputs,
@@ -29,6 +28,7 @@ from runninghub._answers import (
     parse_upload,
     parse_webhook_detail,
 )
+from runninghub._errors import CODE_TABLE
 from runninghub._protocol import (
     ENDPOINTS,
     Answer,
