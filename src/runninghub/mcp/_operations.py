@@ -61,7 +61,7 @@ class Operations:
         client = await self._connect()
         inputs = await client.app_inputs(app_id)
         infos = [
-            AppInputInfo(address=f"{item.node_id}.{item.field_name}", **_app_input_fields(item))
+            AppInputInfo(address=f"{item.node_id}.{item.field_name}", **item.to_dict())
             for item in inputs
         ]
         return AppInputs(app_id=app_id, inputs=infos)
@@ -231,11 +231,6 @@ def _media_value(address: str, source: str) -> str | Path:
 def _local_path(text: str) -> Path:
     """An absolute path; a relative one is relative to the server's working directory."""
     return Path(text).expanduser().absolute()
-
-
-def _app_input_fields(item: Any) -> dict[str, Any]:
-    data: dict[str, Any] = item.to_dict()
-    return data
 
 
 def _saved_infos(saved: Iterable[SavedFile]) -> list[SavedFileInfo]:
