@@ -103,6 +103,8 @@ class EmulatorServer:
         self.ready = threading.Event()
         self._server = _Server(config, self.ready)
         self._thread: threading.Thread | None = None
+        self._control_lock = threading.Lock()
+        self._control_client: httpx.Client | None = None
 
     def start(self) -> EmulatorServer:
         """Serve in a daemon thread; returns once the server accepts requests."""
@@ -126,14 +128,23 @@ class EmulatorServer:
     def stop(self) -> None:
         """Stop the server and wait for its thread."""
         self.request_stop()
+        with self._control_lock:
+            if self._control_client is not None:
+                self._control_client.close()
+                self._control_client = None
         if self._thread is not None:
             self._thread.join(timeout=10)
         with contextlib.suppress(OSError):
             self._socket.close()
 
     def _control(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        with httpx.Client(base_url=self.base_url, trust_env=False, timeout=10) as client:
-            answer = client.request(method, path, json=body)
+        with self._control_lock:  # one kept-alive client: tests poll stats() in loops
+            if self._control_client is None:
+                self._control_client = httpx.Client(
+                    base_url=self.base_url, trust_env=False, timeout=10
+                )
+            client = self._control_client
+        answer = client.request(method, path, json=body)
         if answer.status_code != 200:
             raise ValueError(answer.json().get("error", answer.text))
         result: dict[str, Any] = answer.json()
