@@ -297,6 +297,8 @@ class EmulatorState:
         return self.webhooks[webhook_id]
 
     def _webhook_done(self, record: WebhookRecord, outcome: str | None) -> None:
+        if self.webhooks.get(record.webhook_id) is not record:
+            return  # forgotten by a reset while it was being delivered
         if outcome:
             self.counters.webhooks[outcome] += 1
         self.db.put("webhooks", record.webhook_id, record.to_document())
