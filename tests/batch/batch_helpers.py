@@ -84,6 +84,7 @@ async def start_batch(
     keys: Sequence[str] = (API_KEY,),
     concurrency: int | None = 4,
     max_tasks: int | None = None,
+    max_coins: str | None = None,
     maps: dict[str, str] | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
 ) -> BatchReport:
@@ -98,6 +99,7 @@ async def start_batch(
             columns=plan.columns,
             concurrency=concurrency,
             max_tasks=max_tasks,
+            max_coins=max_coins,
             key_count=len(keys),
         )
         with ledger_for_plan(out / "batch.sqlite", plan, spec) as ledger:

@@ -163,6 +163,22 @@ async def test_max_tasks_stops_submitting_and_a_resume_finishes(
     assert fingerprint_counts(server.stats()) == [1] * 8
 
 
+async def test_max_coins_stops_submitting_once_finished_tasks_used_them(
+    make_emulator: MakeEmulator, tmp_path: Path
+) -> None:
+    server = make_emulator(task_seconds=0.05, concurrency=1)  # each task costs 1 coin
+    make_images(tmp_path / "photos", 5)
+    out = tmp_path / "out"
+    report = await start_batch(
+        server.base_url, tmp_path / "photos", out, concurrency=1, max_coins="2"
+    )
+    assert report.stopped == "--max-coins 2 reached (2 spent)"
+    assert report.coins == 2 and report.counts["succeeded"] == 2
+    assert server.stats()["tasks_created"] == 2
+    with Ledger.open(out / "batch.sqlite") as ledger:
+        assert ledger.coins_spent() == 2
+
+
 async def test_two_keys_share_the_rows_each_within_its_own_limit(
     make_emulator: MakeEmulator, tmp_path: Path
 ) -> None:

@@ -346,6 +346,10 @@ class BatchRunner:
         except BaseException:
             await pool.release(key, finished=False)
             raise
+        usage = task.usage if task is not None else None
+        coins = usage.consume_coins if usage is not None else None
+        # Counted before the slot is handed on, so that the spend guard sees it in time.
+        self._coins_this_run += coins or 0
         await pool.release(key, finished=task is not None)
         if state is None:
             return  # left submitted: a later resume re-attaches to it
@@ -356,11 +360,8 @@ class BatchRunner:
             except (RunningHubError, OSError) as exc:
                 self._errors.append(f"row {row}: outputs of task {task_id} not saved: {exc}")
                 return  # still submitted: the next resume downloads again
-        usage = task.usage if task is not None else None
-        coins = usage.consume_coins if usage is not None else None
         self._ledger.finish(row, state, outputs=outputs, coins=coins, error=error)
         self._moved(RowState.SUBMITTED, state)
-        self._coins_this_run += coins or 0
         self._finished_this_run += 1
         self._manifest.append(self._ledger.row(row))
         self._emit()
