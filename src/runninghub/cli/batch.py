@@ -118,7 +118,13 @@ def run_limits(func: F) -> F:
 def run_command(state: CliState, /, workflow_id: str, inputs_path: Path, **options: Any) -> None:
     """Run WORKFLOW_ID once per input row.
 
-    Running it again with the same --ledger resumes (the inputs must be the same).
+    \b
+    A column named NODE.FIELD maps itself; map any other with --map (an unmapped
+    column is an error). An empty CSV cell (JSONL null) leaves that field as the
+    workflow has it. Local files for media fields are uploaded; relative paths are
+    read from the inputs' folder. Identical rows are refused unless
+    --allow-duplicates. Running it again with the same --ledger resumes (the
+    inputs must be the same).
 
     \b
     Example:
