@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from runninghub import NodeOverride
-from runninghub.batch import ledger as ledger_module
+from runninghub.batch import _schema
 from runninghub.batch.ledger import (
     SCHEMA_VERSION,
     BatchSpec,
@@ -166,8 +166,8 @@ def test_overrides_round_trip_with_local_files_as_paths() -> None:
 def test_an_older_schema_is_migrated_with_its_rows_kept(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute(f"PRAGMA application_id = {ledger_module.APPLICATION_ID}")
-    ledger_module._migrate(conn, target=1)
+    conn.execute(f"PRAGMA application_id = {_schema.APPLICATION_ID}")
+    _schema.migrate(conn, target=1)
     conn.execute("INSERT INTO batch_meta VALUES ('spec', ?)", (SPEC.to_json(),))
     conn.execute(
         "INSERT INTO rows (row, fingerprint, overrides, state, task_id, key_index, attempt,"

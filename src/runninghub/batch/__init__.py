@@ -20,6 +20,7 @@ from .inputs import (
     BatchPlan,
     InputTable,
     PlannedRow,
+    ledger_for_plan,
     parse_assignments,
     plan_batch,
     read_inputs,
@@ -37,7 +38,7 @@ from .ledger import (
     StaleStateError,
 )
 from .report import DEFAULT_NAME_TEMPLATE, BatchProgress, BatchReport, Manifest, state_counts
-from .runner import BatchRunner, ProgressCallback, ledger_for_plan
+from .runner import BatchRunner, ProgressCallback
 
 __all__ = [
     "DEFAULT_NAME_TEMPLATE",

@@ -23,6 +23,7 @@ Rules (also in ``runninghub batch run --help``):
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -33,7 +34,9 @@ from typing import Any
 from .._errors import InvalidRequestError, RunningHubError
 from .._models import NodeOverride
 from ..workflow import Field, FieldKind, WorkflowGraph
-from .ledger import encode_overrides
+from .errors import LedgerError
+from .ledger import Ledger
+from .spec import BatchSpec, encode_overrides
 
 __all__ = [
     "MEDIA_SUFFIXES",
@@ -42,6 +45,7 @@ __all__ = [
     "InputTable",
     "PlannedRow",
     "fingerprint",
+    "ledger_for_plan",
     "parse_assignments",
     "plan_batch",
     "read_inputs",
@@ -327,3 +331,55 @@ def _many_errors(errors: list[str]) -> BatchInputError:
     more = f" (and {len(errors) - _MAX_REPORTED} more)" if len(errors) > _MAX_REPORTED else ""
     noun = "row is" if len(errors) == 1 else "rows are"
     return BatchInputError(f"{len(errors)} input {noun} invalid: {shown}{more}")
+
+
+def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledger:
+    """A new ledger for ``plan``, or the existing one at ``path`` when it holds the same inputs.
+
+    Reusing a ledger is how ``batch run`` resumes; its limits are updated from ``spec``. A
+    ledger made from other inputs or for another workflow is refused (LedgerError).
+    """
+    target = Path(path)
+    if not target.exists():
+        rows = ((r.row, r.fingerprint, r.overrides_json) for r in plan.rows)
+        return Ledger.create(target, spec, rows)
+    ledger = Ledger.open(target)
+    try:
+        ledger.lock()  # no other process may be running it while its settings change
+        _check_same_batch(ledger, plan)
+        stored = ledger.spec
+        ledger.update_spec(
+            dataclasses.replace(
+                stored,
+                concurrency=spec.concurrency,
+                max_tasks=spec.max_tasks,
+                max_coins=spec.max_coins,
+                keys_file=spec.keys_file,
+                key_count=spec.key_count,
+                name_template=spec.name_template,
+            )
+        )
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger
+
+
+def _check_same_batch(ledger: Ledger, plan: BatchPlan) -> None:
+    stored = ledger.spec
+    if stored.workflow_id != plan.workflow_id:
+        raise LedgerError(
+            f"{ledger.path} belongs to workflow {stored.workflow_id}, not {plan.workflow_id}",
+            hint="choose another --ledger (or --out) for a new batch",
+        )
+    fingerprints = ledger.fingerprints()
+    planned = [r.fingerprint for r in plan.rows]
+    if fingerprints != planned:
+        differs = next(
+            (i + 1 for i, (a, b) in enumerate(zip(fingerprints, planned, strict=False)) if a != b),
+            min(len(fingerprints), len(planned)) + 1,
+        )
+        raise LedgerError(
+            f"{ledger.path} was made from other inputs (row {differs} differs)",
+            hint="use `runninghub batch resume`, or another --ledger (or --out) for a new batch",
+        )

@@ -19,13 +19,29 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .._errors import RunningHubError
 from .._models import NodeOverride
+from ._schema import (
+    SCHEMA_VERSION,
+    connect,
+    flock_exclusive,
+    fsync_dir,
+    initialise,
+    migrate,
+    remove_database,
+)
+from .errors import (
+    IllegalTransitionError,
+    LedgerBusyError,
+    LedgerError,
+    NotALedgerError,
+    StaleStateError,
+)
+from .spec import BatchSpec, decode_overrides, encode_overrides
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -43,29 +59,6 @@ __all__ = [
     "decode_overrides",
     "encode_overrides",
 ]
-
-# "RHBT" in ASCII: marks a SQLite file as a runninghub batch ledger.
-APPLICATION_ID = 0x52484254
-
-
-class LedgerError(RunningHubError):
-    """The ledger cannot be used (wrong file, newer schema, illegal transition...)."""
-
-
-class NotALedgerError(LedgerError):
-    """The file exists but is not a batch ledger."""
-
-
-class LedgerBusyError(LedgerError):
-    """Another process is running a batch on this ledger."""
-
-
-class IllegalTransitionError(LedgerError):
-    """The state machine does not allow this move (e.g. ``succeeded -> pending``)."""
-
-
-class StaleStateError(LedgerError):
-    """The row was not in the expected state: someone else moved it first."""
 
 
 class RowState(enum.Enum):
@@ -100,73 +93,6 @@ ALLOWED_TRANSITIONS: frozenset[tuple[RowState, RowState]] = frozenset(
         (_S.UNKNOWN, _S.PENDING),
     }
 )
-
-# Each entry upgrades the schema by one version (PRAGMA user_version). Never edit a released one.
-_MIGRATIONS: tuple[str, ...] = (
-    # 1: the batch description and one row per input.
-    """
-    CREATE TABLE batch_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE rows (
-        row INTEGER PRIMARY KEY,
-        fingerprint TEXT NOT NULL,
-        overrides TEXT NOT NULL,
-        state TEXT NOT NULL,
-        task_id TEXT,
-        key_index INTEGER,
-        attempt INTEGER NOT NULL DEFAULT 0,
-        outputs TEXT NOT NULL DEFAULT '[]',
-        coins TEXT,
-        error TEXT,
-        updated_at REAL NOT NULL
-    );
-    """,
-    # 2: a history of attempts (kept across retries) and a state index for large batches.
-    """
-    CREATE TABLE attempts (
-        row INTEGER NOT NULL REFERENCES rows(row),
-        attempt INTEGER NOT NULL,
-        key_index INTEGER,
-        task_id TEXT,
-        state TEXT NOT NULL,
-        error TEXT,
-        coins TEXT,
-        started_at REAL NOT NULL,
-        ended_at REAL,
-        PRIMARY KEY (row, attempt)
-    );
-    INSERT INTO attempts (row, attempt, key_index, task_id, state, error, coins, started_at)
-        SELECT row, attempt, key_index, task_id, state, error, coins, updated_at
-        FROM rows WHERE attempt > 0;
-    CREATE INDEX rows_by_state ON rows(state);
-    """,
-)
-SCHEMA_VERSION = len(_MIGRATIONS)
-
-
-@dataclass(frozen=True)
-class BatchSpec:
-    """What a batch runs and how: everything ``resume`` needs besides the ledger itself."""
-
-    workflow_id: str
-    out_dir: str
-    name_template: str = "{row:05d}_{node}_{index}.{ext}"
-    inputs: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)  # input column -> NODE.FIELD
-    sets: dict[str, str] = field(default_factory=dict)  # NODE.FIELD -> value for every row
-    concurrency: int | None = None  # None: the account's limit
-    max_tasks: int | None = None
-    max_coins: str | None = None
-    keys_file: str | None = None  # the path only; keys are never stored
-    key_count: int = 1
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> BatchSpec:
-        data = json.loads(text)
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
 
 
 @dataclass(frozen=True)
@@ -204,27 +130,6 @@ class Attempt:
     ended_at: float | None
 
 
-def encode_overrides(overrides: Iterable[NodeOverride]) -> str:
-    """Overrides as canonical JSON; local files are tagged so they come back as ``Path``."""
-    items = []
-    for item in overrides:
-        value = item.value
-        if isinstance(value, Path):
-            value = {"__path__": str(value)}
-        items.append([str(item.node_id), item.field, value])
-    return json.dumps(items, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def decode_overrides(text: str) -> list[NodeOverride]:
-    result = []
-    for node_id, field_name, stored in json.loads(text):
-        value = stored
-        if isinstance(stored, dict) and set(stored) == {"__path__"}:
-            value = Path(stored["__path__"])
-        result.append(NodeOverride(node_id, field_name, value))
-    return result
-
-
 class Ledger:
     """A batch ledger file. Open with :meth:`create` or :meth:`open`; close when done."""
 
@@ -252,17 +157,17 @@ class Ledger:
             raise LedgerError(f"{target} already exists; resume it or choose another --ledger")
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        _remove_database(staging)
+        remove_database(staging)
         try:
-            conn = _connect(staging)
+            conn = connect(staging)
             try:
-                _initialise(conn, spec, rows)
+                initialise(conn, spec, rows)
             finally:
                 conn.close()  # checkpoints the WAL into the main file
             os.replace(staging, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         finally:
-            _remove_database(staging)
+            remove_database(staging)
         return cls.open(target)
 
     @classmethod
@@ -271,9 +176,9 @@ class Ledger:
         target = Path(path)
         if not target.is_file():
             raise LedgerError(f"no batch ledger at {target}")
-        conn = _connect(target, identify=True)
+        conn = connect(target, identify=True)
         try:
-            _migrate(conn)
+            migrate(conn)
         except BaseException:
             conn.close()
             raise
@@ -297,7 +202,7 @@ class Ledger:
             return
         fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            _flock_exclusive(fd)
+            flock_exclusive(fd)
         except BlockingIOError:
             os.close(fd)
             raise LedgerBusyError(
@@ -567,101 +472,3 @@ def _record_attempt(
         " coins = COALESCE(?, coins), ended_at = ? WHERE row = ? AND attempt = ?",
         (to.value, task_id, error, coins, ended_at, current.row, current.attempt),
     )
-
-
-def _initialise(
-    conn: sqlite3.Connection, spec: BatchSpec, rows: Iterable[tuple[int, str, str]]
-) -> None:
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    _migrate(conn)
-    now = time.time()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute("INSERT INTO batch_meta VALUES ('spec', ?)", (spec.to_json(),))
-        conn.execute("INSERT INTO batch_meta VALUES ('created_at', ?)", (repr(now),))
-        conn.executemany(
-            "INSERT INTO rows (row, fingerprint, overrides, state, updated_at)"
-            " VALUES (?, ?, ?, 'pending', ?)",
-            ((row, fp, overrides, now) for row, fp, overrides in rows),
-        )
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _connect(path: Path, *, identify: bool = False) -> sqlite3.Connection:
-    """Open the file; with ``identify``, refuse (without changing it) a file that is no ledger."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-    try:
-        if identify:
-            _check_is_ledger(conn, path)
-        conn.execute("PRAGMA busy_timeout = 10000")
-        conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: a committed transition survives a power loss, not only a process crash.
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise NotALedgerError(f"{path} is not a batch ledger ({exc})") from None
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _check_is_ledger(conn: sqlite3.Connection, path: Path) -> None:
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if app_id != APPLICATION_ID:
-        raise NotALedgerError(f"{path} is not a batch ledger")
-    if version > SCHEMA_VERSION:
-        raise LedgerError(
-            f"{path} was written by a newer runninghub (schema {version} > {SCHEMA_VERSION})",
-            hint="upgrade runninghub to use this ledger",
-        )
-
-
-def _remove_database(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(f"{path}{suffix}")
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # some platforms cannot open a directory; the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
-    """Apply the missing migrations, each in one transaction with its version bump."""
-    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    for number in range(version + 1, target + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _statements(_MIGRATIONS[number - 1]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-
-def _statements(script: str) -> list[str]:
-    # executescript() would COMMIT on its own; splitting keeps each migration atomic.
-    return [s.strip() for s in script.split(";") if s.strip()]
-
-
-def _flock_exclusive(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no cross-process guard, the CAS transitions still hold
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import dataclasses
 import enum
 import time
 from collections.abc import Callable, Sequence
@@ -45,14 +44,13 @@ from .._errors import (
 )
 from .._models import NodeOverride, Task, TaskStatus
 from ._slots import SlotPool
-from .inputs import BatchPlan
-from .ledger import BatchSpec, Ledger, LedgerError, LedgerRow, RowState
+from .ledger import Ledger, LedgerRow, RowState
 from .report import BatchProgress, BatchReport, Manifest, render_name, state_counts
 
 if TYPE_CHECKING:
     from .._client import AsyncClient
 
-__all__ = ["BatchRunner", "ProgressCallback", "ledger_for_plan"]
+__all__ = ["BatchRunner", "ProgressCallback"]
 
 ProgressCallback = Callable[[BatchProgress], None]
 
@@ -435,58 +433,6 @@ class BatchRunner:
             manifest=self._manifest.path,
             stopped=self._stopped,
             errors=list(self._errors),
-        )
-
-
-def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledger:
-    """A new ledger for ``plan``, or the existing one at ``path`` when it holds the same inputs.
-
-    Reusing a ledger is how ``batch run`` resumes; its limits are updated from ``spec``. A
-    ledger made from other inputs or for another workflow is refused (LedgerError).
-    """
-    target = Path(path)
-    if not target.exists():
-        rows = ((r.row, r.fingerprint, r.overrides_json) for r in plan.rows)
-        return Ledger.create(target, spec, rows)
-    ledger = Ledger.open(target)
-    try:
-        ledger.lock()  # no other process may be running it while its settings change
-        _check_same_batch(ledger, plan)
-        stored = ledger.spec
-        ledger.update_spec(
-            dataclasses.replace(
-                stored,
-                concurrency=spec.concurrency,
-                max_tasks=spec.max_tasks,
-                max_coins=spec.max_coins,
-                keys_file=spec.keys_file,
-                key_count=spec.key_count,
-                name_template=spec.name_template,
-            )
-        )
-    except BaseException:
-        ledger.close()
-        raise
-    return ledger
-
-
-def _check_same_batch(ledger: Ledger, plan: BatchPlan) -> None:
-    stored = ledger.spec
-    if stored.workflow_id != plan.workflow_id:
-        raise LedgerError(
-            f"{ledger.path} belongs to workflow {stored.workflow_id}, not {plan.workflow_id}",
-            hint="choose another --ledger (or --out) for a new batch",
-        )
-    fingerprints = ledger.fingerprints()
-    planned = [r.fingerprint for r in plan.rows]
-    if fingerprints != planned:
-        differs = next(
-            (i + 1 for i, (a, b) in enumerate(zip(fingerprints, planned, strict=False)) if a != b),
-            min(len(fingerprints), len(planned)) + 1,
-        )
-        raise LedgerError(
-            f"{ledger.path} was made from other inputs (row {differs} differs)",
-            hint="use `runninghub batch resume`, or another --ledger (or --out) for a new batch",
         )
 
 

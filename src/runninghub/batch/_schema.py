@@ -1,0 +1,167 @@
+"""The ledger file's schema: migrations by ``PRAGMA user_version``, and file-level helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import LedgerError, NotALedgerError
+from .spec import BatchSpec
+
+__all__ = [
+    "APPLICATION_ID",
+    "SCHEMA_VERSION",
+    "check_is_ledger",
+    "connect",
+    "flock_exclusive",
+    "fsync_dir",
+    "initialise",
+    "migrate",
+    "remove_database",
+]
+
+# "RHBT" in ASCII: marks a SQLite file as a runninghub batch ledger.
+APPLICATION_ID = 0x52484254
+
+# Each entry upgrades the schema by one version (PRAGMA user_version). Never edit a released one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the batch description and one row per input.
+    """
+    CREATE TABLE batch_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE rows (
+        row INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        overrides TEXT NOT NULL,
+        state TEXT NOT NULL,
+        task_id TEXT,
+        key_index INTEGER,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        outputs TEXT NOT NULL DEFAULT '[]',
+        coins TEXT,
+        error TEXT,
+        updated_at REAL NOT NULL
+    );
+    """,
+    # 2: a history of attempts (kept across retries) and a state index for large batches.
+    """
+    CREATE TABLE attempts (
+        row INTEGER NOT NULL REFERENCES rows(row),
+        attempt INTEGER NOT NULL,
+        key_index INTEGER,
+        task_id TEXT,
+        state TEXT NOT NULL,
+        error TEXT,
+        coins TEXT,
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        PRIMARY KEY (row, attempt)
+    );
+    INSERT INTO attempts (row, attempt, key_index, task_id, state, error, coins, started_at)
+        SELECT row, attempt, key_index, task_id, state, error, coins, updated_at
+        FROM rows WHERE attempt > 0;
+    CREATE INDEX rows_by_state ON rows(state);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{path}{suffix}")
+
+
+def fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # some platforms cannot open a directory; the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
+    """Apply the missing migrations, each in one transaction with its version bump."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    for number in range(version + 1, target + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[number - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would COMMIT on its own; splitting keeps each migration atomic.
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def flock_exclusive(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no cross-process guard, the CAS transitions still hold
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def initialise(
+    conn: sqlite3.Connection, spec: BatchSpec, rows: Iterable[tuple[int, str, str]]
+) -> None:
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    migrate(conn)
+    now = time.time()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("INSERT INTO batch_meta VALUES ('spec', ?)", (spec.to_json(),))
+        conn.execute("INSERT INTO batch_meta VALUES ('created_at', ?)", (repr(now),))
+        conn.executemany(
+            "INSERT INTO rows (row, fingerprint, overrides, state, updated_at)"
+            " VALUES (?, ?, ?, 'pending', ?)",
+            ((row, fp, overrides, now) for row, fp, overrides in rows),
+        )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def connect(path: Path, *, identify: bool = False) -> sqlite3.Connection:
+    """Open the file; with ``identify``, refuse (without changing it) a file that is no ledger."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    try:
+        if identify:
+            check_is_ledger(conn, path)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a committed transition survives a power loss, not only a process crash.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise NotALedgerError(f"{path} is not a batch ledger ({exc})") from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def check_is_ledger(conn: sqlite3.Connection, path: Path) -> None:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app_id != APPLICATION_ID:
+        raise NotALedgerError(f"{path} is not a batch ledger")
+    if version > SCHEMA_VERSION:
+        raise LedgerError(
+            f"{path} was written by a newer runninghub (schema {version} > {SCHEMA_VERSION})",
+            hint="upgrade runninghub to use this ledger",
+        )
