@@ -12,6 +12,7 @@ import pytest
 from batch_helpers import (
     API_KEY,
     FAILING,
+    FAST_POLL,
     INVERT,
     OTHER_KEY,
     TEXT,
@@ -24,8 +25,18 @@ from batch_helpers import (
     write_prompts,
 )
 
-from runninghub import InsufficientFundsError
-from runninghub.batch import BatchProgress, Ledger, LedgerBusyError, RowState
+from runninghub import AsyncClient, Client, InsufficientFundsError
+from runninghub.batch import (
+    BatchProgress,
+    BatchRunner,
+    BatchSpec,
+    Ledger,
+    LedgerBusyError,
+    RowState,
+    ledger_for_plan,
+    plan_batch,
+    read_inputs,
+)
 from runninghub.emulator import EmulatorServer
 
 MakeEmulator = Callable[..., EmulatorServer]
@@ -304,3 +315,18 @@ async def test_under_random_faults_no_input_runs_twice_and_unknown_rows_had_a_ta
     retried = await resume_batch(server.base_url, out / "batch.sqlite", retry=[RowState.UNKNOWN])
     assert retried.complete
     assert fingerprint_counts(server.stats()).count(2) == counts["unknown"]
+
+
+def test_the_synchronous_run_owns_its_loop_and_closes_the_clients(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    make_images(tmp_path / "photos", 3)
+    with Client(API_KEY, base_url=emulator.base_url) as client:
+        graph = client.workflow_graph(INVERT)
+    plan = plan_batch(read_inputs(tmp_path / "photos"), graph, workflow_id=INVERT)
+    spec = BatchSpec(workflow_id=INVERT, out_dir=str(tmp_path / "out"), columns=plan.columns)
+    async_client = AsyncClient(API_KEY, base_url=emulator.base_url, poll=FAST_POLL)
+    with ledger_for_plan(tmp_path / "out" / "batch.sqlite", plan, spec) as ledger:
+        report = BatchRunner(ledger, [async_client]).run()
+    assert report.complete and report.tasks_submitted == 3
+    assert len(list((tmp_path / "out").glob("*.png"))) == 3

@@ -118,8 +118,23 @@ class BatchRunner:
     # -- entry points ----------------------------------------------------------------------
 
     def run(self) -> BatchReport:
-        """Run to the end (or to a spend guard) and return the report. Blocks."""
-        return asyncio.run(self.run_async())
+        """Run to the end (or to a spend guard) and return the report. Blocks.
+
+        It runs its own event loop and closes the clients at the end: an ``AsyncClient``
+        cannot outlive the loop it was used in. Example::
+
+            with Ledger.open("out/batch.sqlite") as ledger:
+                report = BatchRunner(ledger, [AsyncClient()]).run()
+        """
+
+        async def run_then_close() -> BatchReport:
+            try:
+                return await self.run_async()
+            finally:
+                for client in self._clients:
+                    await client.close()
+
+        return asyncio.run(run_then_close())
 
     async def run_async(self) -> BatchReport:
         """Run to the end (or to a spend guard) and return the report.
