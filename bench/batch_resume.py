@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -75,7 +76,12 @@ def end_to_end(server: object, path: Path) -> float:
                "batch", "resume", "--ledger", str(path)]  # fmt: skip
     before = server.stats()["requests"].get(SUBMIT_PATH, 0)  # type: ignore[attr-defined]
     started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while server.stats()["requests"].get(SUBMIT_PATH, 0) == before:  # type: ignore[attr-defined]
             if proc.poll() is not None:
@@ -83,8 +89,12 @@ def end_to_end(server: object, path: Path) -> float:
             time.sleep(0.005)
         return time.perf_counter() - started
     finally:
-        proc.kill()
-        proc.wait()
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: the submit in flight is recorded, then exit
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def main() -> None:
