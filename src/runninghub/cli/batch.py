@@ -466,7 +466,8 @@ def _finish(state: CliState, report: BatchReport) -> None:
         )
     code = _exit_code(report)
     if code:
-        sys.exit(code)  # the batch ran, but not every row succeeded: nothing to report as an error
+        # The batch ran but not every row succeeded: an exit code, not an error to report.
+        click.get_current_context().exit(code)
 
 
 def _exit_code(report: BatchReport) -> int:

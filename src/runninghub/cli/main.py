@@ -207,8 +207,11 @@ class RootGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         state = extra.pop("obj", None) or CliState.from_argv(argv)
         try:
-            super().main(argv, prog_name, complete_var, standalone_mode=False, obj=state, **extra)
-            code = EXIT_OK
+            # Without standalone mode click returns (not raises) the code given to ctx.exit().
+            result = super().main(
+                argv, prog_name, complete_var, standalone_mode=False, obj=state, **extra
+            )
+            code = result if type(result) is int else EXIT_OK
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except (Exception, KeyboardInterrupt) as exc:

@@ -19,9 +19,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import routes_v1, routes_v2
 from .faults import FaultInjector
@@ -120,6 +121,19 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return Response(json.dumps(body), 500, media_type="application/json")
 
 
+class _QuietDisconnects:
+    """A client hanging up mid-request is normal (timeouts, kills): one log line, no traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            logger.info("client disconnected during %s", scope.get("path", "?"))
+
+
 def build_app(state: EmulatorState) -> Any:
     """The ASGI app serving ``state`` (fault injection wraps every API route)."""
 
@@ -151,4 +165,4 @@ def build_app(state: EmulatorState) -> Any:
         },
     )
     app.state.emulator = state
-    return FaultInjector(app, lambda: state)
+    return _QuietDisconnects(FaultInjector(app, lambda: state))
