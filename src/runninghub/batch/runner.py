@@ -191,7 +191,15 @@ class BatchRunner:
 
     async def _check_balance(self) -> None:
         for index, client in enumerate(self._clients):
-            account = await client.account()
+            try:
+                account = await client.account()
+            except (AuthenticationError, InsufficientFundsError):
+                raise
+            except APIError as exc:
+                # A guard, not a precondition: an outage that outlasted the client's retries
+                # must not end the batch here (a submit refused for funds still stops it).
+                self._errors.append(f"balance of key #{index + 1} not checked: {exc}")
+                continue
             coins, money = account.remain_coins, account.remain_money
             if coins is not None and coins <= 0 and not (money is not None and money > 0):
                 raise InsufficientFundsError(
