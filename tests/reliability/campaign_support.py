@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import re
 import sys
 import threading
@@ -43,6 +44,8 @@ __all__ = [
     "FlakyReceiver",
     "check_fingerprints",
     "check_unknowns_are_lost_answers",
+    "cli_command",
+    "cli_env",
     "expected_output_sha",
     "input_fingerprint",
     "is_inverted",
@@ -64,6 +67,26 @@ LOST_ANSWER_SIGNS = {
     "truncated": re.compile(r"the connection broke"),
     "non_json": re.compile(r"answered HTTP 200 with a body that is not JSON"),
 }
+
+
+ISOLATED = ("RUNNINGHUB_API_KEY", "RUNNINGHUB_BASE_URL", "RUNNINGHUB_CONFIG_DIR", "NO_COLOR")
+
+
+def cli_env(config_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a real ``runninghub`` process: the test key, its own config dir,
+    nothing inherited from the developer's shell."""
+    env = {k: v for k, v in os.environ.items() if k not in ISOLATED}
+    env.update(
+        RUNNINGHUB_API_KEY=API_KEY,
+        RUNNINGHUB_CONFIG_DIR=str(config_dir),
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return env
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "runninghub", *args]
 
 
 def sha256(data: bytes) -> str:
