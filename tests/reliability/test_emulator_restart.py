@@ -1,0 +1,149 @@
+"""The service goes away in the middle of a batch and comes back on the same address.
+
+The emulator runs as a real process with ``--state FILE``; a real ``runninghub batch run``
+process works through a batch; the emulator is stopped (SIGTERM, as a deploy would, or
+SIGKILL, as a crash would) and started again on the same port and state file. The runner's
+retries and poll tolerance must cover the gap: it reconnects, re-attaches to its tasks
+(which the emulator picked up again from its state file) and finishes, with no input run
+twice and every output right.
+
+A SIGKILL can land while a submit is in flight: that submit's answer is lost and its row is
+reported ``unknown`` (the same honest outcome as any lost answer), never resubmitted.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from campaign_support import (
+    INVERT,
+    check_fingerprints,
+    cli_command,
+    cli_env,
+    expected_output_sha,
+    input_fingerprint,
+    make_images,
+    row_states,
+    sha256,
+    wait_until,
+)
+
+from runninghub.batch import Ledger, RowState
+from runninghub.emulator.server import READY_LINE
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class EmulatorProcess:
+    """``python -m runninghub.emulator`` on a fixed port and state file; restartable."""
+
+    def __init__(self, port: int, state: Path, log_dir: Path) -> None:
+        self.port = port
+        self.state = state
+        self.log_dir = log_dir
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[str] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = (self.log_dir / f"emulator-{self.starts}.log").open("w")
+        command = [
+            sys.executable, "-m", "runninghub.emulator", "--port", str(self.port),
+            "--state", str(self.state), "--task-seconds", "0.3", "--concurrency", "4",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+        log.close()
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # blocks until ready (or the process died)
+        assert line.strip() == READY_LINE.format(url=self.base_url), line
+
+    def stop(self, sig: signal.Signals) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=30)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def stats(self) -> dict[str, object]:
+        return dict(httpx.get(f"{self.base_url}/__emulator__/stats", timeout=10).json())
+
+
+@pytest.fixture
+def emulator_process(tmp_path: Path) -> Iterator[EmulatorProcess]:
+    process = EmulatorProcess(_free_port(), tmp_path / "emulator.sqlite", tmp_path)
+    yield process
+    if process.proc is not None and process.proc.poll() is None:
+        process.stop(signal.SIGKILL)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_a_batch_survives_a_restart_of_the_service_on_the_same_state(
+    emulator_process: EmulatorProcess,
+    tmp_path: Path,
+    sig: signal.Signals,
+    record_property: Callable[[str, object], None],
+) -> None:
+    emulator = emulator_process
+    emulator.start()
+    images = make_images(tmp_path / "photos", 32)
+    out = tmp_path / "out"
+    ledger = out / "batch.sqlite"
+    args = ("batch", "run", INVERT, "--inputs", str(tmp_path / "photos"), "--out", str(out))
+    batch = subprocess.Popen(
+        cli_command("--base-url", emulator.base_url, *args, "--json"),
+        env=cli_env(tmp_path / "config"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+
+        def some_rows_done() -> bool:
+            return ledger.exists() and list(row_states(ledger).values()).count("succeeded") >= 10
+
+        wait_until(some_rows_done, 60, "ten rows to succeed")
+        stopped_at = time.monotonic()
+        emulator.stop(sig)
+        emulator.start()
+        record_property("seconds_away", round(time.monotonic() - stopped_at, 2))
+        done_before = list(row_states(ledger).values()).count("succeeded")
+        assert done_before < 32, "the batch ended before the restart"
+        stdout, stderr = batch.communicate(timeout=120)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+            batch.communicate()
+    counts = json.loads(stdout)["counts"]
+    with Ledger.open(ledger) as book:
+        rows = book.rows()
+    unknown = [r for r in rows if r.state is RowState.UNKNOWN]
+    succeeded = [r for r in rows if r.state is RowState.SUCCEEDED]
+    assert len(succeeded) + len(unknown) == 32, (counts, stderr)
+    if sig is signal.SIGTERM:  # a graceful stop answers what it received: nothing is lost
+        assert not unknown and batch.returncode == 0, stderr
+    for row in unknown:  # only a submit in flight when the process died
+        assert (row.error or "").startswith("submit outcome unknown"), row.error
+    assert len(unknown) <= 4
+    record_property("unknown", len(unknown))
+    for row in succeeded:
+        [output] = row.outputs
+        assert sha256(Path(output).read_bytes()) == expected_output_sha(images[row.row - 1])
+    check_fingerprints(
+        emulator.stats(),
+        succeeded=[input_fingerprint(images[r.row - 1]) for r in succeeded],
+        unknown=[input_fingerprint(images[r.row - 1]) for r in unknown],
+    )
