@@ -30,12 +30,12 @@ from ._core import (
     plan_overrides,
     with_uploads,
 )
-from ._errors import APIConnectionError, APIError, OutputError, WaitTimeoutError
+from ._errors import APIConnectionError, APIError, APIResponseError, OutputError, WaitTimeoutError
 from ._models import Account, AppInput, QueueStatus, Task, TaskStatus, Upload, WebhookDetail
 from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
 from ._policy import PollPolicy, RetryPolicy, classify_api_error, classify_transport_error
 from ._progress import SocketEvent, SyncListener
-from ._protocol import Answer, Operation
+from ._protocol import AnswerReader, Operation
 from ._waiting import FETCH_OUTPUTS, POLL, Finished, Listen, Progress, Sleep, TimedOut, WaitPlan
 from .workflow import OverridesLike, WorkflowGraph
 
@@ -104,13 +104,18 @@ class Client(BaseClient):
         while True:
             self._before_send(op, state)
             try:
-                response = self._http.request(
+                with self._http.stream(
                     op.request.method, op.request.path, **self._httpx_kwargs(op)
-                )
+                ) as response:
+                    reader = AnswerReader(response.status_code, response.headers)
+                    for chunk in response.iter_bytes():
+                        reader.add(chunk)
             except httpx.TransportError as exc:
                 failure = classify_transport_error(exc, op.what)
+            except APIResponseError as exc:  # an answer too large to read
+                failure = classify_api_error(exc)
             else:
-                answer = Answer(response.status_code, response.headers, response.content)
+                answer = reader.answer()
                 try:
                     return self._interpret(op, answer)
                 except APIError as exc:

@@ -33,7 +33,9 @@ from ._models import Output, Task, TaskFailure, TaskStatus, Usage
 
 __all__ = [
     "ENDPOINTS",
+    "MAX_ANSWER_BYTES",
     "Answer",
+    "AnswerReader",
     "Endpoint",
     "Family",
     "Operation",
@@ -146,6 +148,47 @@ class Answer:
     content: bytes
 
 
+_BASE_URL_HINT = "if this persists, check the base URL: it must be the RunningHub API"
+
+
+# No API answer comes near this (workflow graphs are the largest, a few MB); a broken or
+# hostile server that streams forever is cut off here instead of filling the memory.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+
+class AnswerReader:
+    """Collects an answer's body chunk by chunk, refusing one over ``limit`` bytes."""
+
+    def __init__(
+        self, status: int, headers: Mapping[str, str], limit: int = MAX_ANSWER_BYTES
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.limit = limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large()
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self.limit:
+            raise self._too_large()
+        self._chunks.append(chunk)
+
+    def answer(self) -> Answer:
+        return Answer(self.status, self.headers, b"".join(self._chunks))
+
+    def _too_large(self) -> APIResponseError:
+        return APIResponseError(
+            f"the service answered HTTP {self.status} with a body over {self.limit} bytes"
+            " (far larger than any API answer); it was dropped",
+            hint=_BASE_URL_HINT,
+            http_status=self.status,
+        )
+
+
 @dataclass(frozen=True)
 class Operation(Generic[T]):
     """One API call: what to send, how to read the answer, and how it may be retried."""
@@ -225,14 +268,19 @@ def fingerprint(
 
 def decode_body(answer: Answer, key: str | None) -> Any:
     """Check the HTTP layer and decode JSON; the key is scrubbed from every string in it."""
+    if 300 <= answer.status < 400:
+        raise _redirect_error(answer)
     body: Any = None
     try:
         body = redact_data(json.loads(answer.content), key) if answer.content else None
     except ValueError:
         body = None
         if answer.status < 400:
+            kind = answer.headers.get("content-type", "").split(";")[0].strip()
             raise APIResponseError(
-                f"the service answered HTTP {answer.status} with a body that is not JSON",
+                f"the service answered HTTP {answer.status} with a body that is not JSON"
+                + (f" ({kind[:60]})" if kind else ""),
+                hint=_BASE_URL_HINT,
                 http_status=answer.status,
             ) from None
     if answer.status >= 400:
@@ -242,9 +290,23 @@ def decode_body(answer: Answer, key: str | None) -> Any:
     return body
 
 
+def _redirect_error(answer: Answer) -> APIResponseError:
+    """API calls never follow redirects: a key must not travel to wherever one points."""
+    target = redact_secrets(answer.headers.get("location", ""))[:120]
+    return APIResponseError(
+        f"the service answered HTTP {answer.status}, a redirect"
+        + (f" to {target!r}" if target else "")
+        + "; redirects are not followed",
+        hint="check the base URL (use the address the service redirects to, if it is trusted)",
+        http_status=answer.status,
+    )
+
+
 def _http_error(status: int, body: Any) -> APIError:
     code = _field(body, "code", "errorCode") if isinstance(body, dict) else None
     message = _message(body) if isinstance(body, dict) else ""
+    if status == 404 and code == "404":
+        code = None  # a wrong path (the HTTP status repeated), not a RunningHub code
     if code not in (None, "", "0") and status < 500 and status != 429:
         return error_for_code(code, message or f"HTTP {status}", http_status=status, raw=body)
     text = message or f"the service answered HTTP {status}"
@@ -257,6 +319,7 @@ def _http_error(status: int, body: Any) -> APIError:
     if status in (401, 403):
         return AuthenticationError(text, http_status=status, raw=body)
     if status == 404:
+        text = f"the service answered HTTP 404 ({message or 'not found'}): no API at this address"
         return NotFoundError(text, hint="check the base URL", http_status=status, raw=body)
     return APIError(text, http_status=status, raw=body)
 
