@@ -12,6 +12,9 @@ import hashlib
 import json
 import os
 import re
+import signal
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -21,6 +24,8 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "batch"))
 
@@ -36,17 +41,20 @@ from batch_helpers import (  # re-exported for the campaign tests
 
 from runninghub._protocol import fingerprint
 from runninghub.emulator import catalog, nodes
+from runninghub.emulator.server import READY_LINE
 
 __all__ = [
     "AFTER_FAULTS",
     "API_KEY",
     "INVERT",
+    "EmulatorProcess",
     "FlakyReceiver",
     "check_fingerprints",
     "check_unknowns_are_lost_answers",
     "cli_command",
     "cli_env",
     "expected_output_sha",
+    "free_port",
     "input_fingerprint",
     "is_inverted",
     "lost_answer_kind",
@@ -164,6 +172,58 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.01)
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (the OS does not hand it out again at once)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class EmulatorProcess:
+    """``python -m runninghub.emulator`` as a real process, restartable on the same port.
+
+    ``port`` 0 lets the first start pick one (later starts reuse it). Each start's stderr
+    goes to ``log_dir/emulator-<n>.log``.
+    """
+
+    def __init__(self, log_dir: Path, port: int, *options: str) -> None:
+        self.log_dir = log_dir
+        self.port = port
+        self.options = options
+        self.base_url = ""
+        self.proc: subprocess.Popen[str] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        command = [sys.executable, "-m", "runninghub.emulator", "--port", str(self.port)]
+        with (self.log_dir / f"emulator-{self.starts}.log").open("w") as log:
+            self.proc = subprocess.Popen(
+                [*command, *self.options], stdout=subprocess.PIPE, stderr=log, text=True
+            )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()  # blocks until ready (or the process died)
+        prefix = READY_LINE.format(url="")
+        assert line.startswith(prefix), line
+        self.base_url = line[len(prefix) :]
+        self.port = int(self.base_url.rsplit(":", 1)[1])
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        self.proc.wait(timeout=30)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def stats(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.base_url}/__emulator__/stats", timeout=10).json())
+
+    def configure(self, **changes: Any) -> None:
+        answer = httpx.post(f"{self.base_url}/__emulator__/config", json=changes, timeout=10)
+        assert answer.status_code == 200, answer.text
 
 
 class FlakyReceiver:

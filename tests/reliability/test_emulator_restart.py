@@ -1,11 +1,11 @@
 """The service goes away in the middle of a batch and comes back on the same address.
 
-The emulator runs as a real process with ``--state FILE``; a real ``runninghub batch run``
-process works through a batch; the emulator is stopped (SIGTERM, as a deploy would, or
-SIGKILL, as a crash would) and started again on the same port and state file. The runner's
-retries and poll tolerance must cover the gap: it reconnects, re-attaches to its tasks
-(which the emulator picked up again from its state file) and finishes, with no input run
-twice and every output right.
+The emulator runs as a real process with ``--state FILE`` on a port picked beforehand; a
+real ``runninghub batch run`` process works through a batch; the emulator is stopped
+(SIGTERM, as a deploy would, or SIGKILL, as a crash would) and started again on the same
+port and state file. The runner's retries and poll tolerance must cover the gap: it
+reconnects, re-attaches to its tasks (which the emulator picked up again from its state
+file) and finishes, with no input run twice and every output right.
 
 A SIGKILL can land while a submit is in flight: that submit's answer is lost and its row is
 reported ``unknown`` (the same honest outcome as any lost answer), never resubmitted.
@@ -15,21 +15,20 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from campaign_support import (
     INVERT,
+    EmulatorProcess,
     check_fingerprints,
     cli_command,
     cli_env,
     expected_output_sha,
+    free_port,
     input_fingerprint,
     make_images,
     row_states,
@@ -38,53 +37,13 @@ from campaign_support import (
 )
 
 from runninghub.batch import Ledger, RowState
-from runninghub.emulator.server import READY_LINE
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class EmulatorProcess:
-    """``python -m runninghub.emulator`` on a fixed port and state file; restartable."""
-
-    def __init__(self, port: int, state: Path, log_dir: Path) -> None:
-        self.port = port
-        self.state = state
-        self.log_dir = log_dir
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[str] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        log = (self.log_dir / f"emulator-{self.starts}.log").open("w")
-        command = [
-            sys.executable, "-m", "runninghub.emulator", "--port", str(self.port),
-            "--state", str(self.state), "--task-seconds", "0.3", "--concurrency", "4",
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
-        log.close()
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # blocks until ready (or the process died)
-        assert line.strip() == READY_LINE.format(url=self.base_url), line
-
-    def stop(self, sig: signal.Signals) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        self.proc.wait(timeout=30)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-    def stats(self) -> dict[str, object]:
-        return dict(httpx.get(f"{self.base_url}/__emulator__/stats", timeout=10).json())
 
 
 @pytest.fixture
 def emulator_process(tmp_path: Path) -> Iterator[EmulatorProcess]:
-    process = EmulatorProcess(_free_port(), tmp_path / "emulator.sqlite", tmp_path)
+    options = ("--task-seconds", "0.3", "--concurrency", "4")
+    state = tmp_path / "emulator.sqlite"
+    process = EmulatorProcess(tmp_path, free_port(), "--state", str(state), *options)
     yield process
     if process.proc is not None and process.proc.poll() is None:
         process.stop(signal.SIGKILL)
