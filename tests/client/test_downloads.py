@@ -1,16 +1,13 @@
 """Saving outputs: real files from the emulator, and refusals of hostile server answers.
 
 The emulator always answers honestly, so the hostile answers (path-like node ids and types,
-foreign hosts, redirects, endless bodies) come from a tiny local HTTP server that speaks just
-enough of the v2 query to hand them to the client.
+foreign hosts, redirects, endless bodies) come from the scripted local server of
+``tests/reliability/hostile_server.py`` (more hostile cases are in that directory).
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.server
-import json
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reliability.hostile_server import HostileServer, Reply, task_reply
 from runninghub import OutputError, TaskStatus
 from runninghub.emulator import EmulatorServer
 
@@ -106,49 +104,17 @@ def test_run_downloads_into_out_dir(client: Any, tmp_path: Path) -> None:
 # ------------------------------------------------------------------ hostile answers
 
 
-class _Hostile(http.server.BaseHTTPRequestHandler):
-    results: list[dict[str, Any]]
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", "0")))
-        task = {"taskId": "7", "status": "SUCCESS", "errorCode": "", "results": self.results}
-        self._send(200, json.dumps(task).encode(), "application/json")
-
-    def do_GET(self) -> None:
-        if self.path == "/files/redirect":
-            self.send_response(302)
-            self.send_header("Location", "https://evil.example.com/x.png")
-            self.end_headers()
-        elif self.path == "/files/endless":
-            self.send_response(200)
-            self.end_headers()  # no length: the body runs until the cap stops it
-            for _ in range(64):
-                self.wfile.write(b"x" * 65536)
-        else:
-            self._send(200, b"picture bytes", "image/png")
-
-    def _send(self, status: int, body: bytes, kind: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
 @pytest.fixture
 def hostile() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """The server's base URL, and the results list its query answers with (fill it in)."""
     results: list[dict[str, Any]] = []
-    handler = type("Hostile", (_Hostile,), {"results": results})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", results
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    redirect = Reply(302, content_type=None, headers=(("Location", "https://evil.example.com/x"),))
+    with HostileServer() as server:
+        server.route("/openapi/v2/query", lambda: task_reply(results=results))
+        server.route("/files/redirect", redirect)
+        server.route("/files/endless", Reply(content_type=None, endless=True))
+        server.default(Reply(body=b"picture bytes", content_type="image/png"))
+        yield server.base_url, results
 
 
 HOSTILE_NAMES = [
