@@ -17,6 +17,7 @@ current directory.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import os
@@ -40,6 +41,7 @@ __all__ = [
     "clear_key",
     "config_dir",
     "config_path",
+    "insecure_transport_warning",
     "install_log_redaction",
     "is_valid_key",
     "load_config",
@@ -202,6 +204,30 @@ def _check_base_url(url: str) -> str:
     if parts.query or parts.fragment:
         raise ConfigError("the base URL must not carry a query string or a fragment")
     return url.strip().rstrip("/")
+
+
+def insecure_transport_warning(base_url: str) -> str | None:
+    """A warning when the key would travel unencrypted to another machine, else None.
+
+    Plain HTTP to this machine (``localhost``, ``127.0.0.0/8``, ``::1``: the emulator) is fine.
+    """
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "http" or _is_loopback(host):
+        return None
+    return (
+        f"the API key is sent over plain HTTP to {host}, readable by anyone on the way;"
+        " use an https:// base URL"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def resolve_settings(

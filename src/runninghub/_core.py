@@ -31,7 +31,13 @@ from ._answers import (
     parse_upload,
     parse_webhook_detail,
 )
-from ._config import Settings, install_log_redaction, mask_key, resolve_settings
+from ._config import (
+    Settings,
+    insecure_transport_warning,
+    install_log_redaction,
+    mask_key,
+    resolve_settings,
+)
 from ._errors import InvalidRequestError
 from ._models import Account, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
 from ._policy import Failure, PollPolicy, RetryPolicy, RetryState
@@ -81,6 +87,9 @@ class BaseClient:
             api_key, base_url=base_url, site=site, config_dir=config_dir
         )
         install_log_redaction()
+        insecure = insecure_transport_warning(self._settings.base_url)
+        if insecure is not None:
+            logger.warning(insecure)
         self.retry_policy = retry or RetryPolicy()
         self.poll_policy = poll or PollPolicy()
         self.validate = validate

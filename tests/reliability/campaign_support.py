@@ -85,11 +85,9 @@ def cli_env(config_dir: Path, **extra: str) -> dict[str, str]:
     nothing inherited from the developer's shell."""
     env = {k: v for k, v in os.environ.items() if k not in ISOLATED}
     env.update(
-        RUNNINGHUB_API_KEY=API_KEY,
-        RUNNINGHUB_CONFIG_DIR=str(config_dir),
-        PYTHONUNBUFFERED="1",
-        **extra,
+        RUNNINGHUB_API_KEY=API_KEY, RUNNINGHUB_CONFIG_DIR=str(config_dir), PYTHONUNBUFFERED="1"
     )
+    env.update(extra)
     return env
 
 

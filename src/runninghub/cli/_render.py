@@ -193,6 +193,22 @@ class Renderer:
 
         return detach
 
+    def show_library_warnings(self) -> Callable[[], None]:
+        """The library's warnings (such as a key sent over plain HTTP) as ``warning:`` lines
+        on stderr. Returns the function that detaches the log handler again."""
+        import logging  # not at import time: `runninghub --help` stays fast
+
+        renderer = self
+
+        class WarningLines(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                renderer.warn(record.getMessage())
+
+        handler = WarningLines(logging.WARNING)
+        logger = logging.getLogger("runninghub")
+        logger.addHandler(handler)
+        return lambda: logger.removeHandler(handler)
+
     @contextmanager
     def progress(self, task_id: str) -> Iterator[Callable[[Progress], None]]:
         """A live status line on stderr while waiting, when stderr is a terminal.

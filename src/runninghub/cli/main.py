@@ -295,6 +295,8 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
     state.json = state.json or options.pop("json_output")
     if state.verbose:
         ctx.call_on_close(state.render.enable_debug_logging())
+    else:
+        ctx.call_on_close(state.render.show_library_warnings())
     seed_options = compat.SeedOptions.from_params(options)
     compat.apply_key_options(state, seed_options)
     if ctx.invoked_subcommand is not None:
