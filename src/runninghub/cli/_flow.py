@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import click
 
 from ._context import CliState, InterruptedWait
 
@@ -14,11 +17,37 @@ if TYPE_CHECKING:
     from runninghub._models import Task
     from runninghub._outputs import SavedFile
 
-__all__ = ["default_out_dir", "finish", "report_task", "save_outputs", "task_document", "wait_for"]
+__all__ = [
+    "check_out_dir",
+    "default_out_dir",
+    "finish",
+    "report_task",
+    "save_outputs",
+    "task_document",
+    "wait_for",
+]
+
+
+# Judge by the identity that will write the files (where the platform can).
+_EFFECTIVE = os.access in os.supports_effective_ids
 
 
 def default_out_dir(task_id: str) -> Path:
     return Path("runninghub-outputs") / task_id
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse ``out`` when it cannot be created or written (raises click.BadParameter)."""
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent  # the deepest part that exists
+    if not existing.is_dir():
+        problem = f"{existing} is not a directory"
+        if existing != out:
+            problem = f"cannot create {out}: {problem}"
+        raise click.BadParameter(problem, param_hint="--out")
+    if not os.access(existing, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
+        raise click.BadParameter(f"cannot write in {existing}", param_hint="--out")
 
 
 def wait_for(

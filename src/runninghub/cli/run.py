@@ -44,11 +44,26 @@ def parse_overrides(sets: tuple[str, ...], files: tuple[str, ...]) -> dict[str, 
         overrides[address] = value
     for text in files:
         address, value = _split_assignment(text, "--file", "PATH")
-        path = Path(value).expanduser()
-        if not path.is_file():
-            raise click.BadParameter(f"no such file: {value}", param_hint="--file")
-        overrides[address] = path
+        overrides[address] = _readable_file(value)
     return overrides
+
+
+def _readable_file(value: str) -> Path:
+    """The path of a ``--file`` value, refused here (before any upload) if it cannot be read."""
+    path = Path(value).expanduser()
+    if not path.exists():
+        problem = f"no such file: {value}"
+    elif path.is_dir():
+        problem = f"{value} is a directory, not a file"
+    elif not path.is_file():
+        problem = f"{value} is not a regular file"  # a FIFO or a device may never end
+    else:
+        try:
+            path.open("rb").close()
+            return path
+        except OSError as exc:
+            problem = f"cannot read {value}: {exc.strerror or exc}"
+    raise click.BadParameter(problem, param_hint="--file")
 
 
 def override_options(func: F) -> F:
@@ -103,6 +118,14 @@ def wait_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _check_out_dir(params: dict[str, Any]) -> None:
+    """An output folder that cannot be made is refused before the task is paid for."""
+    if not params["no_wait"]:
+        from ._flow import check_out_dir, default_out_dir
+
+        check_out_dir(params["out"] or default_out_dir("TASK_ID").parent)
 
 
 def _finish_or_return(
@@ -175,6 +198,7 @@ def run(
     """
     overrides = parse_overrides(sets, files)
     graph = _read_workflow_json(workflow_json)
+    _check_out_dir(params)
     with state.client() as client:
         handle = client.submit(
             workflow_id,
@@ -219,6 +243,7 @@ def app_run(
       runninghub app run 1877265245566922753 --file 2.image=cat.png --set 3.text="oil painting"
     """
     overrides = parse_overrides(sets, files)
+    _check_out_dir(params)
     with state.client() as client:
         handle = client.submit_app(
             app_id,

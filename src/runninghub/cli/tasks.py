@@ -66,8 +66,9 @@ def wait(
     Example:
       runninghub wait 1910246754753896450 --timeout 600 --out ./results
     """
-    from ._flow import finish
+    from ._flow import check_out_dir, default_out_dir, finish
 
+    check_out_dir(out or default_out_dir(task_id))
     with state.client() as client:
         handle = client.task(task_id)
         finish(
