@@ -3,8 +3,9 @@ foreign hosts, redirect loops, endless bodies, broken JSON, undocumented statuse
 
 Each path (any method, query string ignored) answers a scripted :class:`Reply`, or a function
 that builds one when the request arrives; an unscripted path answers ``default`` (a JSON 404
-unless changed). Every request is recorded as ``"METHOD /path"``, and the bytes of each
-body sent (up to where the client hung up) in ``sent``, complete once :meth:`stop` returned.
+unless changed). Every request is recorded as ``"METHOD /path"`` in ``requests``, and with
+the bytes of body sent (up to where the client hung up) in ``sent``, complete once
+:meth:`stop` returned.
 
     with HostileServer() as server:
         server.route("/openapi/v2/query", task_reply(status="PAUSED"))
@@ -66,7 +67,7 @@ class _Routes:
     replies: dict[str, Script] = field(default_factory=dict)
     default: Script = field(default_factory=lambda: json_reply({"code": 404, "msg": "nope"}, 404))
     requests: list[str] = field(default_factory=list)
-    sent: list[int] = field(default_factory=list)
+    sent: list[tuple[str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, method: str, path: str) -> Reply:
@@ -107,7 +108,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass  # the client hung up: what a capped reader does
         with self.routes.lock:
-            self.routes.sent.append(sent)
+            self.routes.sent.append((f"{self.command} {self.path}", sent))
 
     def log_message(self, format: str, *args: Any) -> None:
         return None
@@ -145,7 +146,7 @@ class HostileServer:
             return list(self._routes.requests)
 
     @property
-    def sent(self) -> list[int]:
+    def sent(self) -> list[tuple[str, int]]:
         with self._routes.lock:
             return list(self._routes.sent)
 
