@@ -461,3 +461,22 @@ def test_the_cli_times_out_on_an_undocumented_status_with_exit_5(
     assert result.exit_code == 5
     assert "did not finish within 0.3 s (still UNKNOWN)" in one_error_line(result.stderr)
     assert "hint: resume with: runninghub wait 7" in result.stderr
+
+
+def test_the_cli_contains_hostile_names_from_the_legacy_outputs(
+    cli: Invoker, server: HostileServer, tmp_path: Path
+) -> None:
+    item = {"nodeId": "../../etc", "fileType": "png/../../x", "taskCostTime": "1"}
+    data = [{**item, "fileUrl": f"{server.base_url}/files/{LONG}.png"}]
+    server.route("/task/openapi/outputs", json_reply({"code": "0", "msg": "ok", "data": data}))
+    out = tmp_path / "out"
+    before = tree(tmp_path)
+
+    result = cli("outputs", "7", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert written_outside(tmp_path, before, out) <= {"config"}
+    (saved,) = out.iterdir()
+    assert SAFE_NAME.fullmatch(saved.name), saved.name
+    assert saved.read_bytes() == PICTURE
+    assert result.stdout.strip() == str(saved)
