@@ -237,7 +237,7 @@ async def test_fifty_concurrent_async_tasks_survive_faults_and_421_bursts(
         receiver.close()
 
 
-async def _finish_batch(base_url: str, ledger: Path, rows: int) -> dict[str, int]:
+async def _finish_batch(base_url: str, ledger: Path) -> dict[str, int]:
     """Resume until no row is pending or running (a run leaves rows behind when their
     submits keep failing; the next run picks them up)."""
     for _ in range(8):
@@ -260,7 +260,7 @@ async def test_two_hundred_row_batch_survives_faults_and_421_bursts(
     report = await start_batch(server.base_url, tmp_path / "in", out, concurrency=6)
     counts = report.counts
     if counts["pending"] + counts["running"]:
-        counts = await _finish_batch(server.base_url, out / "batch.sqlite", 200)
+        counts = await _finish_batch(server.base_url, out / "batch.sqlite")
     assert counts["succeeded"] + counts["unknown"] == counts["total"] == 200, counts
     with Ledger.open(out / "batch.sqlite") as ledger:
         rows = ledger.rows()
