@@ -7,8 +7,11 @@ port and state file. The runner's retries and poll tolerance must cover the gap:
 reconnects, re-attaches to its tasks (which the emulator picked up again from its state
 file) and finishes, with no input run twice and every output right.
 
-A SIGKILL can land while a submit is in flight: that submit's answer is lost and its row is
-reported ``unknown`` (the same honest outcome as any lost answer), never resubmitted.
+A submit in flight when the service goes away loses its answer: its row is reported
+``unknown`` (the same honest outcome as any lost answer) and never resubmitted. A SIGKILL can
+do that to a submit the service had acted on. A graceful stop answers every request it read;
+it can still cut off a submit that arrived on a kept-alive connection at the moment it was
+closing that connection as idle: nothing was created then, but the client cannot know it.
 """
 
 from __future__ import annotations
@@ -92,17 +95,21 @@ def test_a_batch_survives_a_restart_of_the_service_on_the_same_state(
     unknown = [r for r in rows if r.state is RowState.UNKNOWN]
     succeeded = [r for r in rows if r.state is RowState.SUCCEEDED]
     assert len(succeeded) + len(unknown) == 32, (counts, stderr)
-    if sig is signal.SIGTERM:  # a graceful stop answers what it received: nothing is lost
-        assert not unknown and batch.returncode == 0, stderr
-    for row in unknown:  # only a submit in flight when the process died
+    for row in unknown:  # only a submit in flight when the service went away
         assert (row.error or "").startswith("submit outcome unknown"), row.error
     assert len(unknown) <= 4
+    assert batch.returncode == (1 if unknown else 0), stderr
     record_property("unknown", len(unknown))
     for row in succeeded:
         [output] = row.outputs
         assert sha256(Path(output).read_bytes()) == expected_output_sha(images[row.row - 1])
+    stats = emulator.stats()
+    unknown_prints = {input_fingerprint(images[r.row - 1]) for r in unknown}
     check_fingerprints(
-        emulator.stats(),
-        succeeded=[input_fingerprint(images[r.row - 1]) for r in succeeded],
-        unknown=[input_fingerprint(images[r.row - 1]) for r in unknown],
+        stats, [input_fingerprint(images[r.row - 1]) for r in succeeded], unknown_prints
     )
+    if sig is signal.SIGTERM:
+        # A graceful stop answers every request it read. A submit it cut off had not been
+        # read (sent on a kept-alive connection the stop was closing as idle): nothing was
+        # created, though the client cannot know that and reports it unknown.
+        assert not unknown_prints & set(stats["tasks_by_fingerprint"]), unknown
