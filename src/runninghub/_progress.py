@@ -118,7 +118,10 @@ class SyncListener:
             # caller up longer than the timeout (the daemon thread finishes on its own).
             closer = threading.Thread(target=_close_quietly, args=(connection,), daemon=True)
             closer.start()
-        self._thread.join(timeout=CLOSE_TIMEOUT)
+        # A Ctrl-C can land inside start(), before the thread runs: joining it would raise
+        # RuntimeError and hide the KeyboardInterrupt.
+        with contextlib.suppress(RuntimeError):
+            self._thread.join(timeout=CLOSE_TIMEOUT)
 
     def _run(self) -> None:
         from websockets.sync.client import connect

@@ -89,9 +89,14 @@ class Campaign:
 
     def finish_and_check(self) -> dict[str, Any]:
         """Resume until nothing is left to do; check outcomes, outputs and fingerprints."""
+        if not self.ledger.exists():  # every kill landed before planning finished
+            args = ("run", INVERT, "--inputs", str(self.photos), "--out", str(self.out))
+            self.run(*args, "--json")
         for _ in range(6):  # under faults, a resume may leave rows for the next one
             done = self.run("resume", "--ledger", str(self.ledger), "--json")
-            counts = json.loads(done.stdout)["counts"]
+            document = json.loads(done.stdout or "{}")
+            assert "counts" in document, f"seed {self.seed}: {done.stdout} {done.stderr}"
+            counts = document["counts"]
             if counts["pending"] + counts["running"] == 0:
                 break
         context = f"seed {self.seed}: {counts}"

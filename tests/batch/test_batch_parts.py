@@ -158,3 +158,18 @@ def test_progress_rate_and_eta() -> None:
     assert progress.eta == 5.0
     idle = BatchProgress(10, 0, 0, 0, 0, 0, 10, 1.0, 0)
     assert idle.rate is None and idle.eta is None
+
+
+def test_an_ambiguous_refusal_of_a_submit_is_never_released_for_resubmission() -> None:
+    from runninghub import APIConnectionError, CapacityError, ServerError
+    from runninghub._errors import APIError, error_for_code
+    from runninghub.batch.runner import _may_have_created
+
+    # the service failed on its side, or answered a code we do not know: a task may exist
+    assert _may_have_created(error_for_code("1000", "unknown error"))
+    assert _may_have_created(ServerError("boom", code="500"))
+    assert _may_have_created(error_for_code("99999", "never documented"))
+    assert _may_have_created(APIError("refused", code="433", task_id="1900000000000000001"))
+    # provably nothing created: safe to put back in the queue
+    assert not _may_have_created(CapacityError("full", code="421"))
+    assert not _may_have_created(APIConnectionError("refused"))

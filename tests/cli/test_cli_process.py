@@ -91,7 +91,7 @@ def _interrupt_while_waiting(slow_env: dict[str, Any], *extra: str) -> tuple[int
 def test_ctrl_c_stops_waiting_and_prints_how_to_resume(slow_env: dict[str, Any]) -> None:
     code, task_id, stderr = _interrupt_while_waiting(slow_env)
 
-    assert code == 130
+    assert code == 130, stderr
     assert f"hint: resume with: runninghub wait {task_id}" in stderr
     assert "Traceback" not in stderr
     server = slow_env["server"]
@@ -102,7 +102,7 @@ def test_ctrl_c_stops_waiting_and_prints_how_to_resume(slow_env: dict[str, Any])
 def test_cancel_on_interrupt_cancels_the_task(slow_env: dict[str, Any]) -> None:
     code, task_id, stderr = _interrupt_while_waiting(slow_env, "--cancel-on-interrupt")
 
-    assert code == 130
+    assert code == 130, stderr
     assert f"task {task_id} was cancelled" in stderr
     assert slow_env["server"].stats()["tasks_by_status"] == {"CANCEL": 1}
 

@@ -38,6 +38,7 @@ from .._errors import (
     InvalidRequestError,
     NotFoundError,
     RunningHubError,
+    ServerError,
     SubmitOutcomeUnknownError,
     TaskFailedError,
     WaitTimeoutError,
@@ -314,6 +315,10 @@ class BatchRunner:
             self._record_refusal(row, str(exc))
             return _Result(_Outcome.DONE)
         except APIError as exc:
+            if _may_have_created(exc):
+                self._ledger.mark_unknown(row, f"submit refused ambiguously: {exc}")
+                self._moved(RowState.SUBMITTING, RowState.UNKNOWN)
+                return _Result(_Outcome.DONE)
             self._release(row, str(exc))
             return self._stop_if_fatal(exc) or _Result(_Outcome.TRANSIENT, error=str(exc))
         except BaseException as exc:
@@ -478,3 +483,9 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
     if isinstance(first, BaseExceptionGroup):
         return _first_leaf(first)
     return first
+
+
+def _may_have_created(exc: APIError) -> bool:
+    """A server-side failure code (or one we do not know) on a submit may follow a created
+    task: the row goes to ``unknown`` rather than back to ``pending`` (never pay twice)."""
+    return exc.task_id is not None or isinstance(exc, ServerError) or type(exc) is APIError

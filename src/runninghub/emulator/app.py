@@ -111,6 +111,8 @@ async def _not_found_or_method(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     """A defect: answer in JSON without a traceback (the log keeps the exception type)."""
+    if isinstance(exc, ClientDisconnect):  # nobody to answer; _QuietDisconnects logs it
+        return Response(status_code=499)
     logger.error("unexpected %s on %s", type(exc).__name__, request.url.path)
     body: dict[str, Any] = {
         "code": 500,
