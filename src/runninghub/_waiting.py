@@ -120,6 +120,7 @@ class WaitPlan:
         self._wss_url: str | None = None
         self._listening = False
         self._outputs_fetched = False
+        self._deadline_polled = False
         self._pending: list[Progress] = []
         self._next_poll = self._start
         if known is not None:
@@ -133,6 +134,11 @@ class WaitPlan:
         if self._final is not None:
             return Finished(self._final)
         if self.timeout is not None and now - self._start >= self.timeout:
+            if not self._deadline_polled:
+                # A task may have ended since the last poll (up to an interval ago): look
+                # once more before reporting a timeout or cancelling a finished task.
+                self._deadline_polled = True
+                return POLL
             return TimedOut(self.timeout, self.status.value if self.status else None)
         if self.policy.websocket and self._wss_url and not self._listening:
             self._listening = True

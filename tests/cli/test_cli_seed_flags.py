@@ -127,3 +127,15 @@ def test_run_with_image_of_a_missing_file_is_bad_input(live: Invoker) -> None:
 
     assert result.exit_code == 2
     assert "no such file: nope.png" in result.stderr
+
+
+def test_save_key_keeps_the_stored_site(rh: Invoker, config_dir: Path, api_key: str) -> None:
+    from runninghub import _config
+
+    _config.save_key("f" * 32, "ai", config_dir)
+    saved = rh("--save-key", api_key)
+
+    assert saved.exit_code == 0, saved.output
+    stored = _config.load_config(config_dir)
+    assert stored["site"] == "ai"
+    assert stored["api_key"] == api_key

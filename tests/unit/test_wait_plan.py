@@ -130,9 +130,21 @@ def test_deadline() -> None:
     action = p.next_action()
     assert isinstance(action, Sleep) and action.seconds == pytest.approx(1.0)  # cut to deadline
     clock.now += action.seconds
+    assert p.next_action() is POLL  # one last look at the deadline
+    p.on_task(task(TaskStatus.RUNNING))
     timed_out = p.next_action()
     assert isinstance(timed_out, TimedOut)
     assert (timed_out.timeout, timed_out.last_status) == (2.0, "RUNNING")
+
+
+def test_a_task_that_ended_just_before_the_deadline_is_not_a_timeout() -> None:
+    clock = Clock()
+    p = plan(clock, timeout=2.0, websocket=False)
+    p.on_task(task(TaskStatus.RUNNING))
+    clock.now += 2.0
+    assert p.next_action() is POLL
+    p.on_task(task(TaskStatus.SUCCESS))
+    assert isinstance(p.next_action(), Finished)
 
 
 def test_no_deadline() -> None:

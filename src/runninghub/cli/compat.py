@@ -122,7 +122,9 @@ def apply_key_options(state: CliState, seed: SeedOptions) -> None:
 
         state.render.warn(_ARGV_KEY_WARNING)
         key = seed.save_key.strip()
-        path = _config.save_key(key, state.site or "cn")
+        # Keep the stored site unless --site says otherwise: a .ai user stays on .ai.
+        site = state.site or _config.load_config().get("site") or _config.DEFAULT_SITE
+        path = _config.save_key(key, site)
         state.render.note(f"API key {_config.mask_key(key)} saved to {path}")
         if state.api_key is None:
             state.api_key = key
