@@ -221,19 +221,17 @@ def _wait(state: CliState, client: Client, task_id: str, seed: SeedOptions) -> N
     try:
         task = wait_for(state, client.task(task_id), timeout=seed.wait_timeout)
     except TaskFailedError as exc:
-        state.render.wire_document(_final_answer(client, exc.task))
+        state.render.wire_document(_final_answer(client, task_id, exc.task))
         raise
     state.render.note(f"task {task.task_id}: {task.status.value}")
-    state.render.wire_document(_final_answer(client, task))
+    state.render.wire_document(_final_answer(client, task_id, task))
 
 
-def _final_answer(client: Client, task: Task | None) -> dict[str, Any]:
+def _final_answer(client: Client, task_id: str, task: Task | None) -> dict[str, Any]:
     """The v2 query answer of a finished task (asked again if the wait ended elsewhere)."""
     if task is not None and _is_task_object(task.raw):
         return dict(task.raw)
-    if task is None:
-        raise click.ClickException("the task's final state is unknown")
-    return _wire(client.query(task.task_id))
+    return _wire(client.query(task_id))
 
 
 def _is_task_object(raw: Any) -> bool:
