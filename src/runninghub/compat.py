@@ -3,7 +3,7 @@
 Code written for the seed (``runninghub_client.py``) keeps working unchanged::
 
     client = RunningHubClient(api_key)
-    image = client.upload_image("cat.png")            # the uploaded fileName, or None
+    image = client.upload_image("cat.png")            # the image URL, or None
     result = client.submit_workflow_with_image("1987728214757978114", "107", "image", image)
     final = client.wait_for_completion(result["taskId"], poll_interval=5, max_attempts=60)
     urls = [item["url"] for item in final["results"]]
@@ -17,9 +17,10 @@ waited out; a submit whose answer was lost raises
 :class:`~runninghub.SubmitOutcomeUnknownError` rather than returning something that looks
 like "no task"), and connection failures raise instead of printing.
 
-``upload_image`` returns the uploaded ``fileName`` (``openapi/<sha256>.png``): it is what a
-LoadImage node's ``fieldValue`` expects, which is how the seed's documented flow uses it.
-New code should use :class:`runninghub.Client`.
+``upload_image`` returns the uploaded file's URL (the v2 upload's signed ``download_url``,
+valid 24 hours), as the seed did ("the image URL"): the service accepts it as a LoadImage
+``fieldValue``, which is how the seed's documented flow uses it. New code should use
+:class:`runninghub.Client` (whose ``upload`` also gives the ``fileName``).
 """
 
 from __future__ import annotations
@@ -86,9 +87,10 @@ class RunningHubClient:
         self.close()
 
     def upload_image(self, image_path: str | os.PathLike[str]) -> str | None:
-        """Upload an image; returns the ``fileName`` to use as a field value, or ``None``."""
+        """Upload an image; returns its URL (a valid field value), or ``None`` on failure."""
         try:
-            return self._client.upload(Path(image_path)).file_name
+            upload = self._client.upload(Path(image_path))
+            return upload.download_url or upload.file_name
         except (RunningHubError, OSError) as exc:
             logger.warning("upload of %s failed: %s", Path(image_path).name, exc)
             return None
@@ -106,7 +108,8 @@ class RunningHubClient:
     def submit_workflow_with_image(
         self, workflow_id: str, node_id: str, field_name: str, image_url: str
     ) -> dict[str, Any]:
-        """Submit a workflow with one image field set to ``image_url`` (an uploaded name)."""
+        """Submit a workflow with one image field set to ``image_url`` (an uploaded URL or
+        file name)."""
         item = {"nodeId": str(node_id), "fieldName": field_name, "fieldValue": image_url}
         return self.submit_workflow(workflow_id, [item])
 

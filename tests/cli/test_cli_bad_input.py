@@ -96,7 +96,7 @@ def test_a_seed_action_without_its_flags_is_a_usage_error(rh: Invoker, api_key: 
     result = rh("--action", "run-with-image", "--workflow-id", "1987728214757978114")
 
     assert result.exit_code == 2
-    assert "--image, --node-id" in _one_error_line(result)
+    assert "--action run-with-image needs --image" in _one_error_line(result)
 
 
 def test_help_is_on_every_command_with_an_example(rh: Invoker) -> None:

@@ -35,6 +35,8 @@ def test_seed_documented_usage(api_key: str, sample_png: Path, tmp_path: Path) -
     # ---
     assert final["status"] == "SUCCESS"
     assert final["errorCode"] == ""
+    with httpx.Client(trust_env=False) as http:  # "the image URL", as the seed's docs say
+        assert url is not None and http.get(url).content == sample_png.read_bytes()
     output_url = final["results"][0]["url"]
     picture = tmp_path / "result.png"
     with httpx.Client(trust_env=False) as http:

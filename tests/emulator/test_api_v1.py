@@ -214,6 +214,14 @@ def test_webhook_detail_without_a_webhook_is_code_1(raw_api) -> None:
 
 def test_unknown_paths_and_wrong_methods_are_json(raw_api) -> None:
     missing = raw_api.http.post("/task/openapi/nothing", json={})
-    assert missing.status_code == 404 and missing.json()["code"] == 404
+    assert missing.status_code == 200
+    assert missing.json() == {
+        "code": 412,
+        "msg": "TOKEN_INVALID",
+        "errorMessages": ["no API at /task/openapi/nothing"],
+        "data": None,
+    }
+    outside = raw_api.http.post("/nothing/task/openapi/create", json={})
+    assert outside.status_code == 404 and outside.json()["code"] == 404
     wrong = raw_api.http.get("/task/openapi/create")
     assert wrong.status_code == 405 and wrong.json()["code"] == 405

@@ -161,9 +161,13 @@ def test_app_list_accepts_a_raw_key_without_bearer(raw_api, api_key) -> None:
     assert bad.json()["code"] == 401
 
 
-def test_unknown_v2_paths_are_json_404(raw_api) -> None:
+def test_unknown_v2_paths_answer_the_task_object_with_1001(raw_api) -> None:
     answer = raw_api.http.post("/openapi/v2/nothing/here", json={})
-    assert answer.status_code == 404 and answer.json()["errorCode"] == "1001"
+    assert answer.status_code == 200
+    document = answer.json()
+    assert (document["errorCode"], document["status"], document["taskId"]) == ("1001", "", "")
+    assert document["errorMessage"] == "invalid URL | 无效的URL: no API at /openapi/v2/nothing/here"
+    assert len(document) == 11
 
 
 def test_a_key_outside_the_keys_file_is_refused(

@@ -97,3 +97,16 @@ def test_the_server_thread_leaves_no_temporary_files(api_key) -> None:
     assert root.is_dir()
     server.stop()
     assert not os.path.exists(root)
+
+
+def test_the_module_entry_takes_the_public_url_cancel_status_and_fetch_hosts() -> None:
+    from runninghub.emulator.server import build_parser, options_from_args
+
+    args = ["--public-url", "https://rh.example.com/", "--cancel-status-v2", "FAILED"]
+    args += ["--fetch-host", "Media.Example.com", "--fetch-host", "127.0.0.1:8000"]
+    options = options_from_args(build_parser().parse_args(args))
+
+    assert options.public_url == "https://rh.example.com"
+    assert options.cancel_status_v2 == "FAILED"
+    assert options.fetch_hosts == ("media.example.com", "127.0.0.1:8000")
+    assert main(["--public-url", "rh.example.com"]) == 2

@@ -214,6 +214,19 @@ CASES = [
         message="with a body that is not JSON (text/html)",
         server="html",
     ),
+    # --- emulator options
+    row(
+        "emulator public URL without a scheme",
+        *("emulator", "--public-url", "rh.example.com"),
+        code=2,
+        message="public_url: 'rh.example.com' is not an http:// or https:// URL",
+    ),
+    row(
+        "emulator fetch host with a path",
+        *("emulator", "--fetch-host", "example.com/images"),
+        code=2,
+        message="fetch_hosts: not a host or host:port: example.com/images",
+    ),
     # --- local state
     row(
         "not a ledger",

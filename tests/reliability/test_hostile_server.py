@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -480,3 +481,16 @@ def test_the_cli_contains_hostile_names_from_the_legacy_outputs(
     assert SAFE_NAME.fullmatch(saved.name), saved.name
     assert saved.read_bytes() == PICTURE
     assert result.stdout.strip() == str(saved)
+
+
+def test_the_seed_query_prints_control_characters_escaped(
+    cli: Invoker, server: HostileServer
+) -> None:
+    hostile = "\x1b[2J\x9b31m\u202egnp.exe\u2028\x07"
+    server.route(QUERY, task_reply(status="FAILED", errorCode="1000", errorMessage=hostile))
+
+    result = cli("--action", "query", "--task-id", "7")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["errorMessage"] == hostile  # the same JSON value
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e\u2028]", result.stdout)

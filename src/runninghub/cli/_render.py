@@ -64,6 +64,15 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+# C1 controls and the invisible characters that reorder or hide text (json.dumps already
+# escapes C0 controls); outside strings a JSON document is ASCII, so only strings hold them.
+_UNSAFE_CHARS = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
@@ -115,6 +124,16 @@ class Renderer:
         indent = 2 if _isatty(sys.stdout) else None
         text = json.dumps(data, ensure_ascii=False, indent=indent, default=_json_default)
         click.echo(self.redact(text))
+
+    def wire_document(self, data: Any) -> None:
+        """An API answer on stdout as the seed printed it, whatever the mode:
+        ``json.dumps(data, ensure_ascii=False, indent=2)``, with control and invisible
+        format characters escaped (the same JSON value; nothing reaches the terminal raw)."""
+        if self._document_written:
+            raise RuntimeError("a command printed two JSON documents")
+        self._document_written = True
+        text = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+        click.echo(self.redact(_UNSAFE_CHARS.sub(_escaped, text)))
 
     def result(self, data: Any, human: Iterable[str]) -> None:
         """Print ``data`` as JSON in JSON mode, else the human lines."""

@@ -1,20 +1,28 @@
 """The seed's command-line form: ``runninghub --workflow-id ID --action ...``.
 
-People and agents already run ``python3 scripts/runninghub_client.py`` with these flags; the
-same flags given to ``runninghub`` do what that script documented:
+People and agents already run ``python3 scripts/runninghub_client.py`` with these flags, and
+parse what it printed; the same flags given to ``runninghub`` print the same on stdout:
 
-- ``--save-key KEY`` stores the key (in our config file, mode 0600);
+- ``--save-key KEY`` stores the key (in our config file, mode 0600); alone, or with
+  ``--workflow-id``, it runs nothing unless ``--action`` asks for it;
 - ``--api-key KEY`` uses a key for this call only (discouraged: argv leaks);
-- ``--action submit`` runs the workflow as saved and prints the task id;
-- ``--action run-with-image --image PATH --node-id 107 --field-name image`` uploads the image,
-  submits with that one override, waits and prints the output URLs;
-- ``--action query --task-id T`` prints the task's status (and URLs when done);
-- ``--action wait --task-id T [--poll-interval 5] [--max-attempts 60]`` waits, prints URLs.
+- ``--action submit`` runs the workflow as saved and prints the API's answer (the v2 task
+  object of ``POST /openapi/v2/run/workflow/{id}``) as JSON;
+- ``--action query --task-id T`` prints the answer of ``POST /openapi/v2/query`` as JSON;
+- ``--action wait --task-id T [--poll-interval 5] [--max-attempts 60]`` waits and prints the
+  final query answer as JSON (exit 1 when the task failed);
+- ``--action run-with-image --image PATH [--node-id 107] [--field-name image]`` uploads the
+  image, submits with that one override, waits and prints the output URLs.
+
+JSON is printed as ``json.dumps(answer, ensure_ascii=False, indent=2)``; a refusal prints the
+API's answer too, then fails with one line on stderr and the usual exit code. Notes and
+progress go to stderr.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +40,8 @@ __all__ = ["SeedOptions", "apply_key_options", "run_seed_action", "seed_options"
 F = TypeVar("F", bound=Callable[..., Any])
 
 ACTIONS = ("submit", "query", "wait", "run-with-image")
+DEFAULT_NODE_ID = "107"  # the seed's defaults: its example workflow's LoadImage
+DEFAULT_FIELD = "image"
 _ARGV_KEY_WARNING = (
     "an API key on the command line can leak through shell history and process lists; "
     "prefer `runninghub auth set` or the RUNNINGHUB_API_KEY environment variable"
@@ -53,7 +63,9 @@ def seed_options(func: F) -> F:
             metavar="PATH",
             help="(seed) Image for run-with-image.",
         ),
-        click.option("--node-id", metavar="ID", help="(seed) Node that takes the image."),
+        click.option(
+            "--node-id", metavar="ID", help="(seed) Node that takes the image (default: 107)."
+        ),
         click.option("--field-name", metavar="NAME", help="(seed) Field (default: image)."),
         click.option("--task-id", metavar="ID", help="(seed) Task for query / wait."),
         click.option(
@@ -96,6 +108,8 @@ class SeedOptions:
         return cls(**{name: params.get(name) for name in cls.__dataclass_fields__})
 
     def wants_action(self) -> bool:
+        if self.save_key and not self.action:
+            return False  # storing a key never spends credit: a run needs --action
         return bool(self.action or self.workflow_id or self.task_id)
 
     def resolved_action(self) -> str:
@@ -126,6 +140,8 @@ def apply_key_options(state: CliState, seed: SeedOptions) -> None:
         site = state.site or _config.load_config().get("site") or _config.DEFAULT_SITE
         path = _config.save_key(key, site)
         state.render.note(f"API key {_config.mask_key(key)} saved to {path}")
+        if not seed.wants_action() and (seed.workflow_id or seed.task_id):
+            state.render.note("nothing was run: add --action submit (or query, wait) for that")
         if state.api_key is None:
             state.api_key = key
 
@@ -138,7 +154,7 @@ def run_seed_action(state: CliState, seed: SeedOptions) -> None:
         if action == "submit":
             _submit(state, client, seed)
         elif action == "query":
-            _report(state, client.query(_required(seed.task_id)))
+            _query(state, client, _required(seed.task_id))
         elif action == "wait":
             _wait(state, client, _required(seed.task_id), seed)
         else:
@@ -149,7 +165,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "submit": ("workflow_id",),
     "query": ("task_id",),
     "wait": ("task_id",),
-    "run-with-image": ("workflow_id", "image", "node_id"),
+    "run-with-image": ("workflow_id", "image"),
 }
 
 
@@ -168,18 +184,63 @@ def _required(value: str | None) -> str:
     return value
 
 
+@contextmanager
+def _answer_printed_on_refusal(state: CliState) -> Iterator[None]:
+    """A refusal's answer is still the API's answer: print it, as the seed did, then fail
+    (one line on stderr, the documented exit code)."""
+    from runninghub import APIError, SubmitOutcomeUnknownError
+
+    try:
+        yield
+    except APIError as exc:
+        if isinstance(exc.raw, dict) and not isinstance(exc, SubmitOutcomeUnknownError):
+            state.render.wire_document(exc.raw)
+        raise
+
+
 def _submit(state: CliState, client: Client, seed: SeedOptions) -> None:
-    handle = client.submit(_required(seed.workflow_id))
+    with _answer_printed_on_refusal(state):
+        handle = client.submit(_required(seed.workflow_id))
     state.render.note(f"submitted task {handle.task_id}")
-    state.render.result({"task_id": handle.task_id}, [handle.task_id])
+    state.render.wire_document(_wire(handle.last))
+
+
+def _query(state: CliState, client: Client, task_id: str) -> None:
+    with _answer_printed_on_refusal(state):
+        task = client.query(task_id)
+    state.render.note(f"task {task.task_id}: {task.status.value}")
+    state.render.wire_document(_wire(task))
 
 
 def _wait(state: CliState, client: Client, task_id: str, seed: SeedOptions) -> None:
+    """Wait, then print the final query answer; a failed task still prints it (exit 1)."""
+    from runninghub import TaskFailedError
+
     from ._flow import wait_for
 
-    handle = client.task(task_id)
-    task = wait_for(state, handle, timeout=seed.wait_timeout)
-    _report(state, task)
+    try:
+        task = wait_for(state, client.task(task_id), timeout=seed.wait_timeout)
+    except TaskFailedError as exc:
+        state.render.wire_document(_final_answer(client, task_id, exc.task))
+        raise
+    state.render.note(f"task {task.task_id}: {task.status.value}")
+    state.render.wire_document(_final_answer(client, task_id, task))
+
+
+def _final_answer(client: Client, task_id: str, task: Task | None) -> dict[str, Any]:
+    """The v2 query answer of a finished task (asked again if the wait ended elsewhere)."""
+    if task is not None and _is_task_object(task.raw):
+        return dict(task.raw)
+    return _wire(client.query(task_id))
+
+
+def _is_task_object(raw: Any) -> bool:
+    return isinstance(raw, dict) and "taskId" in raw and "status" in raw and "code" not in raw
+
+
+def _wire(task: Task | None) -> dict[str, Any]:
+    raw = None if task is None else task.raw
+    return dict(raw) if isinstance(raw, dict) else {}
 
 
 def _run_with_image(state: CliState, client: Client, seed: SeedOptions) -> None:
@@ -189,13 +250,13 @@ def _run_with_image(state: CliState, client: Client, seed: SeedOptions) -> None:
     assert image is not None  # checked by _check_required
     upload = client.upload(image)
     state.render.note(f"uploaded {image.name} as {upload.file_name}")
-    override = (_required(seed.node_id), seed.field_name or "image", upload.file_name)
+    override = (seed.node_id or DEFAULT_NODE_ID, seed.field_name or DEFAULT_FIELD, upload.file_name)
     handle = client.submit(_required(seed.workflow_id), [override])
     task = wait_for(state, handle, timeout=seed.wait_timeout)
-    _report(state, task)
+    _report_urls(state, task)
 
 
-def _report(state: CliState, task: Task) -> None:
+def _report_urls(state: CliState, task: Task) -> None:
     """The task as JSON, or its output URLs one per line (the status on stderr)."""
     state.render.note(f"task {task.task_id}: {task.status.value}")
     urls = [output.url or output.text or "" for output in task.outputs]

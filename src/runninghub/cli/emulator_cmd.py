@@ -78,6 +78,27 @@ __all__ = ["emulator"]
     metavar="FILE",
     help="Keep tasks, uploads and outputs in this file across restarts.",
 )
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="Base of every URL it hands out (outputs, download_url, netWssUrl), when it sits "
+    "behind a proxy, a TLS front or a port map; default: the listening address.",
+)
+@click.option(
+    "--cancel-status-v2",
+    type=click.Choice(["CANCEL", "FAILED"]),
+    default="CANCEL",
+    show_default=True,
+    help="What /openapi/v2/query reports for a cancelled task.",
+)
+@click.option(
+    "--fetch-host",
+    "fetch_hosts",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="A host whose media URLs tasks may fetch (your own test server); repeatable. "
+    "Default: none, the emulator stays offline.",
+)
 def emulator(keys_file: Path | None, **options: Any) -> None:
     """Serve the RunningHub API locally (really runs a set of ComfyUI image nodes).
 

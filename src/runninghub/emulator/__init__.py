@@ -1,8 +1,10 @@
 """A local RunningHub API emulator that really executes ComfyUI image workflows.
 
 ``serve_in_thread(**options)`` starts one on 127.0.0.1 (a free port by default) and returns
-an :class:`EmulatorServer` with ``base_url``, ``stats()``, ``configure()``, ``reset()`` and
-``stop()``. The server modules load on first use, so importing the engine stays light.
+an :class:`EmulatorServer` with ``base_url`` (where it listens), ``public_url`` (where the
+URLs in its answers point: ``public_url=`` when it sits behind a proxy, else ``base_url``),
+``stats()``, ``configure()``, ``reset()`` and ``stop()``. The server modules load on first
+use, so importing the engine stays light.
 """
 
 from __future__ import annotations

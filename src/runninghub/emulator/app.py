@@ -6,7 +6,10 @@ Besides the two API families (``routes_v1``, ``routes_v2``):
 - ``GET /outputs/<task id>/<file>``: task outputs, with Range support;
 - ``/ws/c_instance?...&taskId=..``: the progress websocket (``netWssUrl``);
 - ``GET /__emulator__/stats``, ``POST /__emulator__/reset``, ``GET|POST /__emulator__/config``.
-Unknown paths are HTTP 404 with a JSON body; no request ever gets a traceback.
+An unknown path under an API family answers HTTP 200 in that family's envelope with the
+documented code (v2 ``errorCode:"1001"``, legacy ``412``), as the service does, so clients
+never take it for a network failure; any other unknown path is HTTP 404 with a JSON body.
+No request ever gets a traceback.
 """
 
 from __future__ import annotations
@@ -100,11 +103,22 @@ async def config(request: Request) -> Response:
         return JSONResponse({"error": str(error)}, 400)
 
 
+_V2_PREFIX = "/openapi/v2/"
+_LEGACY_PREFIXES = ("/task/openapi/", "/api/openapi/", "/api/webapp/", "/uc/openapi/")
+
+
 async def _not_found_or_method(request: Request, exc: Exception) -> Response:
-    """Unknown path: 404 JSON (v2 paths: errorCode 1001); wrong method: 405 JSON."""
+    """Unknown API path: HTTP 200 in the family's envelope; elsewhere 404 JSON; wrong
+    method: 405 JSON."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    path = request.url.path
+    if status == 404 and path.startswith((_V2_PREFIX, *_LEGACY_PREFIXES)):
+        problem = ApiProblem(Problem.UNKNOWN_API, f"no API at {path[:200]}")
+        if path.startswith(_V2_PREFIX):
+            return v2_problem(problem)
+        return v1_problem(problem)
     problem = ApiProblem(Problem.WRONG_METHOD if status == 405 else Problem.UNKNOWN_PATH)
-    if request.url.path.startswith("/openapi/v2/"):
+    if path.startswith(_V2_PREFIX):
         return v2_problem(problem, status_code=status)
     return v1_problem(problem, status_code=status)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._comfy_frames import comfy_frames
 from .nodes import NodeExecutionError, ProducedOutput, execute
 from .storage import write_atomically
 from .tasks import OutputFile
@@ -54,7 +54,7 @@ def run_graph(
 
 
 def unexpected_failure(error: BaseException) -> dict[str, str]:
-    frames = traceback.format_tb(error.__traceback__)
+    frames = comfy_frames(None)
     return {
         "current_outputs": "{}",
         "exception_type": type(error).__name__,

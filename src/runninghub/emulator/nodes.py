@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import heapq
 import json
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._comfy_frames import comfy_frames
 from ._image_nodes import IMAGE_NODES
 from ._node_types import ANY, NodeContext, NodeSpec, ProducedOutput, coerce_input
 from ._sampling_nodes import SAMPLING_NODES
@@ -69,7 +69,9 @@ class NodeExecutionError(Exception):
 
     @classmethod
     def from_exception(cls, node_id: str, node_type: str, error: Exception) -> NodeExecutionError:
-        frames = traceback.format_tb(error.__traceback__)
+        # ComfyUI's frames for this node type: the emulator's own paths mean nothing to a
+        # workflow author (and describe the machine it runs on).
+        frames = comfy_frames(node_type)
         return cls(node_id, node_type, type(error).__name__, str(error), frames)
 
     def failed_reason(self) -> dict[str, str]:

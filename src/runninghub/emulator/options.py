@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # Faults injected before the request reaches a handler: nothing is created.
 BEFORE_FAULTS = ("http_502", "http_503", "slow")
@@ -56,6 +58,8 @@ class EmulatorOptions:
     download_ttl: float = DAY
     initial_coins: int = 1100
     workers: int = 4
+    public_url: str | None = None
+    fetch_hosts: tuple[str, ...] = ()
 
     def public_view(self) -> dict[str, Any]:
         """The settings as JSON, with the key list reduced to its size (keys are secrets)."""
@@ -138,6 +142,39 @@ def _cancel_status(value: Any) -> str:
     return str(value)
 
 
+def _public_url(value: Any) -> str | None:
+    """``http(s)://host[:port][/prefix]`` (no query), without its trailing slash; or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be an http:// or https:// URL or null")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("must not carry credentials, a query or a fragment")
+    try:
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        raise ValueError(f"{value!r} has a malformed port") from None
+    return value.strip().rstrip("/")
+
+
+def _fetch_hosts(value: Any) -> tuple[str, ...]:
+    """Hosts (``name`` or ``name:port``) whose media URLs may be fetched; lower-cased."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of host names (optionally host:port)")
+    hosts = [entry.strip().lower() for entry in value if entry.strip()]
+    bad = [host for host in hosts if not _HOST.fullmatch(host)]
+    if bad:
+        raise ValueError(f"not a host or host:port: {', '.join(bad)}")
+    return tuple(dict.fromkeys(hosts))
+
+
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:[0-9]{1,5})?")
+
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "concurrency": _integer(1),
     "queue_seconds": _number(0.0, 3600.0),
@@ -156,6 +193,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "upload_limit": _integer(1),
     "download_ttl": _positive,
     "initial_coins": _integer(0),
+    "public_url": _public_url,
+    "fetch_hosts": _fetch_hosts,
 }
 RUNTIME_SETTINGS = frozenset(_CHECKS)
 

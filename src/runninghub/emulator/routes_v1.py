@@ -55,7 +55,9 @@ def emulator_state(request: Request) -> EmulatorState:
 
 
 def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    """The base of every URL handed out: never the request's Host, which clients set to
+    www.runninghub.cn as the docs tell them to (see ``EmulatorState.public_base``)."""
+    return emulator_state(request).public_base
 
 
 def checked_key(state: EmulatorState, key: str | None) -> str:

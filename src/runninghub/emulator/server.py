@@ -28,6 +28,7 @@ from .options import FAULT_KINDS, EmulatorOptions, build_options, read_keys_file
 from .state import EmulatorState
 
 READY_LINE = "RunningHub emulator listening on {url}"
+PUBLIC_LINE = "URLs it hands out start with {url}"
 START_TIMEOUT = 20.0
 
 
@@ -105,6 +106,11 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
         self._control_lock = threading.Lock()
         self._control_client: httpx.Client | None = None
+
+    @property
+    def public_url(self) -> str:
+        """The base of the URLs in answers: ``--public-url``, else :attr:`base_url`."""
+        return self.state.public_base
 
     def start(self) -> EmulatorServer:
         """Serve in a daemon thread; returns once the server accepts requests."""
@@ -186,7 +192,9 @@ def serve(options: EmulatorOptions) -> None:
 
 def _serve_forever(server: EmulatorServer) -> None:
     ready = server.ready
-    threading.Thread(target=_announce, args=(ready, server.base_url), daemon=True).start()
+    public = server.public_url if server.public_url != server.base_url else None
+    announce = (ready, server.base_url, public)
+    threading.Thread(target=_announce, args=announce, daemon=True).start()
 
     def request_stop(signum: int, frame: Any) -> None:
         # Before uvicorn took over the signals, or when it re-raises the one it handled.
@@ -200,9 +208,11 @@ def _serve_forever(server: EmulatorServer) -> None:
             signal.signal(sig, handler)
 
 
-def _announce(ready: threading.Event, url: str) -> None:
+def _announce(ready: threading.Event, url: str, public: str | None) -> None:
     if ready.wait(START_TIMEOUT):
         print(READY_LINE.format(url=url), flush=True)
+        if public:
+            print(PUBLIC_LINE.format(url=public), flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--state", type=Path, help="SQLite file keeping tasks, uploads and outputs")
     add("--time-scale", type=float, default=1.0, help="speed of the emulated clock")
     add("--seed", type=int, help="seed of the fault sequence")
+    add("--public-url", help="base of the URLs handed out (behind a proxy or port map)")
+    add("--cancel-status-v2", choices=["CANCEL", "FAILED"], default="CANCEL")
+    add("--fetch-host", action="append", default=[], help="host whose media URLs may be fetched")
     return parser
 
 
@@ -241,6 +254,9 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         site=args.site,
         state_file=args.state,
         time_scale=args.time_scale,
+        public_url=args.public_url,
+        cancel_status_v2=args.cancel_status_v2,
+        fetch_hosts=args.fetch_host,
     )
 
 

@@ -28,6 +28,7 @@ from . import catalog
 from .auth import KeyPolicy, key_hash, mask
 from .clock import EmulatedClock
 from .execution import ExecutionResult, run_graph, unexpected_failure
+from .media import fetch_outside, host_allowed, own_file
 from .options import EmulatorOptions, apply_changes
 from .storage import FileStore, StateDB, files_dir_for
 from .submit import PreparedGraph, Submission
@@ -35,8 +36,6 @@ from .tasks import CANCEL, FAILED, QUEUED, RUNNING, TERMINAL, TaskRecord, webhoo
 from .uploads import UploadStore
 from .webhooks import PENDING, WebhookDispatcher, WebhookRecord
 from .wire import ApiProblem, Problem
-
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
 
 
 @dataclass
@@ -81,11 +80,16 @@ class EmulatorState:
         self.counters = Counters()
         self.fault_rng = random.Random(options.fault_seed)
         self.generation = 0
-        self.base_url = f"http://{options.host}:{options.port}"
+        self.base_url = f"http://{options.host}:{options.port}"  # the listening address
         self.executor = ThreadPoolExecutor(options.workers, thread_name_prefix="rh-emulator")
         self.dispatcher = WebhookDispatcher(lambda: self.options, self.clock, self._webhook_done)
         self._last_id = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def public_base(self) -> str:
+        """Where every URL the emulator hands out points: ``public_url`` or its address."""
+        return self.options.public_url or self.base_url
 
     def _load_secret(self) -> bytes:
         stored = self.db.get("meta", "secret")
@@ -271,7 +275,7 @@ class EmulatorState:
             key_hash=task.key_hash,
             key_mask=task.key_mask,
             url=url,
-            payload=webhook_payload(task, self.base_url),
+            payload=webhook_payload(task, self.public_base),
             created_at=now,
             updated_at=now,
         )
@@ -306,11 +310,11 @@ class EmulatorState:
     # ---- media -----------------------------------------------------------------------------
 
     def load_media(self, value: str) -> bytes:
-        """Bytes for a loader node's value: an upload name, a URL of this emulator, or a
-        bundled default name. Called from worker threads."""
+        """Bytes for a loader node's value: an upload name, a URL of this emulator or of an
+        allowed host, or a bundled default name. Called from worker threads."""
         text = value.strip()
         if text.startswith(("http://", "https://")):
-            return self._fetch_own_url(text)
+            return self._load_url(text)
         upload = self.uploads.lookup(text)
         if upload is not None:
             return self.uploads.path_of(upload).read_bytes()
@@ -318,20 +322,16 @@ class EmulatorState:
             return catalog.default_media(text)
         raise FileNotFoundError(f"no uploaded file named {text!r}")
 
-    def _fetch_own_url(self, url: str) -> bytes:
-        parts = urlsplit(url)
-        own = urlsplit(self.base_url)
-        if parts.port != own.port or parts.hostname not in _LOOPBACK | {own.hostname}:
-            raise FileNotFoundError(f"cannot fetch {url}: only this emulator's URLs work offline")
-        if parts.path.startswith("/files/"):
-            upload = self.uploads.verify(parts.path, parts.query)
-            return self.uploads.path_of(upload).read_bytes()
-        if parts.path.startswith("/outputs/"):
-            _, _, task_id, name = parts.path.split("/", 3)
-            path = self.output_path(task_id, name)
-            if path is not None:
-                return path.read_bytes()
-        raise FileNotFoundError(f"{url} is not a file of this emulator")
+    def _load_url(self, url: str) -> bytes:
+        path = own_file(url, self.uploads, self.output_path)
+        if path is not None:
+            return path.read_bytes()
+        if host_allowed(urlsplit(url), self.options.fetch_hosts):
+            return fetch_outside(url, self.options.upload_limit)
+        raise FileNotFoundError(
+            f"cannot fetch {url}: the emulator is offline; "
+            "allow the host with --fetch-host if it is your own server"
+        )
 
     def output_path(self, task_id: str, name: str) -> Path | None:
         task = self.tasks.get(task_id)

@@ -32,6 +32,7 @@ class Problem(enum.Enum):
     NO_WEBHOOK = "no_webhook"
     WRONG_METHOD = "wrong_method"
     UNKNOWN_PATH = "unknown_path"
+    UNKNOWN_API = "unknown_api"  # a path under an API family that does not exist
 
 
 class ApiProblem(Exception):
@@ -57,6 +58,8 @@ V1_CODES: dict[Problem, tuple[int, str]] = {
     Problem.NO_WEBHOOK: (1, "webhook event not exists"),
     Problem.WRONG_METHOD: (405, "METHOD_NOT_ALLOWED"),
     Problem.UNKNOWN_PATH: (404, "NOT_FOUND"),
+    # The error maps gloss 412 TOKEN_INVALID as "API path misspelled".
+    Problem.UNKNOWN_API: (412, "TOKEN_INVALID"),
 }
 
 # v2: (errorCode, bilingual message).
@@ -79,6 +82,7 @@ V2_CODES: dict[Problem, tuple[str, str]] = {
     Problem.NO_WEBHOOK: ("1004", "webhook event not exists | 回调事件不存在"),
     Problem.WRONG_METHOD: ("1009", "request method not supported | 请求方法错误"),
     Problem.UNKNOWN_PATH: ("1001", "invalid URL | 无效的URL"),
+    Problem.UNKNOWN_API: ("1001", "invalid URL | 无效的URL"),
 }
 
 V2_UPLOAD_BAD_KEY = "ApiKey verification failed: API Key不存在"
