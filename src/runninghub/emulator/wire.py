@@ -32,6 +32,11 @@ class Problem(enum.Enum):
     NO_WEBHOOK = "no_webhook"
     WRONG_METHOD = "wrong_method"
     UNKNOWN_PATH = "unknown_path"
+    INVALID_PARAMETER = "invalid_parameter"
+    NOT_ENTERPRISE_KEY = "not_enterprise_key"
+    INSTANCE_BUSY = "instance_busy"
+    PERSONAL_QUEUE_FULL = "personal_queue_full"
+    WALLET_TOO_LOW = "wallet_too_low"
 
 
 class ApiProblem(Exception):
@@ -57,6 +62,11 @@ V1_CODES: dict[Problem, tuple[int, str]] = {
     Problem.NO_WEBHOOK: (1, "webhook event not exists"),
     Problem.WRONG_METHOD: (405, "METHOD_NOT_ALLOWED"),
     Problem.UNKNOWN_PATH: (404, "NOT_FOUND"),
+    Problem.INVALID_PARAMETER: (301, "PARAMS_INVALID"),
+    Problem.NOT_ENTERPRISE_KEY: (811, "CORPAPIKEY_INVALID"),
+    Problem.INSTANCE_BUSY: (415, "TASK_INSTANCE_MAXED"),
+    Problem.PERSONAL_QUEUE_FULL: (814, "PERSONAL_QUEUE_COUNT_LIMIT"),
+    Problem.WALLET_TOO_LOW: (416, "TASK_CREATE_FAILED_BY_NOT_ENOUGH_WALLET"),
 }
 
 # v2: (errorCode, bilingual message).
@@ -79,6 +89,18 @@ V2_CODES: dict[Problem, tuple[str, str]] = {
     Problem.NO_WEBHOOK: ("1004", "webhook event not exists | 回调事件不存在"),
     Problem.WRONG_METHOD: ("1009", "request method not supported | 请求方法错误"),
     Problem.UNKNOWN_PATH: ("1001", "invalid URL | 无效的URL"),
+    Problem.INVALID_PARAMETER: ("1007", "parameter validation failed | 参数校验失败"),
+    Problem.NOT_ENTERPRISE_KEY: (
+        "1014",
+        "the standard model API needs an enterprise-shared API key"
+        " | 标准模型API仅支持企业共享API Key",
+    ),
+    Problem.INSTANCE_BUSY: ("415", "no free exclusive instance | 独占实例已满，请稍后重试"),
+    Problem.PERSONAL_QUEUE_FULL: (
+        "814",
+        "personal queue count limit reached | 个人队列任务数已达上限",
+    ),
+    Problem.WALLET_TOO_LOW: ("416", "wallet balance too low | 钱包余额不足"),
 }
 
 V2_UPLOAD_BAD_KEY = "ApiKey verification failed: API Key不存在"
