@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -89,3 +90,25 @@ def test_the_command_line_reports_a_bad_registry_in_one_line(tmp_path: Path) -> 
     )  # fmt: skip
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: model catalogue") and done.stderr.count("\n") == 1
+
+
+def test_model_tasks_and_loras_survive_a_restart(
+    tmp_path: Path, make_emulator, make_raw_api
+) -> None:
+    state_file = tmp_path / "emulator.sqlite"
+    options = {"state_file": state_file, "key_type": "SHARED"}
+    first = make_emulator(queue_seconds=0.3, task_seconds=0.05, **options)
+    api = make_raw_api(first)
+    body = {"text": "after the restart", "voiceId": "genshin_klee2", "voiceLanguage": "en"}
+    task_id = api.v2("/openapi/v2/kling-lip-sync/tts", body)["taskId"]
+    lora = b"weights"
+    md5 = hashlib.md5(lora).hexdigest()
+    url = api.v1("/api/openapi/getLoraUploadUrl", {"loraName": "l", "md5Hex": md5})["data"]["url"]
+    assert api.http.put(url, content=lora).status_code == 200
+    first.stop()  # the model task never left the queue
+    second = make_emulator(task_seconds=0.05, **options)
+    again = make_raw_api(second)
+    done = again.wait(task_id)
+    assert done["status"] == "SUCCESS" and "after the restart" in done["results"][0]["text"]
+    known = again.v1("/api/openapi/getLoraUploadUrl", {"loraName": "l", "md5Hex": md5})
+    assert "url" not in known["data"]

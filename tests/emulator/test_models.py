@@ -274,6 +274,20 @@ def test_price_preview_gives_the_list_price(api, raw_api) -> None:
     assert normal["errorCode"] == "1014"
 
 
+def test_a_per_second_price_is_multiplied_by_the_duration(api) -> None:
+    endpoint = "alibaba/happyhorse-1.0/image-to-video"
+    model = registry()[endpoint]
+    assert model["price"]["unit"] == "per second"
+    per_second = price_rule(endpoint, resolution="720p")
+    body = {"imageUrl": MEDIA, "prompt": "a", "resolution": "720p", "duration": "7"}
+    body = {
+        key: value for key, value in body.items() if any(p["key"] == key for p in model["params"])
+    }
+    preview = api.v2(f"/openapi/v2/price-preview/{endpoint}", body)
+    assert preview["errorCode"] == "", preview
+    assert Decimal(str(preview["estimatedPrice"])) == per_second * 7
+
+
 def test_an_unknown_endpoint_is_an_unknown_path_unless_accepted(shared, api) -> None:
     answer = api.http.post("/openapi/v2/acme/no-such-model", json={"prompt": "x"},
                            headers={"Authorization": f"Bearer {api.key}"})  # fmt: skip

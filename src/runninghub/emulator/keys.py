@@ -118,6 +118,16 @@ class KeyBook:
         self._default_type, self._coins, self._money = default_type, coins, money
         self._currency = currency
 
+    @classmethod
+    def from_options(cls, options: EmulatorOptions) -> KeyBook:
+        return cls(
+            options.keys,
+            default_type=options.key_type,
+            coins=options.initial_coins,
+            money=Decimal(options.initial_money),
+            currency=options.currency or ("USD" if options.site == "ai" else "CNY"),
+        )
+
     def profile(self, key: str) -> KeyProfile:
         declared = self._declared.get(key) or KeyDeclaration(key)
         key_type = declared.key_type or self._default_type
@@ -150,6 +160,19 @@ class Spending:
             self.coins[digest] += coins
         else:
             self.money[digest] += money
+
+    def wallet_charge(
+        self, key: str, profile: KeyProfile, price: Decimal | None, default: str
+    ) -> str | None:
+        """What a new task of a wallet key will cost (None for a coin key); raises
+        WALLET_TOO_LOW, creating nothing, when the wallet cannot pay it."""
+        if not profile.has_wallet:
+            return None
+        amount = Decimal(default) if price is None else price
+        _, remaining = self.remaining(key, profile)
+        if remaining is not None and remaining < amount:
+            raise ApiProblem(Problem.WALLET_TOO_LOW, f"needs {amount}, has {remaining}")
+        return str(amount)
 
     def remaining(self, key: str, profile: KeyProfile) -> tuple[int, Decimal | None]:
         digest = key_hash(key)

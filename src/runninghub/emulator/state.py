@@ -30,7 +30,7 @@ from . import catalog
 from .auth import KeyPolicy, key_hash, mask
 from .clock import EmulatedClock
 from .execution import ExecutionResult, run_graph, unexpected_failure
-from .keys import KeyBook, KeyProfile, Spending, admit
+from .keys import KeyBook, Spending, admit
 from .lora_store import LoraStore
 from .model_catalogue import load_catalogue
 from .options import EmulatorOptions, apply_changes
@@ -78,7 +78,7 @@ class EmulatorState:
         self.clock = EmulatedClock(options.time_scale, float(offset))
         self.secret = self._load_secret()
         self.policy = KeyPolicy(options.keys, options.site)
-        self.key_book = self._key_book()
+        self.key_book = KeyBook.from_options(self.options)
         self.uploads = UploadStore(self.files, self.db, self.clock, self.secret)
         self.loras = LoraStore(self.files, self.db, self.clock, self.secret)
         self.tasks: dict[str, TaskRecord] = {}
@@ -182,7 +182,7 @@ class EmulatorState:
         active = self.active_tasks(digest)
         start = admit(profile, submission.personal_queue, active, now, self.options)
         start = now if instant else start
-        money = self._money_charge(key, profile, price)
+        money = self.spending.wallet_charge(key, profile, price, self.options.money_price)
         task = TaskRecord(
             task_id=self.new_id(),
             key_hash=digest,
@@ -209,15 +209,6 @@ class EmulatorState:
         if not instant:
             self._schedule_start(task)
         return task
-
-    def _money_charge(self, key: str, profile: KeyProfile, price: Decimal | None) -> str | None:
-        if not profile.has_wallet:
-            return None
-        amount = Decimal(self.options.money_price) if price is None else price
-        _, remaining = self.spending.remaining(key, profile)
-        if remaining is not None and remaining < amount:
-            raise ApiProblem(Problem.WALLET_TOO_LOW, f"needs {amount}, has {remaining}")
-        return str(amount)
 
     def find_task(self, key: str, task_id: str) -> TaskRecord:
         """The key's task, or UNKNOWN_TASK (another key's task does not exist for it)."""
@@ -406,16 +397,6 @@ class EmulatorState:
     def remaining_coins(self, key: str) -> int:
         return self.spending.remaining(key, self.key_book.profile(key))[0]
 
-    def _key_book(self) -> KeyBook:
-        options = self.options
-        return KeyBook(
-            options.keys,
-            default_type=options.key_type,
-            coins=options.initial_coins,
-            money=Decimal(options.initial_money),
-            currency=options.currency or ("USD" if options.site == "ai" else "CNY"),
-        )
-
     def stats(self) -> dict[str, Any]:
         now = time.time()
         by_status = Counter(task.status(now) for task in self.tasks.values())
@@ -467,7 +448,7 @@ class EmulatorState:
             self.fault_rng = random.Random(self.options.fault_seed)
         if {"keys", "site"} & changes.keys():
             self.policy = KeyPolicy(self.options.keys, self.options.site)
-        self.key_book = self._key_book()
+        self.key_book = KeyBook.from_options(self.options)
         if advance:
             self.clock.advance(float(advance))
             self.db.put("meta", "clock_offset", self.clock.offset())
