@@ -92,12 +92,19 @@ def test_a_wallet_pays_for_workflow_tasks(make_emulator, make_raw_api) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    [f"{KEY_A} GOLD", f"{KEY_A} SHARED money=lots", f"{KEY_A} coins=-1", f"{KEY_A} currency=EUR"],
+    [
+        f"{KEY_A} GOLD",
+        f"{KEY_A} SHARED money=lots",
+        f"{KEY_A} coins=-1",
+        f"{KEY_A} currency=EUR",
+        f"{KEY_B} {KEY_A}",  # two keys on one line: neither is shown
+        f"{KEY_B} colour={KEY_A}",
+    ],
 )
 def test_a_bad_keys_file_line_is_refused_before_serving(tmp_path, line) -> None:
     with pytest.raises(ValueError, match="keys file") as caught:
         build_options(keys=keys_file(tmp_path, line))
-    assert KEY_A not in str(caught.value)
+    assert KEY_A not in str(caught.value) and KEY_B not in str(caught.value)
 
 
 def test_the_command_line_refuses_a_bad_keys_file_in_one_line(tmp_path) -> None:

@@ -68,8 +68,12 @@ def parse_declaration(entry: str) -> KeyDeclaration:
             key_type = token.upper()
         elif sep and name in ("coins", "money", "currency", "name", "account"):
             values[name] = value
-        else:
-            raise ValueError(f"keys file: unknown token {token!r}")
+        elif sep:
+            raise ValueError(f"keys file: unknown setting {name[:20]!r}")
+        else:  # never echoed: a second key pasted on the line would be shown
+            raise ValueError(
+                f"keys file: a word after the key is not one of {', '.join(KEY_TYPES)}"
+            )
     return _declaration(key, key_type, values)
 
 
