@@ -322,3 +322,14 @@ def test_submit_options_ride_along_and_are_checked(api, shared) -> None:
     for extra in ({"instanceType": "huge"}, {"retainSeconds": 5}, {"webhookUrl": "ftp://x"}):
         assert submit(api, TTS, {**TTS_BODY, **extra})["errorCode"] == "1007"
     assert shared.stats()["tasks_created"] == 1
+
+
+def test_a_queued_task_can_report_create_first(make_emulator, make_raw_api) -> None:
+    server = make_emulator(key_type="SHARED", queue_seconds=30, create_seconds=30)
+    api = make_raw_api(server)
+    task = submit(api, TTS, TTS_BODY)
+    assert task["status"] == "CREATE" and api.query(task["taskId"])["status"] == "CREATE"
+    workflow = api.run_workflow("1987728214757978114")
+    assert workflow["status"] == "CREATE"
+    server.configure(create_seconds=0)
+    assert api.query(task["taskId"])["status"] == "QUEUED"

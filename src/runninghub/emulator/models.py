@@ -24,12 +24,11 @@ from starlette.routing import Route
 from .auth import bearer_token
 from .model_catalogue import ModelSpec
 from .model_params import SUBMIT_OPTIONS, check_params, list_price
-from .routes_v1 import base_url, checked_key, emulator_state
-from .routes_v2 import ALL_METHODS, flat
+from .routes_v1 import checked_key, emulator_state
+from .routes_v2 import ALL_METHODS, flat, task_view
 from .state import EmulatorState
 from .submit import PreparedGraph, Submission, submit_options
-from .tasks import v2_view
-from .wire import V2_CODES, ApiProblem, Problem, json_body, v2_task_object
+from .wire import V2_CODES, ApiProblem, Problem, json_body
 
 _GUESSED_TYPES = (
     ("video", "video"),
@@ -121,14 +120,7 @@ async def submit_model(request: Request) -> Response:
     )
     if instant:
         await state.finish_now(task)
-        view = v2_view(
-            task,
-            base_url(request),
-            state.options.cancel_status_v2,
-            state.options.model_result_style,
-        )
-        return JSONResponse(view)
-    return JSONResponse(v2_task_object(taskId=task.task_id, status=task.status()))
+    return JSONResponse(task_view(request, task))
 
 
 async def price_preview(request: Request) -> Response:

@@ -75,6 +75,7 @@ class EmulatorOptions:
     catalogue: Path | None = None
     instant_model_share: float = 0.0
     model_result_style: str = "url"
+    create_seconds: float = 0.0  # v2 shows a queued task as CREATE for this long
     unknown_models: str = "refuse"
     lora_limit: int = 2 * 1024**3
 
@@ -214,6 +215,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "personal_queue_limit": _integer(0),
     "instant_model_share": _number(0.0, 1.0),
     "model_result_style": _choice(*MODEL_RESULT_STYLES),
+    "create_seconds": _number(0.0, 3600.0),
     "unknown_models": _choice("refuse", "accept"),
     "lora_limit": _integer(1),
 }

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from .auth import bearer_token, raw_or_bearer
 from .routes_v1 import Handler, base_url, checked_key, emulator_state
 from .submit import Source, parse_submission, prepare_app, prepare_workflow, prompt_tips
-from .tasks import v2_view
+from .tasks import TaskRecord, v2_view
 from .uploads import receive_form
 from .wire import (
     ApiProblem,
@@ -77,7 +77,7 @@ async def _run(request: Request, source: Source) -> Response:
     return JSONResponse(
         v2_task_object(
             taskId=task.task_id,
-            status=task.status(),
+            status=task_view(request, task)["status"],
             clientId=task.client_id,
             promptTips=prompt_tips(task.outputs_to_execute),
         )
@@ -99,9 +99,19 @@ async def query(request: Request) -> Response:
     key = _bearer_key(request)
     state = emulator_state(request)
     task = state.find_task(key, str(id_field(await json_body(request), "taskId")))
-    options = state.options
-    view = v2_view(task, base_url(request), options.cancel_status_v2, options.model_result_style)
-    return JSONResponse(view)
+    return JSONResponse(task_view(request, task))
+
+
+def task_view(request: Request, task: TaskRecord) -> dict[str, Any]:
+    """The v2 task object of ``task`` as the emulator's settings present it."""
+    options = emulator_state(request).options
+    return v2_view(
+        task,
+        base_url(request),
+        options.cancel_status_v2,
+        options.model_result_style,
+        options.create_seconds,
+    )
 
 
 @wrapped("POST")

@@ -17,6 +17,7 @@ from typing import Any
 from .wire import v1_envelope, v2_task_object
 
 QUEUED, RUNNING, SUCCESS, FAILED, CANCEL = "QUEUED", "RUNNING", "SUCCESS", "FAILED", "CANCEL"
+CREATE = "CREATE"  # shown on v2 only, for a configurable moment before QUEUED
 TERMINAL = frozenset({SUCCESS, FAILED, CANCEL})
 
 
@@ -201,11 +202,21 @@ def _model_result(task: TaskRecord, item: OutputFile, base_url: str, style: str)
 
 
 def v2_view(
-    task: TaskRecord, base_url: str, cancel_status: str, result_style: str = "url"
+    task: TaskRecord,
+    base_url: str,
+    cancel_status: str,
+    result_style: str = "url",
+    create_seconds: float = 0.0,
 ) -> dict[str, Any]:
-    """The flat v2 task object of ``/openapi/v2/query`` for the task's current state."""
-    status = task.status()
+    """The flat v2 task object of ``/openapi/v2/query`` for the task's current state.
+
+    A queued task reports ``CREATE`` for its first ``create_seconds`` (clients must treat
+    it as pending, as the official ones do)."""
+    now = time.time()
+    status = task.status(now)
     fields: dict[str, Any] = {"taskId": task.task_id, "status": status}
+    if status == QUEUED and now < task.created_at + create_seconds:
+        fields["status"] = CREATE
     if status == SUCCESS:
         fields.update(results=v2_results(task, base_url, result_style), usage=usage(task))
     elif status == FAILED:
