@@ -8,11 +8,14 @@ when the emulator starts, and a bad one is a ValueError naming the file and the 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 CATALOGUE_ENV = "RUNNINGHUB_CATALOGUE"
@@ -76,7 +79,7 @@ class ModelSpec:
 @dataclass(frozen=True)
 class ModelCatalogue:
     version: str
-    models: dict[str, ModelSpec]
+    models: Mapping[str, ModelSpec]  # read-only: one parsed catalogue serves every emulator
 
 
 def catalogue_path(explicit: Path | None) -> Path:
@@ -88,15 +91,25 @@ def catalogue_path(explicit: Path | None) -> Path:
 
 
 def load_catalogue(explicit: Path | None = None) -> ModelCatalogue:
-    """Read and check a registry file; ValueError names the file and what is wrong."""
+    """Read and check a registry file; ValueError names the file and what is wrong.
+
+    A file read before and unchanged since (same size and modification time) is not parsed
+    again: tests start hundreds of emulators, and parsing the registry takes ~50 ms.
+    """
     path = catalogue_path(explicit)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        return _catalogue(document)
+        status = path.stat()
+        return _parsed(path.resolve(), status.st_mtime_ns, status.st_size)
     except OSError as error:
         raise ValueError(f"model catalogue {path}: cannot read it ({error.strerror})") from None
     except (ValueError, TypeError, KeyError, InvalidOperation) as error:
         raise ValueError(f"model catalogue {path}: {error or type(error).__name__}") from None
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: Path, mtime_ns: int, size: int) -> ModelCatalogue:
+    """The catalogue of ``path`` as it is at ``mtime_ns``/``size`` (the cache key)."""
+    return _catalogue(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _catalogue(document: Any) -> ModelCatalogue:
@@ -109,7 +122,7 @@ def _catalogue(document: Any) -> ModelCatalogue:
         except (ValueError, TypeError, KeyError) as error:
             raise ValueError(f"models[{index}]: {error}") from None
         models[spec.endpoint] = spec
-    return ModelCatalogue(str(document.get("version") or "unknown"), models)
+    return ModelCatalogue(str(document.get("version") or "unknown"), MappingProxyType(models))
 
 
 def _model(entry: dict[str, Any]) -> ModelSpec:
