@@ -57,7 +57,7 @@ async def api_key_list(request: Request) -> Response:
 
 def _key_record(state: EmulatorState, key: str) -> dict[str, Any]:
     profile = state.key_book.profile(key)
-    _, money = state.spending.remaining(key, profile)
+    _, money = state.balance(key)
     spent = None if money is None or profile.money is None else profile.money - money
     return {
         "key": mask(key),

@@ -205,7 +205,7 @@ async def account_status(request: Request) -> Response:
     key = checked_key(state, body_key(body, "apikey") or bearer_token(request.headers))
     running, queued = state.account_counts(key)
     profile = state.key_book.profile(key)
-    coins, money = state.spending.remaining(key, profile)
+    coins, money = state.balance(key)
     return ok(
         {
             "remainCoins": str(coins),

@@ -157,6 +157,9 @@ class EmulatorState:
         ids = self.active.get(key_digest, set())
         now = time.time()
         live = [self.tasks[i] for i in ids if i in self.tasks]
+        for task in live:  # charge a task that just ended now: a balance read must see it
+            if not task.ended and task.status(now) in TERMINAL:
+                self._end(task.task_id, self.generation)
         live = [task for task in live if task.status(now) not in TERMINAL]
         self.active[key_digest] = {task.task_id for task in live}
         return live
@@ -395,7 +398,12 @@ class EmulatorState:
         return states.count(RUNNING), states.count(QUEUED)
 
     def remaining_coins(self, key: str) -> int:
-        return self.spending.remaining(key, self.key_book.profile(key))[0]
+        return self.balance(key)[0]
+
+    def balance(self, key: str) -> tuple[int, Decimal | None]:
+        """Coins and wallet money the key has left, after charging tasks that just ended."""
+        self.active_tasks(key_hash(key))
+        return self.spending.remaining(key, self.key_book.profile(key))
 
     def stats(self) -> dict[str, Any]:
         now = time.time()
