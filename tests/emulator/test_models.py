@@ -6,6 +6,7 @@ read from the shipped data file here, not computed by the emulator's code.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import struct
@@ -333,3 +334,17 @@ def test_a_queued_task_can_report_create_first(make_emulator, make_raw_api) -> N
     assert workflow["status"] == "CREATE"
     server.configure(create_seconds=0)
     assert api.query(task["taskId"])["status"] == "QUEUED"
+
+
+def test_a_data_uri_and_an_output_url_are_media_inputs(api) -> None:
+    encoded = base64.b64encode(png((250, 10, 10))).decode()
+    body = {"imageUrls": [f"data:image/png;base64,{encoded}"], "prompt": "a", "resolution": "1k"}
+    first = run(api, EDIT, body)["results"][0]
+    red = ImageStat.Stat(Image.open(io.BytesIO(fetch(api, first))).convert("RGB")).mean
+    chained = run(api, EDIT, {"imageUrls": [first["url"]], "prompt": "a", "resolution": "1k"})
+    again = Image.open(io.BytesIO(fetch(api, chained["results"][0]))).convert("RGB")
+    assert red[0] > red[2] and ImageStat.Stat(again).mean[0] > ImageStat.Stat(again).mean[2]
+    huge = "data:image/png;base64," + "A" * (52 * 1024 * 1024 * 4 // 30)  # 5.2 MB, over 5
+    body = {"imageUrl": huge, "videoUrl": "https://example.invalid/v.mp4"}
+    refused = submit(api, "bytedance/dreamactor-v2", body)
+    assert refused["errorCode"] == "1007" and "MB" in refused["errorMessage"]

@@ -67,12 +67,19 @@ def _params(state: EmulatorState, spec: ModelSpec | None, body: dict[str, Any]) 
 
 
 def _known_size(state: EmulatorState, url: str) -> int | None:
-    """The size of one of this emulator's uploads named by ``url`` (others: unknown)."""
+    """The size of a data URI, or of this emulator's upload or output that ``url`` names
+    (another host's file: unknown, as it is never fetched)."""
+    if url.startswith("data:"):
+        return len(url.partition(",")[2]) * 3 // 4
     path = urlsplit(url).path
-    if not path.startswith("/files/"):
-        return None
-    upload = state.uploads.lookup(path.rsplit("/", 1)[-1])
-    return None if upload is None else upload.size
+    if path.startswith("/files/"):
+        upload = state.uploads.lookup(path.rsplit("/", 1)[-1])
+        return None if upload is None else upload.size
+    if path.startswith("/outputs/") and path.count("/") == 3:
+        _, _, task_id, name = path.split("/")
+        output = state.output_path(task_id, name)
+        return output.stat().st_size if output is not None and output.is_file() else None
+    return None
 
 
 def output_type_of(endpoint: str, spec: ModelSpec | None) -> str:
