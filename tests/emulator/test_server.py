@@ -110,3 +110,24 @@ def test_the_module_entry_takes_the_public_url_cancel_status_and_fetch_hosts() -
     assert options.cancel_status_v2 == "FAILED"
     assert options.fetch_hosts == ("media.example.com", "127.0.0.1:8000")
     assert main(["--public-url", "rh.example.com"]) == 2
+
+
+def test_the_process_takes_key_types_and_prices(api_key) -> None:
+    process, url = _start("--key-type", "EXCLUSIVE", "--initial-money", "5", "--money-price",
+                          "0.5", "--task-seconds", "0", "--instant-model-share", "1")  # fmt: skip
+    try:
+        headers = {"Authorization": f"Bearer {api_key}"}
+        body = {"text": "hi", "voiceId": "genshin_klee2", "voiceLanguage": "en"}
+        done = httpx.post(f"{url}/openapi/v2/kling-lip-sync/tts", json=body, headers=headers)
+        assert done.json()["status"] == "SUCCESS"
+        task = httpx.post(f"{url}/openapi/v2/run/workflow/{INVERT}", json={}, headers=headers)
+        query = {"taskId": task.json()["taskId"]}
+        for _ in range(1000):  # a 0 s task: done after a few polls
+            answer = httpx.post(f"{url}/openapi/v2/query", json=query, headers=headers)
+            if answer.json()["status"] == "SUCCESS":
+                break
+        status = httpx.post(f"{url}/uc/openapi/accountStatus", json={"apikey": api_key}).json()
+        assert (status["data"]["apiType"], status["data"]["remainMoney"]) == ("EXCLUSIVE", "4.465")
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)

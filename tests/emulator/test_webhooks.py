@@ -123,3 +123,14 @@ def test_a_cancelled_task_also_ends_with_a_webhook(raw_api, make_receiver) -> No
     raw_api.v1("/task/openapi/cancel", {"taskId": task_id})
     event = json.loads(receiver.wait_for(1)[0]["eventData"])
     assert event["code"] == 805
+
+
+def test_a_model_task_posts_task_end_too(make_emulator, make_raw_api, make_receiver) -> None:
+    api = make_raw_api(make_emulator(key_type="SHARED", task_seconds=0.05))
+    receiver = make_receiver()
+    body = {"text": "hi", "voiceId": "genshin_klee2", "voiceLanguage": "en"}
+    task = api.v2("/openapi/v2/kling-lip-sync/tts", {**body, "webhookUrl": receiver.url})
+    [call] = receiver.wait_for(1)
+    assert call["taskId"] == task["taskId"]
+    [item] = json.loads(call["eventData"])["data"]
+    assert item["fileType"] == "txt" and item["consumeMoney"] == "0.035"

@@ -27,7 +27,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import routes_v1, routes_v2
+from . import lists, lora, models, routes_v1, routes_v2
 from .faults import FaultInjector
 from .progress import progress_socket
 from .state import EmulatorState
@@ -43,6 +43,8 @@ _MEDIA_TYPES = {
     "txt": "text/plain; charset=utf-8",
     "json": "application/json",
     "mp4": "video/mp4",
+    "wav": "audio/wav",
+    "glb": "model/gltf-binary",
     "zip": "application/zip",
 }
 _COS_ERROR = (
@@ -170,6 +172,10 @@ def build_app(state: EmulatorState) -> Any:
         Route("/__emulator__/stats", stats, methods=["GET"]),
         Route("/__emulator__/reset", reset, methods=["POST"]),
         Route("/__emulator__/config", config, methods=["GET", "POST"]),
+        *lora.ROUTES,
+        *lists.ROUTES,
+        *models.ROUTES,
+        models.CATCH_ALL,  # last: any other POST /openapi/v2/<endpoint> is a model
     ]
     app = Starlette(
         routes=routes,

@@ -28,7 +28,8 @@ class KeyPolicy:
         self._site = site
         self._keys: dict[str, str | None] | None = None
         if keys is not None:
-            self._keys = dict(_split_site(entry) for entry in keys)
+            # An entry may go on with the key's type and balance (keys.py): the key is first.
+            self._keys = dict(_split_site(entry.split()[0]) for entry in keys if entry.split())
 
     def is_valid(self, key: str | None) -> bool:
         if not key:

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,9 @@ AFTER_FAULTS = ("http_500", "truncated", "non_json")
 FAULT_KINDS = BEFORE_FAULTS + AFTER_FAULTS
 
 SITES = ("cn", "ai")
+KEY_TYPES = ("NORMAL", "SHARED", "EXCLUSIVE")
+# Which keys of a model result carry the file URL and the text (clients accept each pair).
+MODEL_RESULT_STYLES = ("url", "outputUrl", "output")
 UPLOAD_LIMIT = 30 * 1024 * 1024
 DAY = 86400.0
 
@@ -60,6 +64,24 @@ class EmulatorOptions:
     workers: int = 4
     public_url: str | None = None
     fetch_hosts: tuple[str, ...] = ()
+    # Key types and spending (see keys.py): the type of every key the keys file does not
+    # type; coins per workflow/app task on NORMAL keys (None: one per second of run time);
+    # wallet money per workflow/app task, and per model call with no list price.
+    key_type: str = "NORMAL"
+    initial_money: str = "100.00"
+    currency: str | None = None  # None: USD on the .ai site, else CNY
+    coin_price: int | None = None
+    money_price: str = "0.10"
+    personal_queue_limit: int = 1000
+    # Standard models: a replacement registry file (None: RUNNINGHUB_CATALOGUE, else the
+    # bundled one); the share of models that answer SUCCESS on submit; which result keys
+    # carry URLs and text; whether an endpoint the catalogue lacks is refused or run.
+    catalogue: Path | None = None
+    instant_model_share: float = 0.0
+    model_result_style: str = "url"
+    create_seconds: float = 0.0  # v2 shows a queued task as CREATE for this long
+    unknown_models: str = "refuse"
+    lora_limit: int = 2 * 1024**3
 
     def public_view(self) -> dict[str, Any]:
         """The settings as JSON, with the key list reduced to its size (keys are secrets)."""
@@ -130,10 +152,39 @@ def _keys(value: Any) -> frozenset[str] | None:
     if value is None:
         return None
     if not isinstance(value, list | tuple | set | frozenset) or not all(
-        isinstance(key, str) for key in value
+        isinstance(key, str) and key.split() for key in value
     ):
         raise ValueError("must be a list of key strings or null")
+    from .keys import parse_declaration
+
+    for entry in value:
+        parse_declaration(entry)  # a bad type or balance fails here, before serving
     return frozenset(value)
+
+
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return str(value)
+
+    return check
+
+
+def _money(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("must be a decimal amount")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("must be a decimal amount") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("must be a decimal amount >= 0")
+    return str(amount)
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else check(value)
 
 
 def _cancel_status(value: Any) -> str:
@@ -195,6 +246,17 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "initial_coins": _integer(0),
     "public_url": _public_url,
     "fetch_hosts": _fetch_hosts,
+    "key_type": _choice(*KEY_TYPES),
+    "initial_money": _money,
+    "currency": _optional(_choice("CNY", "USD")),
+    "coin_price": _optional(_integer(0)),
+    "money_price": _money,
+    "personal_queue_limit": _integer(0),
+    "instant_model_share": _number(0.0, 1.0),
+    "model_result_style": _choice(*MODEL_RESULT_STYLES),
+    "create_seconds": _number(0.0, 3600.0),
+    "unknown_models": _choice("refuse", "accept"),
+    "lora_limit": _integer(1),
 }
 RUNTIME_SETTINGS = frozenset(_CHECKS)
 
@@ -220,7 +282,7 @@ def build_options(**values: Any) -> EmulatorOptions:
     unknown = set(static) - {item.name for item in dataclasses.fields(EmulatorOptions)}
     if unknown:
         raise TypeError(f"unknown emulator options: {', '.join(sorted(unknown))}")
-    for name in ("workflows_dir", "state_file"):
+    for name in ("workflows_dir", "state_file", "catalogue"):
         if static.get(name) is not None:
             static[name] = Path(static[name])
     return apply_changes(EmulatorOptions(**static), values)

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .auth import bearer_token, body_key
+from .keys import money_text
 from .progress import ws_url
 from .state import EmulatorState
 from .submit import parse_submission, prepare_app, prepare_workflow, prompt_tips
@@ -205,13 +206,15 @@ async def account_status(request: Request) -> Response:
     body = await json_body(request, allow_empty=True)
     key = checked_key(state, body_key(body, "apikey") or bearer_token(request.headers))
     running, queued = state.account_counts(key)
+    profile = state.key_book.profile(key)
+    coins, money = state.balance(key)
     return ok(
         {
-            "remainCoins": str(state.remaining_coins(key)),
+            "remainCoins": str(coins),
             "currentTaskCounts": str(running + queued),
-            "remainMoney": None,
-            "currency": None,
-            "apiType": "NORMAL",
+            "remainMoney": None if money is None else money_text(money),
+            "currency": profile.currency,
+            "apiType": profile.key_type,
         }
     )
 

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from .auth import bearer_token, raw_or_bearer
 from .routes_v1 import Handler, base_url, checked_key, emulator_state
 from .submit import Source, parse_submission, prepare_app, prepare_workflow, prompt_tips
-from .tasks import v2_view
+from .tasks import TaskRecord, v2_view
 from .uploads import receive_form
 from .wire import (
     ApiProblem,
@@ -77,7 +77,7 @@ async def _run(request: Request, source: Source) -> Response:
     return JSONResponse(
         v2_task_object(
             taskId=task.task_id,
-            status=task.status(),
+            status=task_view(request, task)["status"],
             clientId=task.client_id,
             promptTips=prompt_tips(task.outputs_to_execute),
         )
@@ -99,7 +99,19 @@ async def query(request: Request) -> Response:
     key = _bearer_key(request)
     state = emulator_state(request)
     task = state.find_task(key, str(id_field(await json_body(request), "taskId")))
-    return JSONResponse(v2_view(task, base_url(request), state.options.cancel_status_v2))
+    return JSONResponse(task_view(request, task))
+
+
+def task_view(request: Request, task: TaskRecord) -> dict[str, Any]:
+    """The v2 task object of ``task`` as the emulator's settings present it."""
+    options = emulator_state(request).options
+    return v2_view(
+        task,
+        base_url(request),
+        options.cancel_status_v2,
+        options.model_result_style,
+        options.create_seconds,
+    )
 
 
 @wrapped("POST")
@@ -131,13 +143,15 @@ async def queue_status(request: Request) -> Response:
     state = emulator_state(request)
     key = _bearer_key(request)
     running, queued = state.account_counts(key)
+    key_type = state.key_book.profile(key).key_type
     data = {
-        "apiKeyType": "NORMAL",
+        "apiKeyType": key_type,
         "concurrentLimit": state.options.concurrency,
         "runningCount": running,
         "queuedCount": queued,
         "totalCurrentTasks": running + queued,
-        "instanceCount": 0,
+        # An exclusive key has its own machines, one per task it may run at once.
+        "instanceCount": state.options.concurrency if key_type == "EXCLUSIVE" else 0,
     }
     return JSONResponse(v2_wrapped(data))
 
@@ -147,32 +161,36 @@ async def app_list(request: Request) -> Response:
     state = emulator_state(request)
     checked_key(state, raw_or_bearer(request.headers))
     body = await json_body(request, allow_empty=True)
-    current = _page_number(body, "current", 1, 10**6)
-    size = _page_number(body, "size", 10, 50)
+    current = page_number(body, "current", 1, 10**6)
+    size = page_number(body, "size", 10, 50)
     records = [
         _app_record(base_url(request), app_id, app.name) for app_id, app in state.apps.items()
     ]
-    page = records[(current - 1) * size : current * size]
-    total = len(records)
-    pages = (total + size - 1) // size
-    data = {
-        "records": page,
-        "current": current,
-        "size": size,
-        "total": total,
-        "pages": pages,
-        "hasNext": current < pages,
-    }
-    return JSONResponse(v2_wrapped(data))
+    return JSONResponse(v2_wrapped(page(records, current, size)))
 
 
-def _page_number(body: dict[str, Any], name: str, default: int, maximum: int) -> int:
+def page_number(body: dict[str, Any], name: str, default: int, maximum: int) -> int:
     value = body.get(name, default)
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
         raise ApiProblem(Problem.BAD_REQUEST, f"{name} must be an integer from 1 to {maximum}")
     return value
+
+
+def page(records: list[dict[str, Any]], current: int, size: int) -> dict[str, Any]:
+    """One page of ``records`` with the service's paging fields."""
+    total = len(records)
+    pages = (total + size - 1) // size
+    return {
+        "records": records[(current - 1) * size : current * size],
+        "current": current,
+        "size": size,
+        "total": total,
+        "pages": pages,
+        "hasNext": current < pages,
+        "hasPrevious": current > 1,
+    }
 
 
 def _app_record(base: str, app_id: str, name: str) -> dict[str, Any]:

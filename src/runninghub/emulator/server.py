@@ -24,7 +24,8 @@ import httpx
 import uvicorn
 
 from .app import build_app
-from .options import FAULT_KINDS, EmulatorOptions, build_options, read_keys_file
+from .model_catalogue import CATALOGUE_ENV
+from .options import FAULT_KINDS, KEY_TYPES, EmulatorOptions, build_options, read_keys_file
 from .state import EmulatorState
 
 READY_LINE = "RunningHub emulator listening on {url}"
@@ -236,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("--public-url", help="base of the URLs handed out (behind a proxy or port map)")
     add("--cancel-status-v2", choices=["CANCEL", "FAILED"], default="CANCEL")
     add("--fetch-host", action="append", default=[], help="host whose media URLs may be fetched")
+    add("--key-type", choices=KEY_TYPES, default="NORMAL", help="type of keys not typed in --keys")
+    add("--catalogue", type=Path, help=f"model registry file (default: ${CATALOGUE_ENV}, bundled)")
+    add("--coin-price", type=int, help="coins per task (default: one per second of run time)")
+    add("--money-price", default="0.10", help="wallet money per workflow/app task")
+    add("--initial-money", default="100.00", help="starting wallet of SHARED/EXCLUSIVE keys")
+    add("--personal-queue-limit", type=int, default=1000, help="usePersonalQueue limit (814)")
+    add("--instant-model-share", type=float, default=0.0, help="share of models done on submit")
+    add("--unknown-models", choices=["refuse", "accept"], default="refuse")
     return parser
 
 
@@ -257,6 +266,14 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         public_url=args.public_url,
         cancel_status_v2=args.cancel_status_v2,
         fetch_hosts=args.fetch_host,
+        key_type=args.key_type,
+        catalogue=args.catalogue,
+        coin_price=args.coin_price,
+        money_price=args.money_price,
+        initial_money=args.initial_money,
+        personal_queue_limit=args.personal_queue_limit,
+        instant_model_share=args.instant_model_share,
+        unknown_models=args.unknown_models,
     )
 
 

@@ -18,8 +18,10 @@ import secrets
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +30,10 @@ from . import catalog
 from .auth import KeyPolicy, key_hash, mask
 from .clock import EmulatedClock
 from .execution import ExecutionResult, run_graph, unexpected_failure
+from .keys import KeyBook, Spending, admit
+from .lora_store import LoraStore
 from .media import fetch_outside, host_allowed, own_file
+from .model_catalogue import load_catalogue
 from .options import EmulatorOptions, apply_changes
 from .storage import FileStore, StateDB, files_dir_for
 from .submit import PreparedGraph, Submission
@@ -65,18 +70,21 @@ class EmulatorState:
         # The catalogue first: a bad workflows directory must fail before anything opens.
         self.workflows = catalog.load_workflows(options.workflows_dir)
         self.apps = catalog.load_apps()
+        self.models = load_catalogue(options.catalogue)
         self.db = StateDB(options.state_file)
         self.files = FileStore(files_dir_for(options.state_file))
         offset = self.db.get("meta", "clock_offset") or 0.0
         self.clock = EmulatedClock(options.time_scale, float(offset))
         self.secret = self._load_secret()
         self.policy = KeyPolicy(options.keys, options.site)
+        self.key_book = KeyBook.from_options(self.options)
         self.uploads = UploadStore(self.files, self.db, self.clock, self.secret)
+        self.loras = LoraStore(self.files, self.db, self.clock, self.secret)
         self.tasks: dict[str, TaskRecord] = {}
         self.webhooks: dict[str, WebhookRecord] = {}
         self.webhook_of_task: dict[str, str] = {}
         self.active: dict[str, set[str]] = {}
-        self.spent: Counter[str] = Counter()
+        self.spending = Spending()
         self.counters = Counters()
         self.fault_rng = random.Random(options.fault_seed)
         self.generation = 0
@@ -153,17 +161,35 @@ class EmulatorState:
         ids = self.active.get(key_digest, set())
         now = time.time()
         live = [self.tasks[i] for i in ids if i in self.tasks]
+        for task in live:  # charge a task that just ended now: a balance read must see it
+            if not task.ended and task.status(now) in TERMINAL:
+                self._end(task.task_id, self.generation)
         live = [task for task in live if task.status(now) not in TERMINAL]
         self.active[key_digest] = {task.task_id for task in live}
         return live
 
-    def create_task(self, key: str, submission: Submission, prepared: PreparedGraph) -> TaskRecord:
-        """Register a task, or raise QUEUE_FULL (and create nothing) at the key's limit."""
+    def create_task(
+        self,
+        key: str,
+        submission: Submission,
+        prepared: PreparedGraph,
+        *,
+        price: Decimal | None = None,
+        output_type: str | None = None,
+        instant: bool = False,
+    ) -> TaskRecord:
+        """Register a task, or raise (and create nothing): QUEUE_FULL at the key's limit
+        (INSTANCE_BUSY for an exclusive key; with its personal queue the task waits, up to
+        PERSONAL_QUEUE_FULL), WALLET_TOO_LOW when a wallet key cannot pay ``price`` (a
+        model's list price; None: the configured price of a task). An ``instant`` task is
+        not scheduled: the caller executes it at once with :meth:`finish_now`."""
         digest = key_hash(key)
-        if len(self.active_tasks(digest)) >= self.options.concurrency:
-            raise ApiProblem(Problem.QUEUE_FULL)
+        profile = self.key_book.profile(key)
         now = time.time()
-        start = now + self.options.queue_seconds
+        active = self.active_tasks(digest)
+        start = admit(profile, submission.personal_queue, active, now, self.options)
+        start = now if instant else start
+        money = self.spending.wallet_charge(key, profile, price, self.options.money_price)
         task = TaskRecord(
             task_id=self.new_id(),
             key_hash=digest,
@@ -178,13 +204,17 @@ class EmulatorState:
             webhook_url=submission.webhook_url,
             created_at=now,
             start_at=start,
-            min_end_at=start + self.options.task_seconds,
+            min_end_at=start if instant else start + self.options.task_seconds,
+            money=money,
+            coin_price=None if profile.has_wallet else self.options.coin_price,
+            output_type=output_type,
         )
         self.tasks[task.task_id] = task
         self.active.setdefault(digest, set()).add(task.task_id)
         self.counters.count_task(task)
         self._save(task)
-        self._schedule_start(task)
+        if not instant:
+            self._schedule_start(task)
         return task
 
     def find_task(self, key: str, task_id: str) -> TaskRecord:
@@ -216,20 +246,36 @@ class EmulatorState:
             return
         running = sum(1 for t in self.active_tasks(task.key_hash) if t.status() == RUNNING)
         self.counters.max_running = max(self.counters.max_running, running)
-        job = functools.partial(
+        try:
+            future = self.executor.submit(self._job(task))
+        except RuntimeError:  # the executor is shutting down with the server
+            return
+        future.add_done_callback(functools.partial(self._post_result, task, generation))
+
+    def _job(self, task: TaskRecord) -> Callable[[], ExecutionResult]:
+        out_dir = self.files.output_dir(task.task_id)
+        if task.source == "model":
+            from .model_media import run_model
+
+            return functools.partial(
+                run_model, task.source_id, task.output_type or "image", task.graph,
+                load_media=self.load_media, out_dir=out_dir,
+            )  # fmt: skip
+        return functools.partial(
             run_graph,
             task.graph,
             task_id=task.task_id,
             add_metadata=task.add_metadata,
             load_media=self.load_media,
             on_event=task.add_event,
-            out_dir=self.files.output_dir(task.task_id),
+            out_dir=out_dir,
         )
-        try:
-            future = self.executor.submit(job)
-        except RuntimeError:  # the executor is shutting down with the server
-            return
-        future.add_done_callback(functools.partial(self._post_result, task, generation))
+
+    async def finish_now(self, task: TaskRecord) -> None:
+        """Execute a task inside its submit request (a model that answers SUCCESS at once)."""
+        future = self.executor.submit(self._job(task))
+        await asyncio.wrap_future(future)
+        self._executed(task, future, self.generation)
 
     def _post_result(
         self, task: TaskRecord, generation: int, done: Future[ExecutionResult]
@@ -260,7 +306,8 @@ class EmulatorState:
             return
         task.ended = True
         if task.status() not in (CANCEL, FAILED):
-            self.spent[task.key_hash] += task.coins()
+            money = None if task.money is None else Decimal(task.money)
+            self.spending.charge(task.key_hash, task.coins(), money)
         self._save(task)
         if task.webhook_url:
             self._send_webhook(task, task.webhook_url)
@@ -351,7 +398,12 @@ class EmulatorState:
         return states.count(RUNNING), states.count(QUEUED)
 
     def remaining_coins(self, key: str) -> int:
-        return max(0, self.options.initial_coins - self.spent[key_hash(key)])
+        return self.balance(key)[0]
+
+    def balance(self, key: str) -> tuple[int, Decimal | None]:
+        """Coins and wallet money the key has left, after charging tasks that just ended."""
+        self.active_tasks(key_hash(key))
+        return self.spending.remaining(key, self.key_book.profile(key))
 
     def stats(self) -> dict[str, Any]:
         now = time.time()
@@ -370,6 +422,7 @@ class EmulatorState:
                 "attempts_failed": c.webhooks["attempt_failed"],
             },
             "max_running": c.max_running,
+            "lora_uploads": self.loras.completed,
             "running": by_status.get(RUNNING, 0),
             "faults": dict(c.faults),
         }
@@ -381,7 +434,7 @@ class EmulatorState:
         self.active.clear()
         self.webhooks.clear()
         self.webhook_of_task.clear()
-        self.spent.clear()
+        self.spending.clear()
         self.counters = Counters()
         self.db.clear("tasks")
         self.db.clear("webhooks")
@@ -403,6 +456,7 @@ class EmulatorState:
             self.fault_rng = random.Random(self.options.fault_seed)
         if {"keys", "site"} & changes.keys():
             self.policy = KeyPolicy(self.options.keys, self.options.site)
+        self.key_book = KeyBook.from_options(self.options)
         if advance:
             self.clock.advance(float(advance))
             self.db.put("meta", "clock_offset", self.clock.offset())

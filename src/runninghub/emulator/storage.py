@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-_TABLES = ("tasks", "uploads", "webhooks", "meta")
+_TABLES = ("tasks", "uploads", "webhooks", "meta", "loras")
 
 
 class FileStore:

@@ -17,7 +17,7 @@ from . import nodes
 from .catalog import AppSpec, parse_workflow
 from .wire import ApiProblem, Problem, bool_field, str_field
 
-Source = Literal["workflow", "app"]
+Source = Literal["workflow", "app", "model"]
 INSTANCE_TYPES = ("default", "plus")
 
 
@@ -38,6 +38,9 @@ class Submission:
     workflow_json: str | None
     add_metadata: bool
     webhook_url: str | None
+    personal_queue: bool = False
+    retain_seconds: int = 0
+    instance_type: str = "default"
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,7 @@ class PreparedGraph:
 
 def parse_submission(body: dict[str, Any], source: Source, source_id: str) -> Submission:
     """Check the optional fields of a run body; raises ApiProblem(BAD_REQUEST)."""
-    bool_field(body, "usePersonalQueue", False)  # accepted as bool or string; no effect
-    instance = str_field(body, "instanceType") or "default"
-    if instance not in INSTANCE_TYPES:
-        raise ApiProblem(Problem.BAD_REQUEST, "instanceType must be 'default' or 'plus'")
-    webhook = str_field(body, "webhookUrl")
-    if webhook is not None and not webhook.startswith(("http://", "https://")):
-        raise ApiProblem(Problem.BAD_REQUEST, "webhookUrl must be an http(s) URL")
+    options = submit_options(body)
     raw_list = body.get("nodeInfoList")
     if source == "app" and raw_list is None:
         raise ApiProblem(Problem.BAD_REQUEST, "nodeInfoList is required")
@@ -65,8 +62,44 @@ def parse_submission(body: dict[str, Any], source: Source, source_id: str) -> Su
         overrides=parse_node_info_list(raw_list),
         workflow_json=str_field(body, "workflow") if source == "workflow" else None,
         add_metadata=bool_field(body, "addMetadata", True) if source == "workflow" else False,
-        webhook_url=webhook,
+        **options,
     )
+
+
+def submit_options(body: dict[str, Any]) -> dict[str, Any]:
+    """The submit options every run body may carry (workflows, apps, models), checked.
+
+    ``accessPassword`` is checked for type only and then dropped: it is never stored,
+    logged or echoed (the emulator's workflows and apps are not password-protected).
+    """
+    instance = str_field(body, "instanceType") or "default"
+    if instance not in INSTANCE_TYPES:
+        raise ApiProblem(Problem.BAD_REQUEST, "instanceType must be 'default' or 'plus'")
+    webhook = str_field(body, "webhookUrl")
+    if webhook is not None and not webhook.startswith(("http://", "https://")):
+        raise ApiProblem(Problem.BAD_REQUEST, "webhookUrl must be an http(s) URL")
+    str_field(body, "accessPassword")
+    return {
+        "webhook_url": webhook,
+        "personal_queue": bool_field(body, "usePersonalQueue", False),
+        "retain_seconds": _retain_seconds(body.get("retainSeconds")),
+        "instance_type": instance,
+    }
+
+
+def _retain_seconds(value: Any) -> int:
+    """``retainSeconds``: 0 (none) or 10-180, as a JSON integer or a digit string."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (value == 0 or 10 <= value <= 180)
+    ):
+        raise ApiProblem(Problem.BAD_REQUEST, "retainSeconds must be 0 or from 10 to 180")
+    return value
 
 
 def parse_node_info_list(raw: Any) -> tuple[Override, ...]:

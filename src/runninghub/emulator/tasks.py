@@ -17,6 +17,7 @@ from typing import Any
 from .wire import v1_envelope, v2_task_object
 
 QUEUED, RUNNING, SUCCESS, FAILED, CANCEL = "QUEUED", "RUNNING", "SUCCESS", "FAILED", "CANCEL"
+CREATE = "CREATE"  # shown on v2 only, for a configurable moment before QUEUED
 TERMINAL = frozenset({SUCCESS, FAILED, CANCEL})
 
 
@@ -52,6 +53,12 @@ class TaskRecord:
     failure: dict[str, str] | None = None
     cancelled_at: float | None = None
     ended: bool = False  # the end was handled (coins charged, webhook sent)
+    # Spending: wallet money charged on success (a decimal string; None: coins are), and
+    # a fixed coin price (None: one coin per second of run time).
+    money: str | None = None
+    coin_price: int | None = None
+    # A standard-model task (source "model", source_id its endpoint, graph its params).
+    output_type: str | None = None
     # ComfyUI websocket events (type, data) as the execution reported them; not persisted.
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)
     events_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -78,6 +85,10 @@ class TaskRecord:
         return max(0, round(end - self.start_at))
 
     def coins(self) -> int:
+        if self.money is not None:
+            return 0
+        if self.coin_price is not None:
+            return self.coin_price
         return max(1, math.ceil(self.cost_seconds()))
 
     def add_event(self, kind: str, data: dict[str, Any]) -> None:
@@ -118,7 +129,7 @@ def cancelled_reason() -> dict[str, str]:
 
 def usage(task: TaskRecord) -> dict[str, Any]:
     return {
-        "consumeMoney": None,
+        "consumeMoney": task.money,
         "consumeCoins": str(task.coins()),
         "taskCostTime": str(task.cost_seconds()),
         "thirdPartyConsumeMoney": None,
@@ -135,7 +146,7 @@ def v1_output_items(task: TaskRecord, base_url: str, *, cost_as_number: bool) ->
             "taskCostTime": cost,
             "nodeId": item.node_id,
             "thirdPartyConsumeMoney": None,
-            "consumeMoney": None,
+            "consumeMoney": task.money,
             "consumeCoins": str(task.coins()),
         }
         for item in task.outputs
@@ -162,7 +173,13 @@ def v1_status(task: TaskRecord) -> str:
     return FAILED if status == CANCEL else status
 
 
-def v2_results(task: TaskRecord, base_url: str) -> list[dict[str, Any]]:
+# Model results: the keys of (file URL, text) per ``model_result_style``.
+_MODEL_RESULT_KEYS = {"url": ("url", "text"), "outputUrl": ("outputUrl", "content")}
+
+
+def v2_results(task: TaskRecord, base_url: str, style: str = "url") -> list[dict[str, Any]]:
+    if task.source == "model":
+        return [_model_result(task, item, base_url, style) for item in task.outputs]
     return [
         {
             "url": output_url(base_url, task.task_id, item.name),
@@ -174,12 +191,34 @@ def v2_results(task: TaskRecord, base_url: str) -> list[dict[str, Any]]:
     ]
 
 
-def v2_view(task: TaskRecord, base_url: str, cancel_status: str) -> dict[str, Any]:
-    """The flat v2 task object of ``/openapi/v2/query`` for the task's current state."""
-    status = task.status()
+def _model_result(task: TaskRecord, item: OutputFile, base_url: str, style: str) -> dict[str, Any]:
+    """A standard model's result: no nodeId; URL and text under the configured keys."""
+    url_key, text_key = _MODEL_RESULT_KEYS.get(style, ("outputUrl", "output"))
+    return {
+        url_key: output_url(base_url, task.task_id, item.name),
+        "outputType": item.ext,
+        text_key: item.text,
+    }
+
+
+def v2_view(
+    task: TaskRecord,
+    base_url: str,
+    cancel_status: str,
+    result_style: str = "url",
+    create_seconds: float = 0.0,
+) -> dict[str, Any]:
+    """The flat v2 task object of ``/openapi/v2/query`` for the task's current state.
+
+    A queued task reports ``CREATE`` for its first ``create_seconds`` (clients must treat
+    it as pending, as the official ones do)."""
+    now = time.time()
+    status = task.status(now)
     fields: dict[str, Any] = {"taskId": task.task_id, "status": status}
+    if status == QUEUED and now < task.created_at + create_seconds:
+        fields["status"] = CREATE
     if status == SUCCESS:
-        fields.update(results=v2_results(task, base_url), usage=usage(task))
+        fields.update(results=v2_results(task, base_url, result_style), usage=usage(task))
     elif status == FAILED:
         reason = task.failure or {}
         message = f"{reason.get('exception_type', '')}: {reason.get('exception_message', '')}"

@@ -33,6 +33,11 @@ class Problem(enum.Enum):
     WRONG_METHOD = "wrong_method"
     UNKNOWN_PATH = "unknown_path"
     UNKNOWN_API = "unknown_api"  # a path under an API family that does not exist
+    INVALID_PARAMETER = "invalid_parameter"
+    NOT_ENTERPRISE_KEY = "not_enterprise_key"
+    INSTANCE_BUSY = "instance_busy"
+    PERSONAL_QUEUE_FULL = "personal_queue_full"
+    WALLET_TOO_LOW = "wallet_too_low"
 
 
 class ApiProblem(Exception):
@@ -60,6 +65,11 @@ V1_CODES: dict[Problem, tuple[int, str]] = {
     Problem.UNKNOWN_PATH: (404, "NOT_FOUND"),
     # The error maps gloss 412 TOKEN_INVALID as "API path misspelled".
     Problem.UNKNOWN_API: (412, "TOKEN_INVALID"),
+    Problem.INVALID_PARAMETER: (301, "PARAMS_INVALID"),
+    Problem.NOT_ENTERPRISE_KEY: (811, "CORPAPIKEY_INVALID"),
+    Problem.INSTANCE_BUSY: (415, "TASK_INSTANCE_MAXED"),
+    Problem.PERSONAL_QUEUE_FULL: (814, "PERSONAL_QUEUE_COUNT_LIMIT"),
+    Problem.WALLET_TOO_LOW: (416, "TASK_CREATE_FAILED_BY_NOT_ENOUGH_WALLET"),
 }
 
 # v2: (errorCode, bilingual message).
@@ -83,6 +93,18 @@ V2_CODES: dict[Problem, tuple[str, str]] = {
     Problem.WRONG_METHOD: ("1009", "request method not supported | 请求方法错误"),
     Problem.UNKNOWN_PATH: ("1001", "invalid URL | 无效的URL"),
     Problem.UNKNOWN_API: ("1001", "invalid URL | 无效的URL"),
+    Problem.INVALID_PARAMETER: ("1007", "parameter validation failed | 参数校验失败"),
+    Problem.NOT_ENTERPRISE_KEY: (
+        "1014",
+        "the standard model API needs an enterprise-shared API key"
+        " | 标准模型API仅支持企业共享API Key",
+    ),
+    Problem.INSTANCE_BUSY: ("415", "no free exclusive instance | 独占实例已满，请稍后重试"),
+    Problem.PERSONAL_QUEUE_FULL: (
+        "814",
+        "personal queue count limit reached | 个人队列任务数已达上限",
+    ),
+    Problem.WALLET_TOO_LOW: ("416", "wallet balance too low | 钱包余额不足"),
 }
 
 V2_UPLOAD_BAD_KEY = "ApiKey verification failed: API Key不存在"
