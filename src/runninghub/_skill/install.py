@@ -128,19 +128,32 @@ def install(found: Plan, *, force: bool = False) -> InstallResult:
     found.target.parent.mkdir(parents=True, exist_ok=True)
     staged = _stage(found)
     key = _import_key(found.seed_key) if found.seed_key else None
-    backup = None
+    aside = None
     try:
-        if found.state == "ours":
-            shutil.rmtree(found.target)
-        elif found.state != "absent":
-            backup = _backup(found.target)
+        aside = _move_aside(found)
         os.replace(staged, found.target)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
-        if backup is not None and not found.target.exists():
-            shutil.move(backup, found.target)  # put the old folder back where it was
+        if aside is not None and not os.path.lexists(found.target):
+            shutil.move(aside, found.target)  # put back what was there
         raise
-    return InstallResult(found, backup, key)
+    if found.state == "ours" and aside is not None:
+        shutil.rmtree(aside.parent)  # our earlier install, held in a temporary sibling
+        return InstallResult(found, None, key)
+    return InstallResult(found, aside, key)
+
+
+def _move_aside(found: Plan) -> Path | None:
+    """Clear the target so that a failure can restore it: our own earlier install goes to a
+    temporary sibling, anything else to the backup folder."""
+    if found.state == "absent":
+        return None
+    if found.state != "ours":
+        return _backup(found.target)
+    holder = tempfile.mkdtemp(prefix=f".{found.target.name}.old-", dir=found.target.parent)
+    aside = Path(holder) / found.target.name
+    os.replace(found.target, aside)
+    return aside
 
 
 def uninstall(skills_dir: Path, name: str | None = None) -> Path | None:
