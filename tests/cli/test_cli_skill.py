@@ -159,6 +159,8 @@ def test_a_folder_it_did_not_write_is_refused_without_force(
     mine.mkdir()
     (mine / "SKILL.md").write_text("my own skill\n")
 
+    shown = sk("skill", "show", "--dir", str(tmp_path))
+    assert "was not written by runninghub: install needs --force" in shown.stderr
     refused = sk("skill", "install", "--dir", str(tmp_path))
     assert refused.exit_code == 2
     assert "was not written by runninghub; pass --force" in refused.stderr

@@ -91,6 +91,8 @@ class Plan:
 
 @dataclass(frozen=True)
 class InstallResult:
+    """What was done: the plan carried out, where the old folder went, the seed's key."""
+
     plan: Plan
     backup: Path | None
     key: KeyImport | None

@@ -209,6 +209,10 @@ def show(state: CliState, /, host: str, skills_dir: Path | None, **options: Any)
     """
     found = _plan(state, host, skills_dir, **options)
     state.render.note(f"would write to {found.target}: {', '.join(sorted(found.files))}")
+    if found.state == "seed":
+        state.render.note("it would replace the earlier skill's folder there (kept in a backup)")
+    elif found.state == "foreign":
+        state.render.warn(f"{found.target} was not written by runninghub: install needs --force")
     document = {
         "host": found.spec.host,
         "name": found.spec.name,
