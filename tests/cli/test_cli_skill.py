@@ -248,6 +248,7 @@ def test_the_seed_folder_is_replaced_its_key_imported_and_nothing_left_readable(
     assert document["key"]["outcome"] == "imported"
     assert document["key"]["key"] == "0123…cdef"
     assert check_openclaw(seed) == []
+    assert "env" not in json.loads(metadata_line(seed))["openclaw"]["requires"]  # a key is saved
     assert (seed / "scripts" / "runninghub_client.py").read_text() != "print('the seed')\n"
     stored = json.loads((config_dir / "config.json").read_text())
     assert stored == {"api_key": api_key, "site": "cn"}

@@ -82,14 +82,21 @@ def _inverted(url: str, where: Path) -> bool:
     return ImageChops.difference(Image.open(picture).convert("RGB"), expected).getbbox() is None
 
 
-@pytest.mark.parametrize("path", [f"{VENV_BIN}:/usr/bin:/bin", NO_RUNNINGHUB])
+@pytest.mark.parametrize(
+    ("path", "usage"),
+    [
+        (f"{VENV_BIN}:/usr/bin:/bin", "Usage: runninghub "),
+        (NO_RUNNINGHUB, "Usage: python -m runninghub "),
+    ],
+)
 def test_the_script_reaches_runninghub_on_path_or_through_its_python(
-    seed: SeedFolder, path: str
+    seed: SeedFolder, path: str, usage: str
 ) -> None:
-    done = seed.run("--version", path=path)
+    done = seed.run("--help", path=path)
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("runninghub, version")
+    assert done.stdout.startswith(usage)
+    assert "--workflow-id ID" in done.stdout
 
 
 def test_save_key_stores_the_key_privately_for_the_next_commands(
