@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from websockets.sync.client import connect
 
 from runninghub.emulator import EmulatorServer
 from runninghub.emulator.catalog import SAMPLE_IMAGE
+from runninghub.emulator.options import read_keys_file
 
 DOCUMENTED_HOST = "www.runninghub.cn"
 INVERT = "1987728214757978114"
@@ -172,3 +174,45 @@ def test_the_emulator_process_takes_the_public_url_and_the_cancel_status_on_its_
     assert running["data"]["netWssUrl"].startswith(port_map.url.replace("http", "ws", 1))
     assert (cancelled["status"], cancelled["errorCode"]) == ("FAILED", "1000")
     assert "Traceback" not in errors and api_key not in errors
+
+
+KEYS = {"NORMAL": "1" * 32, "SHARED": "2" * 32, "EXCLUSIVE": "3" * 32}
+TTS = "kling-lip-sync/tts"  # a catalogue model with a fixed list price
+TTS_PARAMS = {"text": "hi", "voiceId": "genshin_klee2", "voiceLanguage": "en"}
+
+
+def test_keys_of_each_type_answer_as_clients_written_for_them_expect(
+    port_map: PortMap, make_emulator: Any, tmp_path: Any
+) -> None:
+    keys_file = tmp_path / "keys.txt"
+    keys_file.write_text("".join(f"{key} {kind}\n" for kind, key in KEYS.items()))
+    server = make_emulator(
+        keys=sorted(read_keys_file(keys_file)), public_url=port_map.url, task_seconds=0.05
+    )
+    port_map.forward_to(server.base_url)
+    seen: dict[str, dict[str, Any]] = {}
+    for kind, key in KEYS.items():
+        client = PublishedClient(port_map.url, key)
+        try:
+            before = client.post("/uc/openapi/accountStatus", json={"apikey": key})["data"]
+            queue = client.get("/openapi/v2/queue/status")["data"]
+            model = client.post(f"/openapi/v2/{TTS}", json=TTS_PARAMS)
+            task = client.post(f"/openapi/v2/run/workflow/{INVERT}", json={})
+            client.wait(task["taskId"])
+            after = client.post("/uc/openapi/accountStatus", json={"apikey": key})["data"]
+            for url in urls_in(client.answers):
+                fetch_from_the_client_side(url, client)
+        finally:
+            client.http.close()
+        seen[kind] = {"before": before, "queue": queue, "model": model, "after": after}
+
+    for kind in KEYS:
+        assert seen[kind]["before"]["apiType"] == seen[kind]["queue"]["apiKeyType"] == kind
+    normal, shared, exclusive = seen["NORMAL"], seen["SHARED"], seen["EXCLUSIVE"]
+    assert normal["model"]["errorCode"] == "1014", "consumer keys cannot call standard models"
+    assert int(normal["after"]["remainCoins"]) < int(normal["before"]["remainCoins"])
+    assert normal["before"]["remainMoney"] is None
+    for wallet in (shared, exclusive):
+        assert wallet["model"]["errorCode"] == "" and wallet["model"]["taskId"]
+        assert wallet["before"]["currency"] == "CNY"
+        assert Decimal(wallet["after"]["remainMoney"]) < Decimal(wallet["before"]["remainMoney"])
