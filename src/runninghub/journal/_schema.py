@@ -161,8 +161,12 @@ def _create_private(path: Path) -> None:
 
 
 def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    # One statement, one snapshot: read apart, another process's first migration could
+    # commit in between and make a fresh journal look like a foreign file.
+    app_id, version = conn.execute(
+        "SELECT a.application_id, v.user_version FROM pragma_application_id AS a,"
+        " pragma_user_version AS v"
+    ).fetchone()
     if app_id not in (0, APPLICATION_ID) or (app_id == 0 and version != 0):
         raise JournalError(f"{path} is not a runninghub journal")
     if version > SCHEMA_VERSION:
