@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,8 +29,9 @@ def rh(*args: str, env: dict[str, str] | None = None) -> Result:
 
 
 def _run(journal: Journal, prompt: str, task_id: str, coins: str, status: str = "SUCCESS") -> int:
-    intent = journal.record_intent("workflow", WORKFLOW, {"6.text": prompt, "3.seed": 7},
-                                   api_key=KEY, site="cn")  # fmt: skip
+    intent = journal.record_intent(
+        "workflow", WORKFLOW, {"6.text": prompt, "3.seed": 7}, api_key=KEY, site="cn"
+    )
     journal.attach_task(intent, task_id)
     usage = Usage(consume_coins=Decimal(coins), task_cost_time=Decimal(10))
     outputs = (Output(f"https://www.runninghub.cn/o/{task_id}.png", "png", "9"),)
@@ -43,8 +46,10 @@ def test_history_search_finds_a_run_by_a_word_of_its_prompt(journal: Journal) ->
     assert result.exit_code == 0, result.output
     [entry] = json.loads(result.stdout)["entries"]
     assert (entry["task_id"], entry["status"], entry["summary"]) == (
-        "101", "SUCCESS", "a lighthouse at dawn",
-    )  # fmt: skip
+        "101",
+        "SUCCESS",
+        "a lighthouse at dawn",
+    )
     table = rh("history", "--search", "fox").stdout.splitlines()
     assert table[0].split("\t") == ["when", "intent", "task", "status", "what", "coins", "summary"]
     assert [line.split("\t")[2] for line in table[1:]] == ["102"]
@@ -101,11 +106,20 @@ def test_text_from_the_server_reaches_no_terminal_as_control_characters(
     journal.attach_task(intent, "401")
     failure = TaskFailure("9\x1b]0;owned\x07", None, "Error\x9b31m", "line one\nline two")
     journal.record_task(
-        Task("401", TaskStatus.FAILED, failure=failure,
-             outputs=(Output("http://h/\x1b[31m.png", "png", "9", text="\x00text"),))
-    )  # fmt: skip
-    for args in (("history",), ("history", "--json"), ("history", "show", "401"),
-                 ("history", "show", "401", "--json"), ("spend", "--by", "workflow")):  # fmt: skip
+        Task(
+            "401",
+            TaskStatus.FAILED,
+            failure=failure,
+            outputs=(Output("http://h/\x1b[31m.png", "png", "9", text="\x00text"),),
+        )
+    )
+    for args in (
+        ("history",),
+        ("history", "--json"),
+        ("history", "show", "401"),
+        ("history", "show", "401", "--json"),
+        ("spend", "--by", "workflow"),
+    ):
         output = rh(*args).output
         for char in ("\x1b", "\x07", "\x9b", "\u202e", "\x00"):
             assert char not in output, (args, char)
@@ -178,3 +192,20 @@ def test_no_journal_turns_recording_off_by_flag_or_environment(
     journal.close()
     assert rh("--no-journal", "history", "--json").exit_code == 0
     assert os.environ["RUNNINGHUB_DATA_DIR"] == str(data_dir)
+
+
+def test_history_loads_neither_httpx_nor_rich(journal: Journal) -> None:
+    """The journal's commands start fast: no HTTP client and no rich in a pipe."""
+    _run(journal, "a lighthouse", "601", "1")
+    script = (
+        "import sys\n"
+        "from runninghub.cli.main import cli\n"
+        "code = cli.main(['history', '--search', 'lighthouse'], standalone_mode=False)\n"
+        "heavy = sorted(m for m in ('httpx', 'rich', 'anyio') if m in sys.modules)\n"
+        "print(code, heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.splitlines()[-1] == "0 []"
+    assert "601" in done.stdout

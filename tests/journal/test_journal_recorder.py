@@ -80,8 +80,12 @@ def test_a_submit_is_recorded_from_intent_to_outputs_and_usage(
     assert local.path == str(photo)
     [out] = record.outputs
     assert (out.url, out.node_id, out.path, out.sha256, out.size) == (
-        output.url, "109", str(saved.path), "ab" * 32, 5,
-    )  # fmt: skip
+        output.url,
+        "109",
+        str(saved.path),
+        "ab" * 32,
+        5,
+    )
     assert record.usage == {"coins": "7", "money": None, "third_party_money": None, "seconds": "32"}
     assert (record.entry.batch, record.entry.batch_row, record.site) == ("photos", 3, "cn")
     assert record.key_hash == key_hash(KEY) and KEY not in record.key_hash
@@ -141,8 +145,12 @@ def test_an_intent_of_a_dead_process_becomes_unknown_and_a_live_ones_does_not(
     journal: Journal,
 ) -> None:
     mine = _submit(journal)
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)  # fmt: skip
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead_pid = int(child.stdout)
     orphan = _submit(journal)
     conn = sqlite3.connect(journal.path)

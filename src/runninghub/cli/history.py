@@ -26,9 +26,17 @@ __all__ = ["history"]
 
 # Mirrors runninghub.journal.STATUSES; kept here so that `history --help` imports no journal.
 _STATUSES = (
-    "create", "queued", "running", "success", "failed", "cancel",
-    "submitting", "submitted", "refused", "unknown",
-)  # fmt: skip
+    "create",
+    "queued",
+    "running",
+    "success",
+    "failed",
+    "cancel",
+    "submitting",
+    "submitted",
+    "refused",
+    "unknown",
+)
 _UNKNOWN_SHOWN = 10
 _TASK_ID_HELP = "the task id from RunningHub's web console (call-record list)"
 
@@ -207,8 +215,9 @@ def _record_lines(record: TaskRecord) -> list[str]:
 
 def _detail_lines(record: TaskRecord) -> list[str]:
     lines = [f"set: {key} = {value}" for key, value in record.params.items()]
-    lines += [f"input: {i.address} = {i.path} ({i.size} bytes, sha256 {i.sha256})"
-              for i in record.inputs]  # fmt: skip
+    lines += [
+        f"input: {i.address} = {i.path} ({i.size} bytes, sha256 {i.sha256})" for i in record.inputs
+    ]
     for output in record.outputs:
         where = f" -> {output.path} (sha256 {output.sha256})" if output.path else ""
         value = output.url or (output.text or "")[:200]

@@ -69,5 +69,12 @@ def spend(state: CliState, since: str, by: str) -> None:
 
 def _cells(row: SpendRow) -> list[Any]:
     values = safe_data(row.to_dict())
-    return [values["group"], row.tasks, row.failures, row.unknown, values["coins"],
-            values["money"], values["seconds"]]  # fmt: skip
+    return [
+        values["group"],
+        row.tasks,
+        row.failures,
+        row.unknown,
+        values["coins"],
+        values["money"],
+        values["seconds"],
+    ]

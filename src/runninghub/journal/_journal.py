@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import sys
 import threading
 import time
@@ -150,7 +149,7 @@ class Journal:
             "batch_row": batch_row,
             "state": IntentState.SUBMITTING.value,
             "writer_pid": os.getpid(),
-            "writer_host": socket.gethostname(),
+            "writer_host": _host_name(),
             "search_text": self._clean(search_text(target, values, names)) or "",
         }
         with self._write():
@@ -461,10 +460,19 @@ def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None or not value.is_finite() else str(value)
 
 
+def _host_name() -> str:
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().nodename)
+    import socket  # not at import time: `runninghub history` starts faster without it
+
+    return socket.gethostname()
+
+
 def _is_orphan(created_at: float, pid: int | None, host: str | None, now: float) -> bool:
     if now - created_at > ORPHAN_AFTER:
         return True
-    if pid is None or host != socket.gethostname() or sys.platform == "win32":
+    if pid is None or host != _host_name() or sys.platform == "win32":
         return False  # another machine's, or no safe liveness check here: wait for the age
     if pid == os.getpid():
         return False

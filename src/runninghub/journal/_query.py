@@ -6,7 +6,6 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -210,37 +209,38 @@ def _record(conn: sqlite3.Connection, row: tuple[Any, ...]) -> TaskRecord:
     )
 
 
+# How spend names a group, in SQL: rows are summed per distinct (group, values) in SQLite and
+# the few distinct amounts multiplied out in Python, exactly, as Decimals.
+_GROUP_SQL = {
+    "day": "date(created_at, 'unixepoch', 'localtime')",
+    "workflow": "kind || ' ' || target",
+    "model": "kind || ' ' || target",
+    "key": "COALESCE(key_hash, '(no key recorded)')",
+}
+_KIND_SQL = {"workflow": " AND kind IN ('workflow', 'app')", "model": " AND kind = 'model'"}
+
+
 def spend(conn: sqlite3.Connection, since: float | None, by: str) -> list[SpendRow]:
-    """Recorded usage per group, largest first for names, in order for days."""
+    """Recorded usage per group: days in order, other groups largest first."""
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
     sql = (
-        "SELECT created_at, kind, target, key_hash, state, status, coins, money,"
-        " third_party_money, seconds FROM intents WHERE state IN ('submitted', 'unknown')"
+        f"SELECT {_GROUP_SQL[by]} AS name, state, status = 'FAILED', coins, money,"
+        " third_party_money, seconds, COUNT(*) FROM intents"
+        " WHERE state IN ('submitted', 'unknown')" + _KIND_SQL.get(by, "")
     )
     args: list[Any] = []
     if since is not None:
         sql += " AND created_at >= ?"
         args.append(since)
-    if by == "workflow":
-        sql += " AND kind IN ('workflow', 'app')"
-    elif by == "model":
-        sql += " AND kind = 'model'"
+    sql += " GROUP BY 1, 2, 3, 4, 5, 6, 7"
     totals: dict[str, dict[str, Any]] = {}
     for row in conn.execute(sql, args):
-        _add(totals.setdefault(_group(by, row), _zero()), row)
+        _add(totals.setdefault(row[0], _zero()), row)
     groups = [SpendRow(group=name, **values) for name, values in totals.items()]
     if by == "day":
         return sorted(groups, key=lambda g: g.group)
     return sorted(groups, key=lambda g: (-g.coins, -g.money, g.group))
-
-
-def _group(by: str, row: tuple[Any, ...]) -> str:
-    if by == "day":
-        return datetime.fromtimestamp(row[0]).date().isoformat()
-    if by == "key":
-        return row[3] or "(no key recorded)"
-    return f"{row[1]} {row[2]}"
 
 
 def _zero() -> dict[str, Any]:
@@ -256,15 +256,16 @@ def _zero() -> dict[str, Any]:
 
 
 def _add(total: dict[str, Any], row: tuple[Any, ...]) -> None:
-    if row[4] == IntentState.UNKNOWN.value:
-        total["unknown"] += 1
+    """Add one (group, state, failed, coins, money, third party, seconds, count) row."""
+    count = row[7]
+    if row[1] == IntentState.UNKNOWN.value:
+        total["unknown"] += count
         return
-    total["tasks"] += 1
-    total["failures"] += row[5] == "FAILED"
-    for name, value in zip(
-        ("coins", "money", "third_party_money", "seconds"), row[6:10], strict=True
-    ):
-        total[name] += _decimal(value) or 0
+    total["tasks"] += count
+    total["failures"] += count if row[2] else 0
+    names = ("coins", "money", "third_party_money", "seconds")
+    for name, value in zip(names, row[3:7], strict=True):
+        total[name] += (_decimal(value) or 0) * count
 
 
 def total(rows: Iterable[SpendRow]) -> SpendRow:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -46,6 +45,8 @@ class LocalInput:
     @classmethod
     def of(cls, address: str, path: str | os.PathLike[str]) -> LocalInput:
         """Hash ``path`` (streamed) and describe it; raises OSError when it cannot be read."""
+        import hashlib  # not at import: `runninghub history` starts faster without OpenSSL
+
         digest = hashlib.sha256()
         size = 0
         with open(path, "rb") as stream:

@@ -6,7 +6,6 @@ key the journal was shown is scrubbed before it is written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -35,6 +34,8 @@ SEARCH_TEXT_LIMIT = 20_000
 
 def key_hash(api_key: str) -> str:
     """A short, stable name for ``api_key`` that does not reveal it."""
+    import hashlib  # here, not at import: OpenSSL's start-up slows `runninghub history`
+
     return hashlib.sha256(_KEY_SALT + api_key.strip().encode()).hexdigest()[:KEY_HASH_LENGTH]
 
 
@@ -52,6 +53,8 @@ def canonical_json(value: Any) -> str:
 
 def fingerprint(kind: str, target: str, params_json: str, input_hashes: Iterable[str]) -> str:
     """Which input this is: equal for two submits of the same thing with the same files."""
+    import hashlib
+
     digest = hashlib.sha256()
     for part in (kind, target, params_json, *sorted(input_hashes)):
         digest.update(part.encode())
