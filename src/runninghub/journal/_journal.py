@@ -18,22 +18,22 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .. import Output, Task, TaskFailure, TaskStatus, Usage
 from . import _query
+from ._liveness import host_name, is_orphan
 from ._paths import journal_path
 from ._paths import upload_ttl as _default_upload_ttl
 from ._query import HistoryFilter
 from ._records import HistoryEntry, IntentState, LocalInput, PruneResult, SpendRow, TaskRecord
 from ._schema import JournalError, connect, has_search_index, locked_transaction
+from ._task_rows import TEXT_LIMIT, write_failure, write_outputs, write_status, write_usage
 from ._uploads import UploadCache
 from ._values import (
     Params,
@@ -53,10 +53,6 @@ __all__ = ["KINDS", "Journal", "ResolveConflictError", "UnknownIntentError"]
 KINDS = ("workflow", "app", "model")
 _TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TARGET_LIMIT = 300
-_TEXT_LIMIT = 4000
-# An intent still `submitting` this long after it was written belongs to no live submit,
-# whatever machine wrote it (a submit, with all its retries, takes seconds to minutes).
-ORPHAN_AFTER = 3600.0
 _ORPHAN_NOTE = "the process that sent this submit ended before recording its answer"
 
 
@@ -134,7 +130,7 @@ class Journal:
             self._secrets.add(api_key)
         values = normalise_params(params)
         params_json = self._clean(canonical_json(values)) or "{}"
-        target = self._clean(target[:_TARGET_LIMIT]) or ""
+        target = self._target(target)
         names = [Path(item.path).name for item in inputs]
         row = {
             "created_at": time.time() if at is None else at,
@@ -142,25 +138,17 @@ class Journal:
             "target": target,
             "params": params_json,
             "fingerprint": fingerprint(kind, target, params_json, (i.sha256 for i in inputs)),
-            "site": site,
+            "site": self._clean(site),
             "base_url": self._clean(base_url),
             "key_hash": key_hash(api_key) if api_key else None,
             "batch": self._clean(batch),
             "batch_row": batch_row,
             "state": IntentState.SUBMITTING.value,
             "writer_pid": os.getpid(),
-            "writer_host": _host_name(),
+            "writer_host": host_name(),
             "search_text": self._clean(search_text(target, values, names)) or "",
         }
-        with self._write():
-            intent_id = self._insert("intents", {**row, "updated_at": row["created_at"]})
-            self._insert_inputs(intent_id, inputs)
-            if self.searchable:
-                self._conn.execute(
-                    "INSERT INTO search (rowid, text) VALUES (?, ?)",
-                    (intent_id, row["search_text"]),
-                )
-        return intent_id
+        return self._store_intent(row, inputs)
 
     def attach_task(self, intent_id: int, task_id: str) -> None:
         """The service answered the submit with ``task_id``."""
@@ -191,13 +179,13 @@ class Journal:
             intent_id = self._intent_of(task.task_id)
             if intent_id is None:
                 return False
-            self._status(intent_id, task.status)
+            write_status(self._conn, intent_id, task.status)
             if task.failure is not None or task.error_message:
-                self._failure(intent_id, task.failure, task.error_message)
+                write_failure(self._conn, self._clean, intent_id, task.failure, task.error_message)
             if task.outputs or saved:
-                self._outputs(intent_id, task.outputs, saved)
+                write_outputs(self._conn, self._clean, intent_id, task.outputs, saved)
             if task.usage is not None:
-                self._usage(intent_id, task.usage)
+                write_usage(self._conn, intent_id, task.usage)
         return True
 
     def record_status(
@@ -207,7 +195,7 @@ class Journal:
         with self._write():
             intent_id = self._intent_of(task_id)
             if intent_id is not None:
-                self._status(intent_id, status, at)
+                write_status(self._conn, intent_id, status, at)
         return intent_id is not None
 
     def record_failure(
@@ -217,7 +205,7 @@ class Journal:
         with self._write():
             intent_id = self._intent_of(task_id)
             if intent_id is not None:
-                self._failure(intent_id, failure, message)
+                write_failure(self._conn, self._clean, intent_id, failure, message)
         return intent_id is not None
 
     def record_outputs(
@@ -227,7 +215,7 @@ class Journal:
         with self._write():
             intent_id = self._intent_of(task_id)
             if intent_id is not None:
-                self._outputs(intent_id, outputs, saved)
+                write_outputs(self._conn, self._clean, intent_id, outputs, saved)
         return intent_id is not None
 
     def record_usage(self, task_id: str, usage: Usage) -> bool:
@@ -235,7 +223,7 @@ class Journal:
         with self._write():
             intent_id = self._intent_of(task_id)
             if intent_id is not None:
-                self._usage(intent_id, usage)
+                write_usage(self._conn, intent_id, usage)
         return intent_id is not None
 
     def reconcile(self, now: float | None = None) -> int:
@@ -246,7 +234,7 @@ class Journal:
                 "SELECT id, created_at, writer_pid, writer_host FROM intents WHERE state = ?",
                 (IntentState.SUBMITTING.value,),
             ).fetchall()
-        orphans = [row[0] for row in rows if _is_orphan(row[1], row[2], row[3], now)]
+        orphans = [row[0] for row in rows if is_orphan(row[1], row[2], row[3], now)]
         for intent_id in orphans:
             self._leave_submitting(intent_id, IntentState.UNKNOWN, _ORPHAN_NOTE)
         return len(orphans)
@@ -290,9 +278,7 @@ class Journal:
     ) -> list[HistoryEntry]:
         """Earlier submits of exactly this input whose outcome is unknown."""
         params_json = self._clean(canonical_json(normalise_params(params))) or "{}"
-        wanted = fingerprint(
-            kind, self._clean(target) or "", params_json, (i.sha256 for i in inputs)
-        )
+        wanted = fingerprint(kind, self._target(target), params_json, (i.sha256 for i in inputs))
         with self._lock:
             return _query.by_fingerprint(self._conn, wanted, IntentState.UNKNOWN)
 
@@ -306,6 +292,20 @@ class Journal:
 
     def _write(self) -> contextlib.AbstractContextManager[None]:
         return locked_transaction(self._lock, self._conn)
+
+    def _store_intent(self, row: dict[str, Any], inputs: Sequence[LocalInput]) -> int:
+        with self._write():
+            intent_id = self._insert("intents", {**row, "updated_at": row["created_at"]})
+            self._insert_inputs(intent_id, inputs)
+            if self.searchable:
+                self._conn.execute(
+                    "INSERT INTO search (rowid, text) VALUES (?, ?)",
+                    (intent_id, row["search_text"]),
+                )
+        return intent_id
+
+    def _target(self, target: str) -> str:
+        return self._clean(target[:_TARGET_LIMIT]) or ""
 
     def _clean(self, text: str | None) -> str | None:
         return scrub(text, self._secrets)
@@ -365,7 +365,7 @@ class Journal:
                 "UPDATE intents SET state = ?, note = ?, updated_at = ? WHERE id = ? AND state = ?",
                 (
                     state.value,
-                    self._clean((reason or "")[:_TEXT_LIMIT]) or None,
+                    self._clean((reason or "")[:TEXT_LIMIT]) or None,
                     time.time(),
                     intent_id,
                     IntentState.SUBMITTING.value,
@@ -376,110 +376,3 @@ class Journal:
     def _intent_of(self, task_id: str) -> int | None:
         row = self._conn.execute("SELECT id FROM intents WHERE task_id = ?", (task_id,)).fetchone()
         return None if row is None else int(row[0])
-
-    def _status(self, intent_id: int, status: TaskStatus | str, at: float | None = None) -> None:
-        text = status.value if isinstance(status, TaskStatus) else TaskStatus.parse(status).value
-        at = time.time() if at is None else at
-        cursor = self._conn.execute(
-            "UPDATE intents SET status = ?, status_at = ?, updated_at = ?"
-            " WHERE id = ? AND status IS NOT ?",
-            (text, at, at, intent_id, text),
-        )
-        if cursor.rowcount:
-            self._conn.execute("INSERT INTO statuses VALUES (?, ?, ?)", (intent_id, text, at))
-
-    def _failure(self, intent_id: int, failure: TaskFailure | None, message: str | None) -> None:
-        node = failure.node_id if failure else None
-        exception = failure.exception_type if failure else None
-        detail = (failure.exception_message if failure else None) or message
-        self._conn.execute(
-            "UPDATE intents SET failure_node = ?, failure_exception = ?, failure_message = ?"
-            " WHERE id = ?",
-            (
-                self._clean(_bounded(node)),
-                self._clean(_bounded(exception)),
-                self._clean(_bounded(detail)),
-                intent_id,
-            ),
-        )
-
-    def _outputs(
-        self, intent_id: int, outputs: Sequence[Output], saved: Sequence[SavedFile]
-    ) -> None:
-        by_url = {item.url: item for item in saved if item.url}
-        rows = [
-            self._output_row(o.url, o.type, o.node_id, o.text, by_url.pop(o.url or "", None))
-            for o in outputs
-        ]
-        rows += [self._output_row(s.url, s.type, s.node_id, None, s) for s in by_url.values()]
-        rows += [self._output_row(s.url, s.type, s.node_id, None, s) for s in saved if not s.url]
-        self._conn.execute("DELETE FROM outputs WHERE intent_id = ?", (intent_id,))
-        self._conn.executemany(
-            "INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(intent_id, n, *row) for n, row in enumerate(rows)],
-        )
-
-    def _output_row(
-        self,
-        url: str | None,
-        kind: str | None,
-        node_id: str | None,
-        text: str | None,
-        saved: SavedFile | None,
-    ) -> tuple[Any, ...]:
-        path = str(saved.path) if saved else None
-        return (
-            self._clean(_bounded(url)),
-            self._clean(_bounded(kind)),
-            self._clean(_bounded(node_id)),
-            self._clean(_bounded(text)),
-            self._clean(path),
-            saved.sha256 if saved else None,
-            saved.size if saved else None,
-        )
-
-    def _usage(self, intent_id: int, usage: Usage) -> None:
-        self._conn.execute(
-            "UPDATE intents SET coins = ?, money = ?, third_party_money = ?, seconds = ?"
-            " WHERE id = ?",
-            (
-                _decimal_text(usage.consume_coins),
-                _decimal_text(usage.consume_money),
-                _decimal_text(usage.third_party_consume_money),
-                _decimal_text(usage.task_cost_time),
-                intent_id,
-            ),
-        )
-
-
-def _bounded(text: str | None) -> str | None:
-    return None if text is None else str(text)[:_TEXT_LIMIT]
-
-
-def _decimal_text(value: Decimal | None) -> str | None:
-    return None if value is None or not value.is_finite() else str(value)
-
-
-def _host_name() -> str:
-    uname = getattr(os, "uname", None)
-    if uname is not None:
-        return str(uname().nodename)
-    import socket  # not at import time: `runninghub history` starts faster without it
-
-    return socket.gethostname()
-
-
-def _is_orphan(created_at: float, pid: int | None, host: str | None, now: float) -> bool:
-    if now - created_at > ORPHAN_AFTER:
-        return True
-    if pid is None or host != _host_name() or sys.platform == "win32":
-        return False  # another machine's, or no safe liveness check here: wait for the age
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)  # signal 0 only asks whether the process exists
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        return False
-    return False
