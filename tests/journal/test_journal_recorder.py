@@ -353,3 +353,16 @@ def test_an_unknown_input_is_found_again_by_its_fingerprint(journal: Journal) ->
     journal.record_status("77", "SUCCESS")
     assert journal.open_tasks(KEY, since=0) == 0
     assert os.environ["RUNNINGHUB_DATA_DIR"] in str(journal.path)
+
+
+def test_a_journal_that_cannot_be_written_raises_journal_error_only(journal: Journal) -> None:
+    """The one exception the client flows catch, so that a journal in trouble stops no run."""
+    intent = _submit(journal)
+    journal._conn.execute("PRAGMA query_only = ON")  # every write now fails inside SQLite
+    with pytest.raises(JournalError, match="could not be used"):
+        _submit(journal)
+    with pytest.raises(JournalError):
+        journal.attach_task(intent, TASK)
+    with pytest.raises(JournalError):
+        journal.uploads.store(KEY, "ab" * 32, 1, "openapi/ab.png")
+    assert [e.intent_id for e in journal.history()] == [intent]  # reading still works

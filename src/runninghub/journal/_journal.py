@@ -32,7 +32,7 @@ from ._paths import journal_path
 from ._paths import upload_ttl as _default_upload_ttl
 from ._query import HistoryFilter
 from ._records import HistoryEntry, IntentState, LocalInput, PruneResult, SpendRow, TaskRecord
-from ._schema import JournalError, connect, has_search_index, locked_transaction
+from ._schema import JournalError, connect, has_search_index, locked, locked_transaction
 from ._task_rows import TEXT_LIMIT, write_failure, write_outputs, write_status, write_usage
 from ._uploads import UploadCache
 from ._values import (
@@ -95,7 +95,7 @@ class Journal:
         return f"Journal({str(self.path)!r})"
 
     def close(self) -> None:
-        with self._lock:
+        with locked(self._lock):
             self._conn.close()
 
     def __enter__(self) -> Journal:
@@ -229,7 +229,7 @@ class Journal:
     def reconcile(self, now: float | None = None) -> int:
         """Mark ``unknown`` every submit whose process died before recording its answer."""
         now = time.time() if now is None else now
-        with self._lock:
+        with locked(self._lock):
             rows = self._conn.execute(
                 "SELECT id, created_at, writer_pid, writer_host FROM intents WHERE state = ?",
                 (IntentState.SUBMITTING.value,),
@@ -243,12 +243,12 @@ class Journal:
 
     def history(self, wanted: HistoryFilter | None = None) -> list[HistoryEntry]:
         """Recorded submits, newest first, filtered (see HistoryFilter)."""
-        with self._lock:
+        with locked(self._lock):
             return _query.history(self._conn, wanted or HistoryFilter(), searchable=self.searchable)
 
     def show(self, ref: str) -> TaskRecord:
         """Everything recorded for a task id (or an intent id written ``i17``)."""
-        with self._lock:
+        with locked(self._lock):
             record = _query.show(self._conn, ref)
         if record is None:
             raise UnknownIntentError(f"no task or intent {ref[:80]!r} in the journal")
@@ -256,7 +256,7 @@ class Journal:
 
     def spend(self, *, since: float | None = None, by: str = "day") -> list[SpendRow]:
         """Recorded usage grouped by ``day``, ``workflow`` (and apps), ``model`` or ``key``."""
-        with self._lock:
+        with locked(self._lock):
             return _query.spend(self._conn, since, by)
 
     def prune(self, older_than: float, *, include_unknown: bool = False) -> PruneResult:
@@ -279,13 +279,13 @@ class Journal:
         """Earlier submits of exactly this input whose outcome is unknown."""
         params_json = self._clean(canonical_json(normalise_params(params))) or "{}"
         wanted = fingerprint(kind, self._target(target), params_json, (i.sha256 for i in inputs))
-        with self._lock:
+        with locked(self._lock):
             return _query.by_fingerprint(self._conn, wanted, IntentState.UNKNOWN)
 
     def open_tasks(self, api_key: str, *, since: float) -> int:
         """Tasks of this key submitted since ``since`` that the journal has not seen end:
         compare with the account's running-task count to tell whether an unknown submit ran."""
-        with self._lock:
+        with locked(self._lock):
             return _query.open_tasks(self._conn, key_hash(api_key), since)
 
     # -- internals -------------------------------------------------------------------------

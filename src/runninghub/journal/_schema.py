@@ -24,6 +24,7 @@ __all__ = [
     "JournalError",
     "connect",
     "has_search_index",
+    "locked",
     "locked_transaction",
     "migrate",
     "transaction",
@@ -228,9 +229,21 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 @contextlib.contextmanager
 def locked_transaction(lock: threading.Lock, conn: sqlite3.Connection) -> Iterator[None]:
-    """The connection's thread lock and one write transaction, together."""
-    with lock, transaction(conn):
+    """The connection's thread lock and one write transaction, together; a database error
+    (disk full, the lock held past the busy timeout) becomes a JournalError."""
+    with locked(lock), transaction(conn):
         yield
+
+
+@contextlib.contextmanager
+def locked(lock: threading.Lock) -> Iterator[None]:
+    """The connection's thread lock; a database error inside becomes a JournalError, the one
+    exception the client flows catch so that a journal in trouble never stops a run."""
+    with lock:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise JournalError(f"the journal could not be used: {exc}") from exc
 
 
 def _statements(script: str) -> list[str]:

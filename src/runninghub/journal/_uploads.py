@@ -14,7 +14,7 @@ import threading
 import time
 
 from ._records import CachedUpload
-from ._schema import locked_transaction
+from ._schema import locked, locked_transaction
 from ._values import key_hash
 
 __all__ = ["UploadCache"]
@@ -35,7 +35,7 @@ class UploadCache:
         if self.ttl <= 0:
             return None
         now = time.time() if now is None else now
-        with self._lock:
+        with locked(self._lock):
             row = self._conn.execute(
                 "SELECT file_name, download_url, uploaded_at FROM uploads"
                 " WHERE key_hash = ? AND sha256 = ? AND size = ? AND uploaded_at > ?",
