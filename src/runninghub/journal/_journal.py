@@ -20,7 +20,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -175,10 +175,8 @@ class Journal:
 
     def record_task(self, task: Task, saved: Sequence[SavedFile] = ()) -> bool:
         """Everything a query answered, in one transaction; False when the task is not ours."""
-        with self._write():
-            intent_id = self._intent_of(task.task_id)
-            if intent_id is None:
-                return False
+
+        def write(intent_id: int) -> None:
             write_status(self._conn, intent_id, task.status)
             if task.failure is not None or task.error_message:
                 write_failure(self._conn, self._clean, intent_id, task.failure, task.error_message)
@@ -186,45 +184,34 @@ class Journal:
                 write_outputs(self._conn, self._clean, intent_id, task.outputs, saved)
             if task.usage is not None:
                 write_usage(self._conn, intent_id, task.usage)
-        return True
+
+        return self._for_task(task.task_id, write)
 
     def record_status(
         self, task_id: str, status: TaskStatus | str, at: float | None = None
     ) -> bool:
         """A status seen for the task; only a change is kept (with its time)."""
-        with self._write():
-            intent_id = self._intent_of(task_id)
-            if intent_id is not None:
-                write_status(self._conn, intent_id, status, at)
-        return intent_id is not None
+        return self._for_task(task_id, lambda i: write_status(self._conn, i, status, at))
 
     def record_failure(
         self, task_id: str, failure: TaskFailure | None, message: str | None = None
     ) -> bool:
         """Why the task failed: the node and exception, or the service's message."""
-        with self._write():
-            intent_id = self._intent_of(task_id)
-            if intent_id is not None:
-                write_failure(self._conn, self._clean, intent_id, failure, message)
-        return intent_id is not None
+        return self._for_task(
+            task_id, lambda i: write_failure(self._conn, self._clean, i, failure, message)
+        )
 
     def record_outputs(
         self, task_id: str, outputs: Sequence[Output], saved: Sequence[SavedFile] = ()
     ) -> bool:
         """The task's outputs, with the local path and SHA-256 of those saved."""
-        with self._write():
-            intent_id = self._intent_of(task_id)
-            if intent_id is not None:
-                write_outputs(self._conn, self._clean, intent_id, outputs, saved)
-        return intent_id is not None
+        return self._for_task(
+            task_id, lambda i: write_outputs(self._conn, self._clean, i, outputs, saved)
+        )
 
     def record_usage(self, task_id: str, usage: Usage) -> bool:
         """What the task cost: coins, money, seconds."""
-        with self._write():
-            intent_id = self._intent_of(task_id)
-            if intent_id is not None:
-                write_usage(self._conn, intent_id, usage)
-        return intent_id is not None
+        return self._for_task(task_id, lambda i: write_usage(self._conn, i, usage))
 
     def reconcile(self, now: float | None = None) -> int:
         """Mark ``unknown`` every submit whose process died before recording its answer."""
@@ -292,6 +279,15 @@ class Journal:
 
     def _write(self) -> contextlib.AbstractContextManager[None]:
         return locked_transaction(self._lock, self._conn)
+
+    def _for_task(self, task_id: str, write: Callable[[int], None]) -> bool:
+        """Run ``write`` on the intent of ``task_id`` in one transaction; False when the
+        journal never saw that task (started elsewhere, or before the journal)."""
+        with self._write():
+            intent_id = self._intent_of(task_id)
+            if intent_id is not None:
+                write(intent_id)
+        return intent_id is not None
 
     def _store_intent(self, row: dict[str, Any], inputs: Sequence[LocalInput]) -> int:
         with self._write():
