@@ -209,3 +209,12 @@ def test_history_loads_neither_httpx_nor_rich(journal: Journal) -> None:
     )
     assert done.stdout.splitlines()[-1] == "0 []"
     assert "601" in done.stdout
+
+
+def test_the_status_choices_of_the_command_are_the_journals() -> None:
+    from runninghub.cli import history as history_module
+    from runninghub.cli import spend as spend_module
+    from runninghub.journal import GROUPINGS, STATUSES
+
+    assert set(history_module._STATUSES) == set(STATUSES)
+    assert spend_module._GROUPINGS == GROUPINGS
