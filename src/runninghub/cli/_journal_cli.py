@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from runninghub.journal import Journal
 
 __all__ = [
+    "clock_time",
     "iso_time",
     "local_time",
     "open_journal",
@@ -94,6 +95,10 @@ def iso_time(timestamp: float | None) -> str | None:
 
 def local_time(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def clock_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).strftime("%H:%M:%S")
 
 
 def since_timestamp(age: str | None, option: str) -> float | None:

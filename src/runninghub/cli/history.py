@@ -9,6 +9,7 @@ import click
 
 from ._context import CliState, json_option, pass_state
 from ._journal_cli import (
+    clock_time,
     iso_time,
     local_time,
     open_journal,
@@ -201,7 +202,7 @@ def _record_document(record: TaskRecord) -> dict[str, Any]:
 def _record_lines(record: TaskRecord) -> list[str]:
     entry = record.entry
     head = f"task {entry.task_id}" if entry.task_id else "no task id"
-    changes = ", ".join(f"{s.status} {local_time(s.at)[11:]}" for s in record.statuses)
+    changes = ", ".join(f"{s.status} {clock_time(s.at)}" for s in record.statuses)
     lines = [
         f"{head} (intent i{entry.intent_id}, {local_time(entry.created_at)})",
         f"status: {entry.shown_status}" + (f" ({changes})" if changes else ""),
