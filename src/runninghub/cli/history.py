@@ -21,7 +21,7 @@ from ._journal_cli import (
 from ._rerun import rerun_command
 
 if TYPE_CHECKING:
-    from runninghub.journal import HistoryEntry, Journal, TaskRecord
+    from runninghub.journal import HistoryEntry, HistoryFilter, Journal, TaskRecord
 
 __all__ = ["history"]
 
@@ -46,7 +46,11 @@ _TASK_ID_HELP = "the task id from RunningHub's web console (call-record list)"
 @click.option("--workflow", metavar="ID", help="Only runs of this workflow.")
 @click.option("--app", metavar="ID", help="Only runs of this AI app.")
 @click.option("--model", metavar="ENDPOINT", help="Only runs of this hosted model.")
-@click.option("--status", type=click.Choice(_STATUSES, case_sensitive=False), help="Only these.")
+@click.option(
+    "--status",
+    type=click.Choice(_STATUSES, case_sensitive=False),
+    help="Only submits in this state: a task status, or submitting, refused, unknown.",
+)
 @click.option("--since", metavar="AGE", help="Only submits newer than AGE (7d, 12h, 30m).")
 @click.option("--search", metavar="TEXT", help="Words of a prompt or another text value.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
@@ -83,7 +87,7 @@ def history(ctx: click.Context, state: CliState, /, **options: Any) -> None:
     _print_history(state, entries, unknown, filtered=filtered)
 
 
-def _filter(options: dict[str, Any]) -> Any:
+def _filter(options: dict[str, Any]) -> HistoryFilter:
     from runninghub.journal import HistoryFilter
 
     chosen = [(kind, options[kind]) for kind in ("workflow", "app", "model") if options[kind]]
