@@ -5,6 +5,9 @@
 - ``make_emulator(**options)``: more emulators with other options, all stopped afterwards;
 - ``raw_api``: a plain httpx client of ``emulator`` for wire-level tests (see ``RawApi``);
 - ``make_raw_api(server, key=...)``: the same for another emulator or key.
+
+Every test (and every process it starts) gets a private ``RUNNINGHUB_DATA_DIR``, so the
+journal never writes to the real user data directory.
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ from runninghub.emulator import EmulatorServer, serve_in_thread
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 TERMINAL = ("SUCCESS", "FAILED", "CANCEL")
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNNINGHUB_DATA_DIR", str(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture

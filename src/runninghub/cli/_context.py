@@ -19,6 +19,7 @@ from ._render import Renderer
 if TYPE_CHECKING:
     from runninghub._client import Client
     from runninghub._config import Settings
+    from runninghub.journal import Journal
 
 __all__ = [
     "CliState",
@@ -64,6 +65,7 @@ class CliState:
     quiet: bool = False
     verbose: bool = False
     json: bool = False
+    no_journal: bool = False
     _renderer: Renderer | None = field(default=None, repr=False)
 
     @classmethod
@@ -118,6 +120,15 @@ class CliState:
         settings = resolve_settings(self.resolved_key(), base_url=self.base_url, site=self.site)
         self.render.add_secret(settings.api_key)
         return settings
+
+    def journal(self) -> Journal | None:
+        """The journal commands record their submits in; ``None`` when it is turned off
+        (``--no-journal`` or ``RUNNINGHUB_NO_JOURNAL=1``)."""
+        from runninghub.journal import Journal, journal_disabled
+
+        if self.no_journal or journal_disabled():
+            return None
+        return Journal.open()
 
     def _retry_policy(self) -> Any:
         if self.retries is None:

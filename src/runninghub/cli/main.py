@@ -38,10 +38,12 @@ _COMMANDS: dict[str, str] = {
     "cancel": "runninghub.cli.tasks:cancel",
     "demo": "runninghub.cli.demo:demo",
     "emulator": "runninghub.cli.emulator_cmd:emulator",
+    "history": "runninghub.cli.history:history",
     "nodes": "runninghub.cli.inspect:nodes",
     "outputs": "runninghub.cli.tasks:outputs",
     "run": "runninghub.cli.run:run",
     "skill": "runninghub.cli.skill:skill",
+    "spend": "runninghub.cli.spend:spend",
     "status": "runninghub.cli.tasks:status",
     "upload": "runninghub.cli.account:upload",
     "wait": "runninghub.cli.tasks:wait",
@@ -65,11 +67,13 @@ _SUMMARIES: dict[str, str] = {
     "cancel": "Cancel a queued or running task (it stops billing).",
     "demo": "Run two bundled workflows on a local emulator and save their outputs.",
     "emulator": "Serve the RunningHub API locally (really runs a set of ComfyUI image nodes).",
+    "history": "List the submits recorded in the local journal, newest first.",
     "mcp": "Serve RunningHub to an AI agent over the Model Context Protocol (stdio by default).",
     "nodes": "List the fields of a workflow that --set can change, with their current values.",
     "outputs": "List a finished task's outputs; with --out, download them too.",
     "run": "Run a saved workflow, wait, and save its outputs.",
     "skill": "Install runninghub as an agent skill (OpenClaw, Claude Code, AgentSkills hosts).",
+    "spend": "Show what the recorded tasks cost: coins, money, task and failure counts.",
     "status": "Show a task's status (and its outputs' URLs once it has succeeded).",
     "upload": "Upload a file (image, video, audio, zip; up to 30 MB) and print its name.",
     "wait": "Wait for a task to finish, then save its outputs.",
@@ -279,6 +283,11 @@ Exit codes: 0 ok, 1 task failed, 2 bad input, 3 config/auth, 4 API error, 5 wait
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logs and tracebacks on stderr.")
 @click.option("--json", "json_output", is_flag=True, help="JSON output for every command.")
+@click.option(
+    "--no-journal",
+    is_flag=True,
+    help="Record nothing in the local journal (also: RUNNINGHUB_NO_JOURNAL=1).",
+)
 @compat.seed_options
 @click.version_option(__version__, "--version", prog_name="runninghub")
 @click.pass_context
@@ -295,6 +304,7 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
     state.quiet = options.pop("quiet")
     state.verbose = options.pop("verbose")
     state.json = state.json or options.pop("json_output")
+    state.no_journal = state.no_journal or options.pop("no_journal")
     if state.verbose:
         ctx.call_on_close(state.render.enable_debug_logging())
     else:

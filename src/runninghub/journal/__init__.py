@@ -1,0 +1,80 @@
+"""The local journal: every task this tool starts, kept, findable, costed and reconciled.
+
+One SQLite file (WAL; several processes write it at once) in the user's data directory:
+``RUNNINGHUB_DATA_DIR``, else ``$XDG_DATA_HOME/runninghub`` on Linux (``~/.local/share``),
+``~/Library/Application Support/runninghub`` on macOS, ``%LOCALAPPDATA%\\runninghub`` on
+Windows. ``RUNNINGHUB_NO_JOURNAL=1`` turns recording off. The key is stored only as a salted
+hash, and scrubbed from every text the journal writes.
+
+Example::
+
+    from runninghub.journal import Journal, LocalInput
+
+    with Journal.open() as journal:
+        intent = journal.record_intent(
+            "workflow", "1987728214757978114", {"107.image": "openapi/ab12.png"},
+            inputs=[LocalInput.of("107.image", "photo.png")], api_key=key,
+        )
+        journal.attach_task(intent, task_id)       # right after the submit's answer
+        journal.record_task(task)                  # after each query
+        print(journal.spend(by="day"))
+"""
+
+from __future__ import annotations
+
+from ._journal import KINDS, Journal, ResolveConflictError, UnknownIntentError
+from ._paths import (
+    DEFAULT_UPLOAD_TTL,
+    ENV_DATA_DIR,
+    ENV_NO_JOURNAL,
+    ENV_UPLOAD_TTL,
+    data_dir,
+    journal_disabled,
+    journal_path,
+)
+from ._query import GROUPINGS, STATUSES, HistoryFilter, total
+from ._records import (
+    CachedUpload,
+    HistoryEntry,
+    IntentState,
+    LocalInput,
+    OutputRecord,
+    PruneResult,
+    SpendRow,
+    StatusChange,
+    TaskRecord,
+)
+from ._schema import SCHEMA_VERSION, JournalError
+from ._uploads import UploadCache
+from ._values import key_hash
+
+__all__ = [
+    "DEFAULT_UPLOAD_TTL",
+    "ENV_DATA_DIR",
+    "ENV_NO_JOURNAL",
+    "ENV_UPLOAD_TTL",
+    "GROUPINGS",
+    "KINDS",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "CachedUpload",
+    "HistoryEntry",
+    "HistoryFilter",
+    "IntentState",
+    "Journal",
+    "JournalError",
+    "LocalInput",
+    "OutputRecord",
+    "PruneResult",
+    "ResolveConflictError",
+    "SpendRow",
+    "StatusChange",
+    "TaskRecord",
+    "UnknownIntentError",
+    "UploadCache",
+    "data_dir",
+    "journal_disabled",
+    "journal_path",
+    "key_hash",
+    "total",
+]

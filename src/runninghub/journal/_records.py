@@ -1,0 +1,205 @@
+"""What the journal hands back: plain frozen records, and the local input it is handed."""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CachedUpload",
+    "HistoryEntry",
+    "IntentState",
+    "LocalInput",
+    "OutputRecord",
+    "PruneResult",
+    "SpendRow",
+    "StatusChange",
+    "TaskRecord",
+]
+
+_CHUNK = 1 << 20
+
+
+class IntentState(enum.Enum):
+    """Where a submit stands, as far as this machine can know."""
+
+    SUBMITTING = "submitting"  # written before the submit was sent; the answer is awaited
+    SUBMITTED = "submitted"  # the service answered with a task id
+    REFUSED = "refused"  # the service refused it and created nothing
+    UNKNOWN = "unknown"  # the answer was lost, or the process died before recording it
+
+
+@dataclass(frozen=True)
+class LocalInput:
+    """A local file a submit used: where it was, its size and its SHA-256."""
+
+    address: str
+    path: str
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, address: str, path: str | os.PathLike[str]) -> LocalInput:
+        """Hash ``path`` (streamed) and describe it; raises OSError when it cannot be read."""
+        import hashlib  # not at import: `runninghub history` starts faster without OpenSSL
+
+        digest = hashlib.sha256()
+        size = 0
+        with open(path, "rb") as stream:
+            while chunk := stream.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+        return cls(address, str(Path(path).absolute()), size, digest.hexdigest())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "path": self.path,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of ``runninghub history``."""
+
+    intent_id: int
+    created_at: float
+    kind: str
+    target: str
+    state: IntentState
+    task_id: str | None
+    status: str | None
+    coins: Decimal | None
+    money: Decimal | None
+    summary: str
+    batch: str | None = None
+    batch_row: int | None = None
+
+    @property
+    def shown_status(self) -> str:
+        """The task's status once there is a task; else where the submit stands."""
+        return (
+            self.status
+            if self.state is IntentState.SUBMITTED and self.status
+            else (self.state.value)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent_id,
+            "created_at": self.created_at,
+            "kind": self.kind,
+            "target": self.target,
+            "state": self.state.value,
+            "task_id": self.task_id,
+            "status": self.shown_status,
+            "coins": _text(self.coins),
+            "money": _text(self.money),
+            "summary": self.summary,
+            "batch": self.batch,
+            "row": self.batch_row,
+        }
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: str
+    at: float
+
+
+@dataclass(frozen=True)
+class OutputRecord:
+    url: str | None
+    type: str | None
+    node_id: str | None
+    text: str | None = None
+    path: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """Everything the journal knows about one submit (``runninghub history show``)."""
+
+    entry: HistoryEntry
+    params: dict[str, Any]
+    site: str | None
+    base_url: str | None
+    key_hash: str | None
+    note: str | None
+    inputs: tuple[LocalInput, ...] = ()
+    statuses: tuple[StatusChange, ...] = ()
+    outputs: tuple[OutputRecord, ...] = ()
+    failure: dict[str, str | None] | None = None
+    usage: dict[str, str | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.entry.to_dict(),
+            "params": self.params,
+            "site": self.site,
+            "base_url": self.base_url,
+            "key_hash": self.key_hash,
+            "note": self.note,
+            "inputs": [item.to_dict() for item in self.inputs],
+            "statuses": [{"status": s.status, "at": s.at} for s in self.statuses],
+            "outputs": [output.to_dict() for output in self.outputs],
+            "failure": self.failure,
+            "usage": self.usage,
+        }
+
+
+@dataclass(frozen=True)
+class SpendRow:
+    """Recorded usage of one group (a day, a workflow, a model or a key)."""
+
+    group: str
+    tasks: int = 0
+    failures: int = 0
+    unknown: int = 0
+    coins: Decimal = Decimal(0)
+    money: Decimal = Decimal(0)
+    third_party_money: Decimal = Decimal(0)
+    seconds: Decimal = Decimal(0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "tasks": self.tasks,
+            "failures": self.failures,
+            "unknown": self.unknown,
+            "coins": str(self.coins),
+            "money": str(self.money),
+            "third_party_money": str(self.third_party_money),
+            "seconds": str(self.seconds),
+        }
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    removed: int
+    kept_unknown: int  # older, but unknown: each still needs a decision
+    uploads_removed: int
+
+
+@dataclass(frozen=True)
+class CachedUpload:
+    """A file this key uploaded earlier, still within the cache's time to live."""
+
+    file_name: str
+    download_url: str | None
+    uploaded_at: float
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
