@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ._client import AsyncClient, AsyncTaskHandle, Client, Progress, TaskHandle
     from ._outputs import SavedFile
     from ._policy import PollPolicy, RetryPolicy
-    from .compat import RunningHubClient
+    from ._seed_client import RunningHubClient
     from .workflow import WorkflowGraph
 
 __version__ = "0.1.0"
@@ -61,7 +61,7 @@ _LAZY = {
     "SavedFile": "._outputs",
     "PollPolicy": "._policy",
     "RetryPolicy": "._policy",
-    "RunningHubClient": ".compat",
+    "RunningHubClient": "._seed_client",
     "WorkflowGraph": ".workflow",
 }
 
