@@ -42,7 +42,7 @@ _COMMANDS: dict[str, str] = {
     "outputs": "runninghub.cli.tasks:outputs",
     "run": "runninghub.cli.run:run",
     "status": "runninghub.cli.tasks:status",
-    "upload": "runninghub.cli.account:upload",
+    "upload": "runninghub.cli.upload:upload",
     "wait": "runninghub.cli.tasks:wait",
 }
 
