@@ -40,6 +40,8 @@ from ._errors import (
     TaskFailedError,
     WaitTimeoutError,
 )
+from ._flows import wait_for
+from ._options import WaitOptions
 from ._policy import PollPolicy
 
 __all__ = ["RunningHubClient", "get_api_key", "load_config"]
@@ -128,7 +130,8 @@ class RunningHubClient:
         policy = PollPolicy(initial=interval, factor=1.0, max_interval=interval, jitter=0.0)
         try:
             timeout = interval * max(int(max_attempts), 1)
-            task = self._client._wait(str(task_id), None, timeout=timeout, policy=policy)
+            waiting = WaitOptions(timeout=timeout, policy=policy)
+            task = self._client._drive(wait_for(self._client, str(task_id), None, waiting))
         except TaskFailedError as exc:
             return _raw(exc.task)
         except WaitTimeoutError:

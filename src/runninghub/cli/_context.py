@@ -17,7 +17,7 @@ import click
 from ._render import Renderer
 
 if TYPE_CHECKING:
-    from runninghub._client import Client
+    from runninghub import Client
     from runninghub._config import Settings
 
 __all__ = [
@@ -100,7 +100,7 @@ class CliState:
     def client(self, *, poll: Any = None) -> Client:
         """A client configured from the global options (raises ConfigError when no key)."""
         settings = self.settings()
-        from runninghub._client import Client
+        from runninghub import Client
 
         return Client(
             api_key=settings.api_key,

@@ -13,7 +13,7 @@ import click
 from ._context import CliState, InterruptedWait
 
 if TYPE_CHECKING:
-    from runninghub._client import Client, TaskHandle
+    from runninghub import Client, TaskHandle
     from runninghub._models import Task
     from runninghub._outputs import SavedFile
 

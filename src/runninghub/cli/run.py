@@ -13,7 +13,7 @@ from ._context import CliState, json_option, pass_state
 from .nodes import app_inputs
 
 if TYPE_CHECKING:
-    from runninghub._client import Client, TaskHandle
+    from runninghub import Client, TaskHandle
 
 __all__ = ["app", "parse_overrides", "run"]
 

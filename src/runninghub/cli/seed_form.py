@@ -24,7 +24,7 @@ import click
 from ._context import CliState
 
 if TYPE_CHECKING:
-    from runninghub._client import Client
+    from runninghub import Client
     from runninghub._models import Task
 
 __all__ = ["SeedOptions", "apply_key_options", "run_seed_action", "seed_options"]

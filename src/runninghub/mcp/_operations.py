@@ -26,7 +26,7 @@ from ._schemas import (
 )
 
 if TYPE_CHECKING:
-    from runninghub._client import AsyncClient, AsyncTaskHandle, Progress
+    from runninghub import AsyncClient, AsyncTaskHandle, Progress
     from runninghub._outputs import SavedFile
 
 __all__ = ["Operations", "ProgressSink"]
