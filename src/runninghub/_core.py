@@ -36,7 +36,7 @@ class ClientCore(Operations):
     ``_open_transport``.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the public constructor: settings as keywords
         self,
         api_key: str | None = None,
         *,

@@ -130,7 +130,7 @@ def _cached(client: ClientCore, kind: str, ident: str, build: Any, refresh: bool
 # ---------------------------------------------------------------------- submit and run
 
 
-def submit(
+def submit(  # noqa: PLR0913 - the public signature: options as keywords
     client: ClientCore,
     workflow_id: str | int,
     overrides: OverridesLike = None,
@@ -155,7 +155,7 @@ def submit(
     return (yield from submit_workflow(client, workflow_id, overrides, options))
 
 
-def submit_app(
+def submit_app(  # noqa: PLR0913 - the public signature: options as keywords
     client: ClientCore,
     app_id: str | int,
     overrides: OverridesLike = None,
@@ -198,7 +198,7 @@ def _upload_files(client: ClientCore, items: list[Any]) -> Flow[list[Any]]:
     return with_uploads(items, names)
 
 
-def run(
+def run(  # noqa: PLR0913 - the public signature: options as keywords
     client: ClientCore,
     workflow_id: str | int,
     overrides: OverridesLike = None,
@@ -224,7 +224,7 @@ def run(
     return (yield from _finish(client, task, waiting, out_dir))
 
 
-def run_app(
+def run_app(  # noqa: PLR0913 - the public signature: options as keywords
     client: ClientCore,
     app_id: str | int,
     overrides: OverridesLike = None,
@@ -321,7 +321,7 @@ def _report(plan: WaitPlan, on_progress: ProgressCallback | None) -> Flow[None]:
 # ---------------------------------------------------------------------- downloads
 
 
-def download(
+def download(  # noqa: PLR0913 - the public signature: options as keywords
     client: ClientCore,
     task: Task,
     out_dir: PathLike,

@@ -42,7 +42,7 @@ class Operations:
 
     _settings: Settings
 
-    def _op(
+    def _op(  # noqa: PLR0913 - the keyword-only parts of one request
         self,
         name: str,
         parse: Callable[[Any], T],

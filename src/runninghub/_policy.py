@@ -237,7 +237,7 @@ _RETRIED_WHEN = {
 class RetryState:
     """The retry decisions of one logical call, across its attempts."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - what, fingerprint and rng are keyword-only context
         self,
         policy: RetryPolicy,
         retry_class: RetryClass,

@@ -201,7 +201,7 @@ class Operation(Generic[T]):
     task_id: str | None = None
 
 
-def build_request(
+def build_request(  # noqa: PLR0913 - the keyword-only parts of one request
     endpoint: Endpoint,
     key: str,
     *,

@@ -114,7 +114,7 @@ def report_task(state: CliState, task: Task, saved: Sequence[SavedFile] = ()) ->
     state.render.result(task_document(task, saved), [line for line in lines if line])
 
 
-def finish(
+def finish(  # noqa: PLR0913 - keyword-only command options
     state: CliState,
     client: Client,
     handle: TaskHandle,

@@ -303,7 +303,7 @@ async def _ledger_for_inputs(
     return ledger_for_plan(path, plan, spec)
 
 
-def _new_spec(
+def _new_spec(  # noqa: PLR0913 - the batch command's options
     workflow_id: str,
     inputs: Path,
     out_dir: Path,
