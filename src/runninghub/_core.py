@@ -14,11 +14,12 @@ from typing import Any, TypeVar
 import httpx
 
 from ._checks import check_id
-from ._config import insecure_transport_warning, install_log_redaction, mask_key, resolve_settings
+from ._config import insecure_transport_warning, resolve_settings
 from ._graph_cache import GraphCache
 from ._operations import Operations
 from ._policy import Failure, PollPolicy, RetryPolicy, RetryState
 from ._protocol import Answer, Operation, decode_body
+from ._redaction import install_log_redaction, mask_key
 from ._version import __version__
 from .workflow import OverridesLike, normalize_overrides
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Generic, TypeVar
 from urllib.parse import quote
 
-from ._config import redact_data, redact_secrets
 from ._errors import (
     APIError,
     APIResponseError,
@@ -30,6 +29,7 @@ from ._errors import (
     error_for_code,
 )
 from ._models import Output, Task, TaskFailure, TaskStatus, Usage
+from ._redaction import redact_data, redact_secrets
 
 __all__ = [
     "ENDPOINTS",

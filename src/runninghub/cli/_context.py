@@ -18,7 +18,7 @@ from ._render import Renderer
 
 if TYPE_CHECKING:
     from runninghub import Client
-    from runninghub._config import Settings
+    from runninghub._support import Settings
 
 __all__ = [
     "CliState",
@@ -113,7 +113,7 @@ class CliState:
     def settings(self) -> Settings:
         """Key, site and base URL as the client would resolve them; the key joins the secrets
         the renderer redacts, wherever it came from."""
-        from runninghub._config import resolve_settings
+        from runninghub._support import resolve_settings
 
         settings = resolve_settings(self.resolved_key(), base_url=self.base_url, site=self.site)
         self.render.add_secret(settings.api_key)
@@ -122,7 +122,7 @@ class CliState:
     def _retry_policy(self) -> Any:
         if self.retries is None:
             return None
-        from runninghub._policy import RetryPolicy
+        from runninghub import RetryPolicy
 
         if self.retries == 0:
             return RetryPolicy.never()  # not even the patient retries of a full queue

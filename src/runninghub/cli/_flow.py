@@ -13,9 +13,7 @@ import click
 from ._context import CliState, InterruptedWait
 
 if TYPE_CHECKING:
-    from runninghub import Client, TaskHandle
-    from runninghub._models import Task
-    from runninghub._outputs import SavedFile
+    from runninghub import Client, SavedFile, Task, TaskHandle
 
 __all__ = [
     "check_out_dir",

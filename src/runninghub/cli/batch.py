@@ -268,8 +268,7 @@ def _drive(
 
 def _client(state: CliState, key: str | None) -> AsyncClient:
     """A client for one key (``None``: the key the usual resolution finds)."""
-    from runninghub import AsyncClient
-    from runninghub._policy import RetryPolicy
+    from runninghub import AsyncClient, RetryPolicy
 
     base_url = state.base_url
     if key is None:

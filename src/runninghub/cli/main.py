@@ -21,8 +21,8 @@ from typing import Any
 
 import click
 
+import runninghub as errors
 from runninghub import __version__
-from runninghub import _errors as errors
 
 from . import seed_form
 from ._context import CliState, InterruptedWait

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from runninghub._config import redact, redact_secrets, resolve_settings
-from runninghub._errors import ConfigError
+from runninghub import ConfigError
+from runninghub._support import redact, redact_secrets, resolve_settings
 
 from ._operations import Operations
 from ._server import build_server

@@ -11,7 +11,7 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from runninghub._errors import RunningHubError
+from runninghub import RunningHubError
 
 from ._descriptions import INSTRUCTIONS, TOOL_DESCRIPTIONS
 from ._operations import Operations, RunInputs
