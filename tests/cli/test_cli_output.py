@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from cli_harness import Invoker, runninghub_command, subprocess_env
 
 from runninghub.cli.main import _SUMMARIES, cli
+from tests.cli.cli_harness import Invoker, runninghub_command, subprocess_env
 
 TEXT_TO_IMAGE = "1904136902449209346"
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
