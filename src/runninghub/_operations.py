@@ -21,16 +21,8 @@ from ._checks import check_instance, check_task_id, check_webhook_url, workflow_
 from ._config import Settings
 from ._models import Account, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
 from ._options import SubmitOptions
-from ._protocol import (
-    ENDPOINTS,
-    Operation,
-    UploadBody,
-    build_request,
-    fingerprint,
-    parse_outputs,
-    parse_submit,
-    parse_task,
-)
+from ._protocol import ENDPOINTS, Operation, UploadBody, build_request, fingerprint
+from ._task_answers import parse_outputs, parse_submit, parse_task
 
 __all__ = ["Operations"]
 

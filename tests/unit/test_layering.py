@@ -62,11 +62,12 @@ def test_all_is_honest() -> None:
 
 # The core's layers, lowest first. A module imports from its own layer or the ones below.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "leaves": ("_version", "_errors", "_models", "_redaction"),
+    "leaves": ("_version", "_errors", "_models", "_redaction", "_wire_values"),
     "wire": (
         "_config",
         "_protocol",
         "_answers",
+        "_task_answers",
         "_fields",
         "workflow",
         "_uploads",
