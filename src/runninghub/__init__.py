@@ -41,27 +41,28 @@ from ._models import (
     Usage,
     WebhookDetail,
 )
+from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient, AsyncTaskHandle, Client, Progress, TaskHandle
+    from ._async_client import AsyncClient, AsyncTaskHandle
+    from ._client import Client, Progress, TaskHandle
     from ._outputs import SavedFile
     from ._policy import PollPolicy, RetryPolicy
-    from .compat import RunningHubClient
+    from ._seed_client import RunningHubClient
     from .workflow import WorkflowGraph
 
-__version__ = "0.1.0"
 
 # name -> module that defines it, imported on first attribute access.
 _LAZY = {
     "Client": "._client",
-    "AsyncClient": "._client",
+    "AsyncClient": "._async_client",
     "TaskHandle": "._client",
-    "AsyncTaskHandle": "._client",
+    "AsyncTaskHandle": "._async_client",
     "Progress": "._client",
     "SavedFile": "._outputs",
     "PollPolicy": "._policy",
     "RetryPolicy": "._policy",
-    "RunningHubClient": ".compat",
+    "RunningHubClient": "._seed_client",
     "WorkflowGraph": ".workflow",
 }
 

@@ -1,7 +1,9 @@
-"""Parsers of the answers that are not task objects: upload, account, queue, graphs, apps.
+"""Answers other than tasks, read into the models: upload, account, queue, graphs, apps.
 
-All of them come in a ``{code, msg, data}`` envelope (see ``_protocol.unwrap``); numbers may
-arrive as strings, and missing fields are ``None`` rather than errors.
+The rule for every answer: ``_protocol`` checks the HTTP layer and the envelope
+(``decode_body``, ``unwrap``, the codes); the ``_answers`` family reads what is inside: this
+module, and ``_task_answers`` for task objects. Numbers may arrive as strings, and missing
+fields are ``None`` rather than errors (``_wire_values``).
 """
 
 from __future__ import annotations
@@ -10,8 +12,16 @@ import json
 from typing import Any
 
 from ._errors import APIResponseError
-from ._models import Account, AppInput, QueueStatus, Upload, WebhookDetail, to_decimal
-from ._protocol import _field, _int, _json_object, _json_value, unwrap
+from ._models import (
+    Account,
+    AppInput,
+    QueueStatus,
+    Upload,
+    WebhookDetail,
+    to_decimal,
+)
+from ._protocol import unwrap
+from ._wire_values import as_int, json_object, json_value, text_field
 
 __all__ = [
     "parse_account",
@@ -35,14 +45,14 @@ def _data_dict(body: Any, what: str, *, task_id: str | None = None) -> dict[str,
 
 def parse_upload(body: Any) -> Upload:
     data = _data_dict(body, "upload")
-    name = _field(data, "fileName")
+    name = text_field(data, "fileName")
     if not name:
         raise APIResponseError("the upload answer carries no fileName", raw=body)
     return Upload(
         file_name=name,
-        download_url=_field(data, "download_url", "downloadUrl") or None,
-        type=_field(data, "type", "fileType") or None,
-        size=_int(data.get("size")),
+        download_url=text_field(data, "download_url", "downloadUrl") or None,
+        type=text_field(data, "type", "fileType") or None,
+        size=as_int(data.get("size")),
         raw=body,
     )
 
@@ -51,10 +61,10 @@ def parse_account(body: Any) -> Account:
     data = _data_dict(body, "account")
     return Account(
         remain_coins=to_decimal(data.get("remainCoins")),
-        current_task_counts=_int(data.get("currentTaskCounts")),
+        current_task_counts=as_int(data.get("currentTaskCounts")),
         remain_money=to_decimal(data.get("remainMoney")),
-        currency=_field(data, "currency") or None,
-        api_type=_field(data, "apiType") or None,
+        currency=text_field(data, "currency") or None,
+        api_type=text_field(data, "apiType") or None,
         raw=body,
     )
 
@@ -62,11 +72,11 @@ def parse_account(body: Any) -> Account:
 def parse_queue_status(body: Any) -> QueueStatus:
     data = _data_dict(body, "queue status")
     return QueueStatus(
-        concurrent_limit=_int(data.get("concurrentLimit")),
-        running_count=_int(data.get("runningCount")),
-        queued_count=_int(data.get("queuedCount")),
-        total_current_tasks=_int(data.get("totalCurrentTasks")),
-        api_key_type=_field(data, "apiKeyType") or None,
+        concurrent_limit=as_int(data.get("concurrentLimit")),
+        running_count=as_int(data.get("runningCount")),
+        queued_count=as_int(data.get("queuedCount")),
+        total_current_tasks=as_int(data.get("totalCurrentTasks")),
+        api_key_type=text_field(data, "apiKeyType") or None,
         raw=body,
     )
 
@@ -74,7 +84,7 @@ def parse_queue_status(body: Any) -> QueueStatus:
 def parse_graph(body: Any) -> dict[str, Any]:
     """The API-format graph from getJsonApiFormat: ``data.prompt`` is a JSON string."""
     prompt = _data_dict(body, "workflow").get("prompt")
-    graph = _json_object(prompt)
+    graph = json_object(prompt)
     if graph is None:
         raise APIResponseError("the workflow answer carries no API-format prompt", raw=body)
     return graph
@@ -88,14 +98,14 @@ def parse_app_inputs(body: Any) -> list[AppInput]:
 
 
 def _app_input(item: dict[str, Any]) -> AppInput:
-    field_type = (_field(item, "fieldType") or "").upper() or None
+    field_type = (text_field(item, "fieldType") or "").upper() or None
     return AppInput(
-        node_id=_field(item, "nodeId") or "",
-        field_name=_field(item, "fieldName") or "",
+        node_id=text_field(item, "nodeId") or "",
+        field_name=text_field(item, "fieldName") or "",
         field_type=field_type,
         field_value=item.get("fieldValue"),
-        node_name=_field(item, "nodeName") or None,
-        description=_field(item, "descriptionEn", "description") or None,
+        node_name=text_field(item, "nodeName") or None,
+        description=text_field(item, "descriptionEn", "description") or None,
         options=_options(item.get("fieldData")) if field_type == "LIST" else (),
         raw=item,
     )
@@ -103,7 +113,7 @@ def _app_input(item: dict[str, Any]) -> AppInput:
 
 def _options(field_data: Any) -> tuple[str, ...]:
     """LIST choices from ``fieldData``: a JSON string of names, of objects, or a ComfyUI spec."""
-    value = _json_value(field_data) if isinstance(field_data, str) else field_data
+    value = json_value(field_data) if isinstance(field_data, str) else field_data
     if isinstance(value, list) and value and isinstance(value[0], list):
         value = value[0]  # ComfyUI input spec: [[choices...], {options}]
     if not isinstance(value, list):
@@ -120,11 +130,11 @@ def parse_webhook_detail(body: Any, *, task_id: str) -> WebhookDetail:
     data = _data_dict(body, "webhook", task_id=task_id)
     event = data.get("eventData")
     return WebhookDetail(
-        id=_field(data, "id") or None,
-        task_id=_field(data, "taskId") or task_id,
-        webhook_url=_field(data, "webhookUrl") or None,
-        callback_status=_field(data, "callbackStatus") or None,
-        retry_count=_int(data.get("retryCount")),
+        id=text_field(data, "id") or None,
+        task_id=text_field(data, "taskId") or task_id,
+        webhook_url=text_field(data, "webhookUrl") or None,
+        callback_status=text_field(data, "callbackStatus") or None,
+        retry_count=as_int(data.get("retryCount")),
         event_data=event if isinstance(event, str) else (json.dumps(event) if event else None),
         raw=body,
     )

@@ -1,4 +1,4 @@
-"""Settings: where the API key, the site and the base URL come from, and how secrets are hidden.
+"""Settings: where the API key, the site and the base URL come from, and the config file.
 
 Resolution order, applied when a client is constructed (never at import):
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
-import logging
 import os
 import re
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._errors import ConfigError
+from ._redaction import mask_key
 
 __all__ = [
     "ENV_API_KEY",
@@ -42,13 +42,8 @@ __all__ = [
     "config_dir",
     "config_path",
     "insecure_transport_warning",
-    "install_log_redaction",
     "is_valid_key",
     "load_config",
-    "mask_key",
-    "redact",
-    "redact_data",
-    "redact_secrets",
     "resolve_settings",
     "save_key",
 ]
@@ -267,82 +262,3 @@ def _config_dir_from(directory: str | os.PathLike[str] | None, environ: Mapping[
     if environ.get(ENV_CONFIG_DIR):
         return Path(environ[ENV_CONFIG_DIR])
     return _platform_config_dir()
-
-
-def mask_key(key: str | None) -> str:
-    """A recognisable but useless form of a key: ``0123…cdef``."""
-    if not key:
-        return ""
-    if len(key) < 12:
-        return "****"
-    return f"{key[:4]}…{key[-4:]}"
-
-
-def redact(text: str, key: str | None) -> str:
-    """Replace every occurrence of ``key`` (any letter case) in ``text`` by its mask."""
-    if not key or not text:
-        return text
-    return re.sub(re.escape(key), mask_key(key), text, flags=re.IGNORECASE)
-
-
-def redact_data(value: Any, key: str | None) -> Any:
-    """``redact`` applied to every string inside a JSON value (a copy; the input is not changed)."""
-    if not key:
-        return value
-    if isinstance(value, str):
-        return redact(value, key)
-    if isinstance(value, dict):
-        return {k: redact_data(v, key) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_data(v, key) for v in value]
-    return value
-
-
-# Secrets as they look in URLs, headers and JSON bodies, whatever the key.
-_SECRET_PATTERNS = (
-    (re.compile(r"(?i)(\b(?:api_?key|rh-comfy-auth)=)[^&\s\"'#]+"), r"\1***"),
-    (re.compile(r"(?i)(\"api_?key\"\s*:\s*\")[^\"]*"), r"\1***"),
-    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1***"),
-)
-
-
-def redact_secrets(text: str) -> str:
-    """Hide anything shaped like a credential (``apiKey=...``, ``"apiKey": "..."``, Bearer ...)."""
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-class _RedactingFilter(logging.Filter):
-    """Rewrites log records of the HTTP libraries so that no credential reaches a handler."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a record that cannot format is left to the handler to report
-            return True
-        clean = redact_secrets(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
-
-
-_FILTER = _RedactingFilter()
-# httpx logs request URLs at INFO (apiCallDemo carries the key in its query string).
-_THIRD_PARTY_LOGGERS = (
-    "httpx",
-    "httpcore.connection",
-    "httpcore.http11",
-    "httpcore.http2",
-    "httpcore.proxy",
-    "runninghub",
-    "runninghub.progress",
-)
-
-
-def install_log_redaction() -> None:
-    """Attach the redacting filter to the loggers our requests go through (idempotent)."""
-    for name in _THIRD_PARTY_LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)

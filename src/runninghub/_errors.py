@@ -61,7 +61,7 @@ class APIError(RunningHubError):
     failure happened below the API (connection, HTTP status, unreadable body).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the public exception: each field is a keyword
         self,
         message: str,
         *,

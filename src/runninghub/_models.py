@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "Account",
@@ -48,6 +48,32 @@ class TaskStatus(enum.Enum):
             return cls.UNKNOWN
 
 
+class _View:
+    """``to_dict``: a JSON-ready view of a model, its fields in order, ``raw`` left out.
+
+    Decimals become strings (exact), enums their values, tuples lists, nested models their
+    own view. ``_VIEW`` names the fields where a model shows fewer, or in another order.
+    """
+
+    _VIEW: ClassVar[tuple[str, ...] | None] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        names = self._VIEW or tuple(f.name for f in fields(self) if f.name != "raw")  # type: ignore[arg-type]
+        return {name: _plain(getattr(self, name)) for name in names}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _View):
+        return value.to_dict()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
 def to_decimal(value: object) -> Decimal | None:
     """Numbers arrive as strings, numbers or null; give a Decimal or None, never raise."""
     if value is None or value == "" or isinstance(value, bool):
@@ -59,7 +85,7 @@ def to_decimal(value: object) -> Decimal | None:
 
 
 @dataclass(frozen=True)
-class Usage:
+class Usage(_View):
     """What a finished task cost. Every figure is ``None`` when the service did not say."""
 
     consume_coins: Decimal | None = None
@@ -78,21 +104,9 @@ class Usage:
             task_cost_time=to_decimal(data.get("taskCostTime")),
         )
 
-    def to_dict(self) -> dict[str, str | None]:
-        return {
-            "consume_coins": _str_or_none(self.consume_coins),
-            "consume_money": _str_or_none(self.consume_money),
-            "third_party_consume_money": _str_or_none(self.third_party_consume_money),
-            "task_cost_time": _str_or_none(self.task_cost_time),
-        }
-
-
-def _str_or_none(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
 
 @dataclass(frozen=True)
-class Output:
+class Output(_View):
     """One output of a task: a file (``url``) or a text (``text``)."""
 
     url: str | None
@@ -101,12 +115,9 @@ class Output:
     text: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"url": self.url, "type": self.type, "node_id": self.node_id, "text": self.text}
-
 
 @dataclass(frozen=True)
-class TaskFailure:
+class TaskFailure(_View):
     """Where and why a task failed, from ComfyUI's failure report."""
 
     node_id: str | None = None
@@ -116,18 +127,9 @@ class TaskFailure:
     traceback: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "node_id": self.node_id,
-            "node_name": self.node_name,
-            "exception_type": self.exception_type,
-            "exception_message": self.exception_message,
-            "traceback": list(self.traceback),
-        }
-
 
 @dataclass(frozen=True)
-class Task:
+class Task(_View):
     """A task's state as last seen, whichever endpoint reported it. ``raw`` keeps the wire body."""
 
     task_id: str
@@ -142,25 +144,16 @@ class Task:
     net_wss_url: str | None = None
     raw: Any = field(default=None, repr=False, compare=False)
 
+    # The shape the CLI prints with ``--json``: no socket URL, client id or prompt tips.
+    _VIEW = ("task_id", "status", "outputs", "usage", "failure", "error_code", "error_message")
+
     @property
     def is_terminal(self) -> bool:
         return self.status.is_terminal
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (the shape the CLI prints with ``--json``)."""
-        return {
-            "task_id": self.task_id,
-            "status": self.status.value,
-            "outputs": [o.to_dict() for o in self.outputs],
-            "usage": self.usage.to_dict() if self.usage else None,
-            "failure": self.failure.to_dict() if self.failure else None,
-            "error_code": self.error_code,
-            "error_message": self.error_message,
-        }
-
 
 @dataclass(frozen=True)
-class Upload:
+class Upload(_View):
     """An uploaded file. ``file_name`` goes into a loader node's field value."""
 
     file_name: str
@@ -168,14 +161,6 @@ class Upload:
     type: str | None = None
     size: int | None = None
     raw: Any = field(default=None, repr=False, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file_name": self.file_name,
-            "download_url": self.download_url,
-            "type": self.type,
-            "size": self.size,
-        }
 
 
 @dataclass(frozen=True)
@@ -191,7 +176,7 @@ class NodeOverride:
 
 
 @dataclass(frozen=True)
-class Account:
+class Account(_View):
     """Balance and load of the account behind the key."""
 
     remain_coins: Decimal | None
@@ -201,18 +186,9 @@ class Account:
     api_type: str | None = None
     raw: Any = field(default=None, repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "remain_coins": _str_or_none(self.remain_coins),
-            "current_task_counts": self.current_task_counts,
-            "remain_money": _str_or_none(self.remain_money),
-            "currency": self.currency,
-            "api_type": self.api_type,
-        }
-
 
 @dataclass(frozen=True)
-class QueueStatus:
+class QueueStatus(_View):
     """The key's concurrency limit and its running and queued counts."""
 
     concurrent_limit: int | None
@@ -222,18 +198,9 @@ class QueueStatus:
     api_key_type: str | None = None
     raw: Any = field(default=None, repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "concurrent_limit": self.concurrent_limit,
-            "running_count": self.running_count,
-            "queued_count": self.queued_count,
-            "total_current_tasks": self.total_current_tasks,
-            "api_key_type": self.api_key_type,
-        }
-
 
 @dataclass(frozen=True)
-class AppInput:
+class AppInput(_View):
     """One input of an AI app, as its ``apiCallDemo`` lists it."""
 
     node_id: str
@@ -245,20 +212,19 @@ class AppInput:
     options: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "node_id": self.node_id,
-            "node_name": self.node_name,
-            "field_name": self.field_name,
-            "field_type": self.field_type,
-            "field_value": self.field_value,
-            "description": self.description,
-            "options": list(self.options),
-        }
+    _VIEW = (
+        "node_id",
+        "node_name",
+        "field_name",
+        "field_type",
+        "field_value",
+        "description",
+        "options",
+    )
 
 
 @dataclass(frozen=True)
-class WebhookDetail:
+class WebhookDetail(_View):
     """The delivery record of a task's webhook."""
 
     id: str | None
@@ -269,11 +235,4 @@ class WebhookDetail:
     event_data: str | None = None
     raw: Any = field(default=None, repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "task_id": self.task_id,
-            "webhook_url": self.webhook_url,
-            "callback_status": self.callback_status,
-            "retry_count": self.retry_count,
-        }
+    _VIEW = ("id", "task_id", "webhook_url", "callback_status", "retry_count")  # no event data

@@ -35,12 +35,14 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     CapacityError,
+    OutputError,
     ServerError,
     SubmitOutcomeUnknownError,
 )
 from ._protocol import RetryClass
 
 __all__ = [
+    "DownloadRetry",
     "Failure",
     "FailureKind",
     "PollPolicy",
@@ -235,7 +237,7 @@ _RETRIED_WHEN = {
 class RetryState:
     """The retry decisions of one logical call, across its attempts."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - what, fingerprint and rng are keyword-only context
         self,
         policy: RetryPolicy,
         retry_class: RetryClass,
@@ -309,3 +311,27 @@ class RetryState:
                 raw=cause.raw,
             )
         return failure.error
+
+
+class DownloadRetry:
+    """The attempts of one download, under the client's retry policy.
+
+    A dropped connection keeps the part file, so the next attempt resumes it; an answer
+    that made the part unusable (HTTP 416) starts it again. Either way the download is
+    tried ``max_attempts`` times in all.
+    """
+
+    def __init__(self, policy: RetryPolicy, name: str, rng: random.Random) -> None:
+        self.policy = policy
+        self.name = name
+        self._rng = rng
+        self.attempts = 0
+
+    def next_delay(self, dropped: httpx.TransportError | None) -> float:
+        """The wait before the next attempt; raises when the attempts are used up."""
+        self.attempts += 1
+        if self.attempts < self.policy.max_attempts:
+            return self.policy.backoff(self.attempts, self._rng)
+        if dropped is not None:
+            raise APIConnectionError(f"download of {self.name} failed: {dropped}") from None
+        raise OutputError(f"download of {self.name} did not complete")

@@ -1,4 +1,4 @@
-"""The wire protocol, without I/O: endpoints, request building and response parsing.
+"""The wire protocol, without I/O: endpoints, request building, the HTTP and envelope checks.
 
 Two API families live side by side (see the contract): the legacy family wraps every answer in
 ``{code, msg, data}`` and takes the key in the body; the v2 family takes a Bearer header and
@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Generic, TypeVar
 from urllib.parse import quote
 
-from ._config import redact_data, redact_secrets
 from ._errors import (
     APIError,
     APIResponseError,
@@ -29,7 +28,8 @@ from ._errors import (
     ServerError,
     error_for_code,
 )
-from ._models import Output, Task, TaskFailure, TaskStatus, Usage
+from ._redaction import redact_data, redact_secrets
+from ._wire_values import text_field
 
 __all__ = [
     "ENDPOINTS",
@@ -45,11 +45,7 @@ __all__ = [
     "build_request",
     "decode_body",
     "fingerprint",
-    "parse_failure",
-    "parse_outputs",
-    "parse_results",
-    "parse_submit",
-    "parse_task",
+    "message_of",
     "unwrap",
 ]
 
@@ -201,7 +197,7 @@ class Operation(Generic[T]):
     task_id: str | None = None
 
 
-def build_request(
+def build_request(  # noqa: PLR0913 - the keyword-only parts of one request
     endpoint: Endpoint,
     key: str,
     *,
@@ -303,8 +299,8 @@ def _redirect_error(answer: Answer) -> APIResponseError:
 
 
 def _http_error(status: int, body: Any) -> APIError:
-    code = _field(body, "code", "errorCode") if isinstance(body, dict) else None
-    message = _message(body) if isinstance(body, dict) else ""
+    code = text_field(body, "code", "errorCode") if isinstance(body, dict) else None
+    message = message_of(body) if isinstance(body, dict) else ""
     if status == 404 and code == "404":
         code = None  # a wrong path (the HTTP status repeated), not a RunningHub code
     if code not in (None, "", "0") and status < 500 and status != 429:
@@ -324,15 +320,7 @@ def _http_error(status: int, body: Any) -> APIError:
     return APIError(text, http_status=status, raw=body)
 
 
-def _field(data: Mapping[str, Any], *names: str) -> str | None:
-    for name in names:
-        value = data.get(name)
-        if value is not None:
-            return str(value).strip()
-    return None
-
-
-def _message(body: Mapping[str, Any]) -> str:
+def message_of(body: Mapping[str, Any]) -> str:
     """The error text: ``errorMessage``, ``msg`` or ``message``, plus ``errorMessages`` details."""
     text = ""
     for name in ("errorMessage", "msg", "message"):
@@ -356,154 +344,4 @@ def unwrap(body: Any, *, task_id: str | None = None) -> Any:
     code = str(body["code"]).strip()
     if code == "0":
         return body.get("data")
-    raise error_for_code(code, _message(body), task_id=task_id, raw=body)
-
-
-# --------------------------------------------------------------------------- tasks
-
-
-def parse_task(body: Any, *, task_id: str | None = None) -> Task:
-    """A v2 task object (submit and query), tolerating a wrapped one."""
-    if isinstance(body, dict) and "code" in body and "taskId" not in body:
-        body = unwrap(body, task_id=task_id)  # some errors (1520) come wrapped
-    if not isinstance(body, dict):
-        raise APIResponseError("expected a task object", raw=body, task_id=task_id)
-    tid = _field(body, "taskId") or ""
-    status_text = _field(body, "status", "taskStatus") or ""
-    error_code = _field(body, "errorCode") or ""
-    if error_code not in ("", "0") and not (tid and status_text):
-        raise error_for_code(error_code, _message(body), task_id=tid or task_id, raw=body)
-    if not tid:
-        raise APIResponseError("the task object carries no taskId", raw=body, task_id=task_id)
-    return Task(
-        task_id=tid,
-        status=TaskStatus.parse(status_text),
-        outputs=parse_results(body.get("results")),
-        usage=Usage.from_wire(_dict(body.get("usage"))),
-        failure=parse_failure(body.get("failedReason")),
-        error_code=error_code if error_code not in ("", "0") else None,
-        error_message=_message(body) or None,
-        client_id=_field(body, "clientId") or None,
-        prompt_tips=_json_object(body.get("promptTips")),
-        net_wss_url=_field(body, "netWssUrl") or None,
-        raw=body,
-    )
-
-
-def parse_submit(body: Any) -> Task:
-    """A submit's answer: a task refused at creation (FAILED with a code) is an API error."""
-    task = parse_task(body)
-    if task.status is TaskStatus.FAILED and task.error_code:
-        raise error_for_code(
-            task.error_code, task.error_message or "", task_id=task.task_id, raw=task.raw
-        )
-    return task
-
-
-def parse_outputs(body: Any, *, task_id: str) -> Task:
-    """The legacy outputs answer, where 813/804/805 are task states, not errors."""
-    if not isinstance(body, dict) or "code" not in body:
-        raise APIResponseError("expected a {code, msg, data} envelope", raw=body, task_id=task_id)
-    code = str(body["code"]).strip()
-    data = body.get("data")
-    if code == "0" and isinstance(data, list) and data:
-        first = data[0] if isinstance(data[0], dict) else {}
-        return Task(
-            task_id, TaskStatus.SUCCESS, parse_results(data), Usage.from_wire(first), raw=body
-        )
-    if code == "0" and not data:
-        return Task(task_id, TaskStatus.RUNNING, raw=body)  # tolerated: "still running"
-    if code == "804":
-        wss = _field(data, "netWssUrl") if isinstance(data, dict) else None
-        return Task(task_id, TaskStatus.RUNNING, net_wss_url=wss or None, raw=body)
-    if code == "813":
-        return Task(task_id, TaskStatus.QUEUED, raw=body)
-    if code == "805":
-        reason = data.get("failedReason") if isinstance(data, dict) else None
-        failure = parse_failure(reason)
-        message = _message(body) or None
-        return Task(task_id, TaskStatus.FAILED, failure=failure, error_message=message, raw=body)
-    if code == "0":
-        raise APIResponseError("unexpected outputs data", raw=body, task_id=task_id)
-    raise error_for_code(code, _message(body), task_id=task_id, raw=body)
-
-
-def parse_results(items: Any) -> tuple[Output, ...]:
-    """Result items of either family: ``url``/``outputUrl``/``fileUrl``, text aliases too."""
-    if not isinstance(items, list):
-        return ()
-    outputs = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        text = next(
-            (item[k] for k in ("text", "content", "output") if isinstance(item.get(k), str)), None
-        )
-        kind = _field(item, "outputType", "fileType", "type")
-        outputs.append(
-            Output(
-                url=_field(item, "url", "outputUrl", "fileUrl") or None,
-                type=kind.lower() if kind else None,
-                node_id=_field(item, "nodeId") or None,
-                text=text,
-                raw=item,
-            )
-        )
-    return tuple(outputs)
-
-
-def parse_failure(value: Any) -> TaskFailure | None:
-    """ComfyUI's failure report: ``{}``, an object, or the same object encoded as a string."""
-    if isinstance(value, str):
-        decoded = _json_value(value)
-        if not isinstance(decoded, dict):
-            return TaskFailure(exception_message=value.strip()) if value.strip() else None
-        value = decoded
-    if not isinstance(value, dict) or not value:
-        return None
-    return TaskFailure(
-        node_id=_field(value, "node_id", "nodeId") or None,
-        node_name=_field(value, "node_name", "nodeName", "node_type") or None,
-        exception_type=_field(value, "exception_type", "exceptionType") or None,
-        exception_message=_field(value, "exception_message", "exceptionMessage") or None,
-        traceback=_traceback(value.get("traceback")),
-        raw=value,
-    )
-
-
-def _traceback(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        decoded = _json_value(value)
-        value = decoded if isinstance(decoded, list) else value.splitlines()
-    if isinstance(value, list):
-        return tuple(str(frame) for frame in value)
-    return ()
-
-
-def _json_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def _json_object(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and value.strip():
-        decoded = _json_value(value)
-        return decoded if isinstance(decoded, dict) else None
-    return None
-
-
-def _dict(value: Any) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) else None
-
-
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
+    raise error_for_code(code, message_of(body), task_id=task_id, raw=body)

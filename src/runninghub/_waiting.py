@@ -95,7 +95,7 @@ _TRANSIENT = (APIConnectionError, ServerError, APIResponseError, CapacityError)
 class WaitPlan:
     """The state of one wait: last status, schedule, failures, socket, deadline."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only: deadline, last state, injectable clock and rng
         self,
         task_id: str,
         policy: PollPolicy,

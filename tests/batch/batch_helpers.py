@@ -75,7 +75,7 @@ def clients_for(stack: AsyncExitStack, base_url: str, keys: Sequence[str]) -> An
     return make()
 
 
-async def start_batch(
+async def start_batch(  # noqa: PLR0913 - keyword-only options of a test batch
     base_url: str,
     inputs: Path,
     out: Path,

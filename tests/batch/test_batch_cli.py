@@ -9,7 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from batch_helpers import (
+from click.testing import CliRunner, Result
+
+from runninghub.cli.main import cli
+from runninghub.emulator import EmulatorServer
+from tests.batch.batch_helpers import (
     API_KEY,
     INVERT,
     OTHER_KEY,
@@ -18,10 +22,6 @@ from batch_helpers import (
     start_batch,
     write_prompts,
 )
-from click.testing import CliRunner, Result
-
-from runninghub.cli.main import cli
-from runninghub.emulator import EmulatorServer
 
 MakeEmulator = Callable[..., EmulatorServer]
 ISOLATED = ("RUNNINGHUB_API_KEY", "RUNNINGHUB_BASE_URL", "RUNNINGHUB_CONFIG_DIR", "NO_COLOR")

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from batch_helpers import API_KEY, INVERT, is_inverted, make_images, row_states
 
 from runninghub.batch import Ledger, RowState
 from runninghub.emulator import EmulatorServer
+from tests.batch.batch_helpers import API_KEY, INVERT, is_inverted, make_images, row_states
 
 MakeEmulator = Callable[..., EmulatorServer]
 ISOLATED = ("RUNNINGHUB_API_KEY", "RUNNINGHUB_BASE_URL", "RUNNINGHUB_CONFIG_DIR")

@@ -9,21 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from batch_helpers import (
-    API_KEY,
-    FAILING,
-    FAST_POLL,
-    INVERT,
-    OTHER_KEY,
-    TEXT,
-    fingerprint_counts,
-    is_inverted,
-    make_images,
-    resume_batch,
-    row_states,
-    start_batch,
-    write_prompts,
-)
 
 from runninghub import AsyncClient, Client, InsufficientFundsError
 from runninghub.batch import (
@@ -38,6 +23,21 @@ from runninghub.batch import (
     read_inputs,
 )
 from runninghub.emulator import EmulatorServer
+from tests.batch.batch_helpers import (
+    API_KEY,
+    FAILING,
+    FAST_POLL,
+    INVERT,
+    OTHER_KEY,
+    TEXT,
+    fingerprint_counts,
+    is_inverted,
+    make_images,
+    resume_batch,
+    row_states,
+    start_batch,
+    write_prompts,
+)
 
 MakeEmulator = Callable[..., EmulatorServer]
 SUBMIT_INVERT = f"/openapi/v2/run/workflow/{INVERT}"

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_harness import ISOLATED, Invoker
+
+from tests.cli.cli_harness import ISOLATED, Invoker
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 import stat
 from pathlib import Path
 
-from cli_harness import Invoker
+from tests.cli.cli_harness import Invoker
 
 
 def _mode(path: Path) -> int:

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_harness import Invoker
 from click.testing import Result
+
+from tests.cli.cli_harness import Invoker
 
 
 def _one_error_line(result: Result) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_harness import Invoker
 from PIL import Image, ImageChops, ImageOps
 
 from runninghub.emulator.catalog import SAMPLE_IMAGE
+from tests.cli.cli_harness import Invoker
 
 
 def test_demo_runs_both_workflows_without_a_configured_key(

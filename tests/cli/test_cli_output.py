@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from cli_harness import Invoker, runninghub_command, subprocess_env
 
 from runninghub.cli.main import _SUMMARIES, cli
+from tests.cli.cli_harness import Invoker, runninghub_command, subprocess_env
 
 TEXT_TO_IMAGE = "1904136902449209346"
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
@@ -73,7 +73,7 @@ def test_help_loads_no_command_module_and_no_heavy_library(tmp_path: Path) -> No
         "heavy = ('httpx', 'rich', 'starlette', 'uvicorn', 'PIL', 'asyncio', 'websockets')\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in heavy]\n"
         "commands = [m for m in sys.modules if m.startswith('runninghub.cli.')\n"
-        "            and m.rsplit('.', 1)[1] not in ('main', 'compat', '_context', '_render')]\n"
+        "            and m.rsplit('.', 1)[1] not in ('main', 'seed_form', '_context', '_render')]\n"
         "print(sorted(loaded + commands), file=sys.stderr)\n"
     )
     result = subprocess.run(

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from cli_harness import runninghub_command, subprocess_env
+
+from tests.cli.cli_harness import runninghub_command, subprocess_env
 
 TEXT_TO_IMAGE = "1904136902449209346"
 TASK_ID = re.compile(r"task (\d{15,})")

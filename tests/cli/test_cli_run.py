@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cli_harness import Invoker
 from PIL import Image, ImageChops, ImageOps
 
 from runninghub.emulator.catalog import SAMPLE_IMAGE
+from tests.cli.cli_harness import Invoker
 
 TEXT_TO_IMAGE = "1904136902449209346"
 INVERT = "1987728214757978114"

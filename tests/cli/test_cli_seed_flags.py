@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cli_harness import Invoker
 from PIL import Image, ImageChops, ImageOps
 
 from runninghub.emulator.catalog import SAMPLE_IMAGE
+from tests.cli.cli_harness import Invoker
 
 INVERT = "1987728214757978114"
 TEXT_TO_IMAGE = "1904136902449209346"

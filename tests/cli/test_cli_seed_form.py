@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cli_harness import Invoker
-
 from runninghub.emulator.catalog import SAMPLE_IMAGE
+from tests.cli.cli_harness import Invoker
 
 INVERT = "1987728214757978114"
 TEXT_TO_IMAGE = "1904136902449209346"

@@ -7,10 +7,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from cli_harness import Invoker
-from skill_checks import CHECKS, check_agentskills, check_openclaw, metadata_line
 
-from runninghub._skill.render import repository_skill_md
+from runninghub.skill.render import repository_skill_md
+from tests.cli.cli_harness import Invoker
+from tests.cli.skill_checks import CHECKS, check_agentskills, check_openclaw, metadata_line
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
@@ -297,5 +297,5 @@ def test_a_seed_config_without_a_usable_key_is_still_secured(
 def test_the_repository_skill_md_is_generated_and_valid() -> None:
     text = (REPOSITORY / "SKILL.md").read_text(encoding="utf-8")
 
-    assert text == repository_skill_md(), "regenerate: python -m runninghub._skill > SKILL.md"
+    assert text == repository_skill_md(), "regenerate: python -m runninghub.skill > SKILL.md"
     assert check_openclaw(REPOSITORY, name="runninghub") == []

@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_harness import Invoker, subprocess_env
 from PIL import Image, ImageChops, ImageOps
 
 from runninghub.emulator.catalog import SAMPLE_IMAGE
+from tests.cli.cli_harness import Invoker, subprocess_env
 
 INVERT = "1987728214757978114"
 TEXT_TO_IMAGE = "1904136902449209346"

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from reliability.hostile_server import HostileServer, Reply, task_reply
 from runninghub import OutputError, TaskStatus
 from runninghub.emulator import EmulatorServer
+from tests.reliability.hostile_server import HostileServer, Reply, task_reply
 
 from .conftest import INVERT_WORKFLOW
 

@@ -21,13 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_helpers import PortMap, Receiver
 from PIL import Image, ImageChops, ImageOps
 from websockets.sync.client import connect
 
 from runninghub.emulator import EmulatorServer
 from runninghub.emulator.catalog import SAMPLE_IMAGE
 from runninghub.emulator.options import read_keys_file
+from tests.emulator.emulator_helpers import PortMap, Receiver
 
 DOCUMENTED_HOST = "www.runninghub.cn"
 INVERT = "1987728214757978114"

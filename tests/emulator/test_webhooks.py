@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emulator_helpers import Receiver
+
+from tests.emulator.emulator_helpers import Receiver
 
 INVERT = "1987728214757978114"
 FAILING = "1900000000000000805"

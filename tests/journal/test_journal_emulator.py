@@ -34,7 +34,7 @@ def _upload_once(client: runninghub.Client, journal: Journal, key: str, local: L
     return uploaded.file_name
 
 
-def _run(
+def _run(  # noqa: PLR0913 - a test helper naming each part of a run
     client: runninghub.Client,
     journal: Journal,
     key: str,

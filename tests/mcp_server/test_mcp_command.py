@@ -11,9 +11,9 @@ from typing import Any
 
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
-from mcp_harness import error_of, start_server, structured
 
 from runninghub._config import save_key
+from tests.mcp_server.mcp_harness import error_of, start_server, structured
 
 IMAGE_APP = "1877265245566922753"
 TEXT_TO_IMAGE = "1904136902449209346"

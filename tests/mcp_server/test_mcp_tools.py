@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mcp_harness import error_of, start_server, structured
 from PIL import Image, ImageOps
+
+from tests.mcp_server.mcp_harness import error_of, start_server, structured
 
 IMAGE_WORKFLOW = "1987728214757978114"  # 107 LoadImage -> 108 ImageInvert -> 109 SaveImage
 TEXT_TO_IMAGE = "1904136902449209346"

@@ -27,9 +27,10 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "batch"))
-
-from batch_helpers import (  # re-exported for the campaign tests
+from runninghub._protocol import fingerprint
+from runninghub.emulator import catalog, nodes
+from runninghub.emulator.server import READY_LINE
+from tests.batch.batch_helpers import (  # re-exported for the campaign tests
     API_KEY,
     INVERT,
     is_inverted,
@@ -38,10 +39,6 @@ from batch_helpers import (  # re-exported for the campaign tests
     row_states,
     start_batch,
 )
-
-from runninghub._protocol import fingerprint
-from runninghub.emulator import catalog, nodes
-from runninghub.emulator.server import READY_LINE
 
 __all__ = [
     "API_KEY",

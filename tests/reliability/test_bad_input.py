@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,14 +24,11 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from hostile_server import HostileServer, Reply
 from PIL import Image
 
 from runninghub.emulator import EmulatorServer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
-
-from cli_harness import ISOLATED, Invoker
+from tests.cli.cli_harness import ISOLATED, Invoker
+from tests.reliability.hostile_server import HostileServer, Reply
 
 KEY = "0123456789abcdef0123456789abcdef"
 INVERT = "1987728214757978114"  # LoadImage 107 -> ImageInvert -> SaveImage

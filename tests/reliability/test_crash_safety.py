@@ -32,7 +32,11 @@ from typing import Any
 
 import httpx
 import pytest
-from campaign_support import (
+from PIL import Image
+
+from runninghub.batch import Ledger, RowState
+from runninghub.emulator import EmulatorServer
+from tests.reliability.campaign_support import (
     API_KEY,
     INVERT,
     check_fingerprints,
@@ -44,10 +48,6 @@ from campaign_support import (
     row_states,
     sha256,
 )
-from PIL import Image
-
-from runninghub.batch import Ledger, RowState
-from runninghub.emulator import EmulatorServer
 
 MakeEmulator = Callable[..., EmulatorServer]
 INTERRUPTED = "interrupted while submitting"

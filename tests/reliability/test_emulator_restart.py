@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from campaign_support import (
+
+from runninghub.batch import Ledger, RowState
+from tests.reliability.campaign_support import (
     INVERT,
     EmulatorProcess,
     check_fingerprints,
@@ -38,8 +40,6 @@ from campaign_support import (
     sha256,
     wait_until,
 )
-
-from runninghub.batch import Ledger, RowState
 
 
 @pytest.fixture

@@ -27,21 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from campaign_support import (
-    API_KEY,
-    INVERT,
-    FlakyReceiver,
-    check_fingerprints,
-    check_unknowns_are_lost_answers,
-    expected_output_sha,
-    input_fingerprint,
-    make_images,
-    requests_per_task,
-    resume_batch,
-    sha256,
-    start_batch,
-    wait_until,
-)
 
 from runninghub import (
     APIError,
@@ -61,6 +46,21 @@ from runninghub.batch import (
     read_inputs,
 )
 from runninghub.emulator import EmulatorServer
+from tests.reliability.campaign_support import (
+    API_KEY,
+    INVERT,
+    FlakyReceiver,
+    check_fingerprints,
+    check_unknowns_are_lost_answers,
+    expected_output_sha,
+    input_fingerprint,
+    make_images,
+    requests_per_task,
+    resume_batch,
+    sha256,
+    start_batch,
+    wait_until,
+)
 
 MakeEmulator = Callable[..., EmulatorServer]
 

@@ -15,13 +15,11 @@ import asyncio
 import inspect
 import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_server import ENDLESS_LIMIT, HostileServer, Reply, json_reply, task_reply
 
 from runninghub import (
     APIResponseError,
@@ -37,10 +35,14 @@ from runninghub import (
     WaitTimeoutError,
 )
 from runninghub._protocol import MAX_ANSWER_BYTES
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
-
-from cli_harness import ISOLATED, Invoker
+from tests.cli.cli_harness import ISOLATED, Invoker
+from tests.reliability.hostile_server import (
+    ENDLESS_LIMIT,
+    HostileServer,
+    Reply,
+    json_reply,
+    task_reply,
+)
 
 KEY = "0123456789abcdef0123456789abcdef"
 QUERY = "/openapi/v2/query"

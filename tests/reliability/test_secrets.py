@@ -22,14 +22,12 @@ import logging
 import secrets
 import stat
 import subprocess
-import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from campaign_support import INVERT, EmulatorProcess, cli_command, cli_env, make_images
 
 from runninghub import (
     APIError,
@@ -40,10 +38,14 @@ from runninghub import (
     RetryPolicy,
     RunningHubClient,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mcp_server"))
-
-from mcp_harness import start_server
+from tests.mcp_server.mcp_harness import start_server
+from tests.reliability.campaign_support import (
+    INVERT,
+    EmulatorProcess,
+    cli_command,
+    cli_env,
+    make_images,
+)
 
 UNKNOWN_TASK = "1999999999999999999"
 RETRY = RetryPolicy(initial_delay=0.01, max_delay=0.02, capacity_timeout=5.0)

@@ -13,17 +13,13 @@ from pathlib import Path
 import pytest
 
 from runninghub import ConfigError
-from runninghub._config import (
-    SITES,
-    clear_key,
+from runninghub._config import SITES, clear_key, load_config, resolve_settings, save_key
+from runninghub._redaction import (
     install_log_redaction,
-    load_config,
     mask_key,
     redact,
     redact_data,
     redact_secrets,
-    resolve_settings,
-    save_key,
 )
 
 KEY = "0123456789abcdef0123456789abcdef"

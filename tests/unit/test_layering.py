@@ -58,3 +58,84 @@ def test_all_is_honest() -> None:
     helpers = {"annotations", "importlib", "TYPE_CHECKING", "Any"}
     undeclared = public - set(runninghub.__all__) - helpers
     assert not {n for n in undeclared if n[0].isupper()}, undeclared
+
+
+# The core's layers, lowest first. A module imports from its own layer or the ones below.
+LAYERS: dict[str, tuple[str, ...]] = {
+    "leaves": ("_version", "_errors", "_models", "_redaction", "_wire_values"),
+    "wire": (
+        "_config",
+        "_protocol",
+        "_answers",
+        "_task_answers",
+        "_fields",
+        "workflow",
+        "_uploads",
+        "_outputs",
+        "_progress",
+    ),
+    "policy": (
+        "_policy",
+        "_waiting",
+        "_options",
+        "_checks",
+        "_overrides",
+        "_graph_cache",
+        "_operations",
+        "_steps",
+        "journal",  # the local record of tasks: the flows write to it
+    ),
+    "flows": ("_core", "_flows", "_handle"),
+    "faces": ("_client", "_async_client", "_seed_client", "compat", "_support", "__init__"),
+    "apps": ("batch", "mcp", "cli", "skill", "__main__"),
+}
+RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
+
+
+def _top(name: str) -> str | None:
+    """The layer module a ``runninghub.*`` import names (None outside the package).
+
+    A bare ``runninghub`` is the base of a ``from . import x`` (the ``x`` is checked on its
+    own); any other name that is not a module is one of the package face's names.
+    """
+    parts = name.split(".")
+    if parts[0] != "runninghub" or len(parts) == 1 or parts[1] == "emulator":
+        return None
+    return parts[1] if parts[1] in RANK else "__init__"
+
+
+def test_every_module_of_the_core_has_a_layer() -> None:
+    for path in _modules():
+        rel = path.relative_to(SRC)
+        if rel.parts[0] == "emulator":
+            continue
+        assert rel.parts[0].removesuffix(".py") in RANK, rel
+
+
+def test_the_core_imports_only_down_its_layers() -> None:
+    for path in _modules():
+        rel = path.relative_to(SRC)
+        own = _top(f"runninghub.{rel.parts[0].removesuffix('.py')}")
+        if own is None:
+            continue
+        for name in _imports(path):
+            target = _top(name)
+            if target is None or target == own:
+                continue
+            assert RANK[target] <= RANK[own], f"{rel} ({own}) imports {name} from above"
+
+
+def test_the_two_faces_do_not_import_each_other() -> None:
+    for face, other in (("_client", "_async_client"), ("_async_client", "_client")):
+        names = _imports(SRC / f"{face}.py")
+        assert not {n for n in names if n.startswith(f"runninghub.{other}")}, face
+
+
+def test_cli_and_mcp_reach_private_modules_only_through_the_seam() -> None:
+    for path in _modules("cli") + _modules("mcp"):
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] != "runninghub" or len(parts) < 2 or parts[1].startswith("__"):
+                continue
+            private = parts[1].startswith("_")
+            assert not private or parts[1] == "_support", f"{path.relative_to(SRC)}: {name}"

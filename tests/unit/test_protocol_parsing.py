@@ -37,12 +37,9 @@ from runninghub._protocol import (
     build_request,
     decode_body,
     fingerprint,
-    parse_failure,
-    parse_outputs,
-    parse_submit,
-    parse_task,
     unwrap,
 )
+from runninghub._task_answers import parse_failure, parse_outputs, parse_submit, parse_task
 
 KEY = "0123456789abcdef0123456789abcdef"
 

@@ -186,7 +186,7 @@ def _read_jsonl(source: Path) -> InputTable:
     return InputTable(source, source.parent.resolve(), tuple(columns), records)
 
 
-def plan_batch(
+def plan_batch(  # noqa: PLR0913 - keyword-only options of the plan
     table: InputTable,
     graph: WorkflowGraph,
     *,

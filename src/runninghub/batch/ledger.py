@@ -352,7 +352,7 @@ class Ledger:
             moved.append(current.row)
         return moved
 
-    def _move(
+    def _move(  # noqa: PLR0913 - keyword-only fields of one transition
         self,
         row: int,
         frm: RowState,
@@ -454,7 +454,7 @@ def _attempt_from_db(r: Sequence[Any]) -> Attempt:
     )
 
 
-def _record_attempt(
+def _record_attempt(  # noqa: PLR0913 - keyword-only fields of one attempt row
     conn: sqlite3.Connection,
     current: LedgerRow,
     to: RowState,

@@ -49,7 +49,7 @@ from .ledger import Ledger, LedgerRow, RowState
 from .report import BatchProgress, BatchReport, Manifest, render_name, state_counts
 
 if TYPE_CHECKING:
-    from .._client import AsyncClient
+    from .._async_client import AsyncClient
 
 __all__ = ["BatchRunner", "ProgressCallback"]
 

@@ -17,8 +17,8 @@ import click
 from ._render import Renderer
 
 if TYPE_CHECKING:
-    from runninghub._client import Client
-    from runninghub._config import Settings
+    from runninghub import Client
+    from runninghub._support import Settings
     from runninghub.journal import Journal
 
 __all__ = [
@@ -102,7 +102,7 @@ class CliState:
     def client(self, *, poll: Any = None) -> Client:
         """A client configured from the global options (raises ConfigError when no key)."""
         settings = self.settings()
-        from runninghub._client import Client
+        from runninghub import Client
 
         return Client(
             api_key=settings.api_key,
@@ -115,7 +115,7 @@ class CliState:
     def settings(self) -> Settings:
         """Key, site and base URL as the client would resolve them; the key joins the secrets
         the renderer redacts, wherever it came from."""
-        from runninghub._config import resolve_settings
+        from runninghub._support import resolve_settings
 
         settings = resolve_settings(self.resolved_key(), base_url=self.base_url, site=self.site)
         self.render.add_secret(settings.api_key)
@@ -133,7 +133,7 @@ class CliState:
     def _retry_policy(self) -> Any:
         if self.retries is None:
             return None
-        from runninghub._policy import RetryPolicy
+        from runninghub import RetryPolicy
 
         if self.retries == 0:
             return RetryPolicy.never()  # not even the patient retries of a full queue

@@ -13,9 +13,7 @@ import click
 from ._context import CliState, InterruptedWait
 
 if TYPE_CHECKING:
-    from runninghub._client import Client, TaskHandle
-    from runninghub._models import Task
-    from runninghub._outputs import SavedFile
+    from runninghub import Client, SavedFile, Task, TaskHandle
 
 __all__ = [
     "check_out_dir",
@@ -114,7 +112,7 @@ def report_task(state: CliState, task: Task, saved: Sequence[SavedFile] = ()) ->
     state.render.result(task_document(task, saved), [line for line in lines if line])
 
 
-def finish(
+def finish(  # noqa: PLR0913 - keyword-only command options
     state: CliState,
     client: Client,
     handle: TaskHandle,

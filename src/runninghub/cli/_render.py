@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.status import Status
 
-    from runninghub._client import Progress
+    from runninghub import Progress
 
 __all__ = ["ErrorReport", "Renderer"]
 

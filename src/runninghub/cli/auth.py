@@ -35,7 +35,7 @@ def auth() -> None:
 
 
 def _chosen_site(state: CliState, site: str | None, fallback: object = None) -> str:
-    from runninghub import _config
+    from runninghub import _support as _config
 
     if site or state.site:
         return str(site or state.site)
@@ -53,7 +53,7 @@ def _read_key(state: CliState) -> str:
 
 
 def _saved(state: CliState, key: str, site: str) -> None:
-    from runninghub import _config
+    from runninghub import _support as _config
 
     path = _config.save_key(key, site)
     masked = _config.mask_key(key.strip())
@@ -89,7 +89,7 @@ def show(state: CliState) -> None:
     Example:
       runninghub auth show
     """
-    from runninghub import _config
+    from runninghub import _support as _config
 
     settings = state.settings()
     document: dict[str, Any] = {
@@ -115,7 +115,7 @@ def clear(state: CliState) -> None:
     """
     import os
 
-    from runninghub import _config
+    from runninghub import _support as _config
 
     removed = _config.clear_key()
     path = _config.config_path()

@@ -17,7 +17,7 @@ import click
 from ._context import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
-    from runninghub._client import AsyncClient
+    from runninghub import AsyncClient
     from runninghub.batch import BatchProgress, BatchReport, BatchSpec, Ledger
 
 __all__ = ["batch"]
@@ -268,8 +268,7 @@ def _drive(
 
 def _client(state: CliState, key: str | None) -> AsyncClient:
     """A client for one key (``None``: the key the usual resolution finds)."""
-    from runninghub._client import AsyncClient
-    from runninghub._policy import RetryPolicy
+    from runninghub import AsyncClient, RetryPolicy
 
     base_url = state.base_url
     if key is None:
@@ -303,7 +302,7 @@ async def _ledger_for_inputs(
     return ledger_for_plan(path, plan, spec)
 
 
-def _new_spec(
+def _new_spec(  # noqa: PLR0913 - the batch command's options
     workflow_id: str,
     inputs: Path,
     out_dir: Path,

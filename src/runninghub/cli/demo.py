@@ -18,7 +18,7 @@ import click
 from ._context import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
-    from runninghub._client import Client
+    from runninghub import Client
 
 __all__ = ["demo"]
 
@@ -81,7 +81,7 @@ def demo(state: CliState, out: Path, prompt: str, task_seconds: float) -> None:
     import secrets
     import tempfile
 
-    from runninghub._client import Client
+    from runninghub import Client
     from runninghub.emulator import serve_in_thread
     from runninghub.emulator.catalog import SAMPLE_IMAGE
 

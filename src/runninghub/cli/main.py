@@ -21,10 +21,10 @@ from typing import Any
 
 import click
 
+import runninghub as errors
 from runninghub import __version__
-from runninghub import _errors as errors
 
-from . import compat
+from . import seed_form
 from ._context import CliState, InterruptedWait
 from ._render import ErrorReport
 
@@ -39,13 +39,13 @@ _COMMANDS: dict[str, str] = {
     "demo": "runninghub.cli.demo:demo",
     "emulator": "runninghub.cli.emulator_cmd:emulator",
     "history": "runninghub.cli.history:history",
-    "nodes": "runninghub.cli.inspect:nodes",
+    "nodes": "runninghub.cli.nodes:nodes",
     "outputs": "runninghub.cli.tasks:outputs",
     "run": "runninghub.cli.run:run",
     "skill": "runninghub.cli.skill:skill",
     "spend": "runninghub.cli.spend:spend",
     "status": "runninghub.cli.tasks:status",
-    "upload": "runninghub.cli.account:upload",
+    "upload": "runninghub.cli.upload:upload",
     "wait": "runninghub.cli.tasks:wait",
 }
 
@@ -288,7 +288,7 @@ Exit codes: 0 ok, 1 task failed, 2 bad input, 3 config/auth, 4 API error, 5 wait
     is_flag=True,
     help="Record nothing in the local journal (also: RUNNINGHUB_NO_JOURNAL=1).",
 )
-@compat.seed_options
+@seed_form.seed_options
 @click.version_option(__version__, "--version", prog_name="runninghub")
 @click.pass_context
 def cli(ctx: click.Context, /, **options: Any) -> None:
@@ -309,12 +309,12 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
         ctx.call_on_close(state.render.enable_debug_logging())
     else:
         ctx.call_on_close(state.render.show_library_warnings())
-    seed_options = compat.SeedOptions.from_params(options)
-    compat.apply_key_options(state, seed_options)
+    seed_options = seed_form.SeedOptions.from_params(options)
+    seed_form.apply_key_options(state, seed_options)
     if ctx.invoked_subcommand is not None:
         return
     if seed_options.wants_action():
-        compat.run_seed_action(state, seed_options)
+        seed_form.run_seed_action(state, seed_options)
     elif not seed_options.save_key:
         state.render.raw(ctx.get_help())
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from runninghub._errors import ConfigError
+from runninghub import ConfigError
 
 from ._context import CliState, pass_state
 

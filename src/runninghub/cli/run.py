@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ._context import CliState, json_option, pass_state
-from .inspect import app_inputs
+from .nodes import app_inputs
 
 if TYPE_CHECKING:
-    from runninghub._client import Client, TaskHandle
+    from runninghub import Client, TaskHandle
 
 __all__ = ["app", "parse_overrides", "run"]
 

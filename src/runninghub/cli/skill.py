@@ -17,7 +17,7 @@ import click
 from ._context import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
-    from runninghub._skill.install import InstallResult, KeyImport, Plan
+    from runninghub.skill.install import InstallResult, KeyImport, Plan
 
 __all__ = ["skill"]
 
@@ -27,7 +27,7 @@ HOSTS = ("openclaw", "claude", "agentskills")
 
 def _check_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     del ctx, param
-    from runninghub._skill.render import NAME_PATTERN
+    from runninghub.skill.render import NAME_PATTERN
 
     if value is not None and (len(value) > 64 or not NAME_PATTERN.fullmatch(value)):
         raise click.BadParameter(
@@ -91,7 +91,7 @@ def skill() -> None:
 
 
 def _plan(state: CliState, host: str, skills_dir: Path | None, **options: Any) -> Plan:
-    from runninghub._skill.install import default_skills_dir, plan
+    from runninghub.skill.install import default_skills_dir, plan
 
     directory = skills_dir if skills_dir is not None else default_skills_dir(host)
     return plan(host, directory, site=state.site, python=sys.executable, **options)
@@ -111,7 +111,7 @@ def install(state: CliState, /, host: str, skills_dir: Path | None, **options: A
       runninghub skill install
       runninghub skill install --for claude --dir .claude/skills
     """
-    from runninghub._skill import install as installer
+    from runninghub.skill import install as installer
 
     force = options.pop("force")
     found = _plan(state, host, skills_dir, **options)
@@ -154,7 +154,7 @@ def _report_key(state: CliState, result: InstallResult) -> dict[str, str] | None
     found: KeyImport | None = result.key
     if found is None or result.backup is None:
         return None
-    from runninghub import _config
+    from runninghub import _support as _config
 
     kept = result.backup / found.source.relative_to(result.plan.target)
     if found.outcome == "imported":
@@ -180,7 +180,7 @@ def uninstall(state: CliState, host: str, skills_dir: Path | None, name: str | N
     Example:
       runninghub skill uninstall --for claude
     """
-    from runninghub._skill import install as installer
+    from runninghub.skill import install as installer
 
     directory = skills_dir if skills_dir is not None else installer.default_skills_dir(host)
     try:

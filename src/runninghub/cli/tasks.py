@@ -96,8 +96,7 @@ def outputs(state: CliState, task_id: str, out: Path | None) -> None:
       runninghub outputs 1910246754753896450
       runninghub outputs 1910246754753896450 --out ./results --json
     """
-    from runninghub._errors import TaskFailedError
-    from runninghub._models import TaskStatus
+    from runninghub import TaskFailedError, TaskStatus
 
     from ._flow import report_task, save_outputs
 

@@ -28,7 +28,7 @@ class ExecutionResult:
     failure: dict[str, str] | None = None
 
 
-def run_graph(
+def run_graph(  # noqa: PLR0913 - keyword-only execution context
     graph: dict[str, Any],
     *,
     task_id: str,

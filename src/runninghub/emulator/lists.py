@@ -113,7 +113,7 @@ def _records(state: EmulatorState, key: str) -> list[dict[str, Any]]:
     return own + library
 
 
-def _resource(
+def _resource(  # noqa: PLR0913 - one record's fields, owner and node name by keyword
     resource_id: str,
     kind: str,
     name: str,

@@ -168,7 +168,7 @@ class EmulatorState:
         self.active[key_digest] = {task.task_id for task in live}
         return live
 
-    def create_task(
+    def create_task(  # noqa: PLR0913 - price, output type and instant are keyword-only
         self,
         key: str,
         submission: Submission,

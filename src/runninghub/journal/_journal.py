@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .. import Output, Task, TaskFailure, TaskStatus, Usage
+from .._models import Output, Task, TaskFailure, TaskStatus, Usage
 from . import _query
 from ._liveness import host_name, is_orphan
 from ._paths import journal_path
@@ -108,7 +108,7 @@ class Journal:
 
     # -- before and right after the submit ---------------------------------------------
 
-    def record_intent(
+    def record_intent(  # noqa: PLR0913 - what is about to be paid for, each part named
         self,
         kind: str,
         target: str,

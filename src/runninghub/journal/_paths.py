@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from .. import ConfigError
+from .._errors import ConfigError
 
 __all__ = [
     "DEFAULT_UPLOAD_TTL",

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import RunningHubError
+from .._errors import RunningHubError
 
 __all__ = [
     "APPLICATION_ID",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .. import Output, TaskFailure, TaskStatus, Usage
+from .._models import Output, TaskFailure, TaskStatus, Usage
 
 if TYPE_CHECKING:
     from .._outputs import SavedFile

@@ -43,7 +43,7 @@ class UploadCache:
             ).fetchone()
         return None if row is None else CachedUpload(*row)
 
-    def store(
+    def store(  # noqa: PLR0913 - the cache key and the answer; the clock by keyword
         self,
         api_key: str,
         sha256: str,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .. import NodeOverride
+from .._models import NodeOverride
 
 __all__ = [
     "Params",

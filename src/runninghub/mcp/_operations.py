@@ -6,8 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from runninghub._errors import InvalidRequestError, TaskFailedError, WaitTimeoutError
-from runninghub._models import Task, TaskStatus
+from runninghub import InvalidRequestError, Task, TaskFailedError, TaskStatus, WaitTimeoutError
 from runninghub.workflow import render_rows
 
 from ._schemas import (
@@ -26,8 +25,7 @@ from ._schemas import (
 )
 
 if TYPE_CHECKING:
-    from runninghub._client import AsyncClient, AsyncTaskHandle, Progress
-    from runninghub._outputs import SavedFile
+    from runninghub import AsyncClient, AsyncTaskHandle, Progress, SavedFile
 
 __all__ = ["Operations", "ProgressSink"]
 

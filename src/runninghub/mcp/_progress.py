@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
 
-    from runninghub._client import Progress
+    from runninghub import Progress
 
 __all__ = ["ProgressRelay", "describe_progress"]
 

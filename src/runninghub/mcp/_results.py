@@ -9,7 +9,7 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
-from runninghub._errors import RunningHubError, SubmitOutcomeUnknownError, TaskFailedError
+from runninghub import RunningHubError, SubmitOutcomeUnknownError, TaskFailedError
 
 from ._schemas import ErrorInfo
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from runninghub._config import redact, redact_secrets, resolve_settings
-from runninghub._errors import ConfigError
+from runninghub import ConfigError
+from runninghub._support import redact, redact_secrets, resolve_settings
 
 from ._operations import Operations
 from ._server import build_server
@@ -21,7 +21,7 @@ from ._server import build_server
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
-    from runninghub._client import AsyncClient
+    from runninghub import AsyncClient
 
 __all__ = ["ServerConfig", "serve"]
 
@@ -82,7 +82,7 @@ class ClientProvider:
         return self._client
 
     def _build(self) -> AsyncClient:
-        from runninghub._client import AsyncClient
+        from runninghub import AsyncClient
 
         # Resolved here too (the client does the same) so that the key in use is known to the
         # redaction wherever it came from: argument, environment or config file.

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from runninghub._models import TaskStatus
+from runninghub import TaskStatus
 
 __all__ = [
     "AccountInfo",

@@ -11,7 +11,7 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from runninghub._errors import RunningHubError
+from runninghub import RunningHubError
 
 from ._descriptions import INSTRUCTIONS, TOOL_DESCRIPTIONS
 from ._operations import Operations, RunInputs
@@ -103,7 +103,7 @@ class ToolSet:
     ) -> Annotated[CallToolResult, WorkflowFields]:
         return await self._call(ctx, lambda _: self._ops.list_workflow_fields(workflow_id))
 
-    async def run_workflow(
+    async def run_workflow(  # noqa: PLR0913 - an MCP tool: its parameters are the tool's schema
         self,
         workflow_id: WorkflowId,
         ctx: Context[Any, Any],
@@ -149,7 +149,7 @@ class ToolSet:
     ) -> Annotated[CallToolResult, AppInputs]:
         return await self._call(ctx, lambda _: self._ops.list_app_inputs(app_id))
 
-    async def run_app(
+    async def run_app(  # noqa: PLR0913 - an MCP tool: its parameters are the tool's schema
         self,
         app_id: AppId,
         ctx: Context[Any, Any],

@@ -81,7 +81,7 @@ class SkillSpec:
 
 
 def _data(name: str) -> str:
-    return resources.files("runninghub._skill").joinpath("data", name).read_text("utf-8")
+    return resources.files("runninghub.skill").joinpath("data", name).read_text("utf-8")
 
 
 def openclaw_metadata(gate_on_env: bool) -> dict[str, Any]:
@@ -146,7 +146,7 @@ def skill_md(spec: SkillSpec, *, references_prefix: str = "references/") -> str:
 
 def repository_skill_md() -> str:
     """The repository's own ``SKILL.md`` (an OpenClaw skill whose references are in the package)."""
-    return skill_md(SkillSpec(), references_prefix="src/runninghub/_skill/data/references/")
+    return skill_md(SkillSpec(), references_prefix="src/runninghub/skill/data/references/")
 
 
 def seed_script(python: str) -> str:

@@ -32,8 +32,7 @@ import click
 from ._context import CliState
 
 if TYPE_CHECKING:
-    from runninghub._client import Client
-    from runninghub._models import Task
+    from runninghub import Client, Task
 
 __all__ = ["SeedOptions", "apply_key_options", "run_seed_action", "seed_options"]
 
@@ -132,7 +131,7 @@ def apply_key_options(state: CliState, seed: SeedOptions) -> None:
         state.render.warn(_ARGV_KEY_WARNING)
         state.api_key = seed.api_key.strip()
     if seed.save_key:
-        from runninghub import _config
+        from runninghub import _support as _config
 
         state.render.warn(_ARGV_KEY_WARNING)
         key = seed.save_key.strip()
@@ -266,7 +265,7 @@ def _report_urls(state: CliState, task: Task) -> None:
 def _poll_policy(seed: SeedOptions) -> Any:
     if seed.poll_interval is None:
         return None
-    from runninghub._policy import PollPolicy
+    from runninghub import PollPolicy
 
     # The seed polled at a fixed interval; our backoff starts shorter and stops growing there.
     return PollPolicy(max_interval=seed.poll_interval)

@@ -2,5 +2,5 @@
 
 ``render`` makes the files (one source for every host and for the repository's own
 ``SKILL.md``); ``install`` writes, replaces and removes skill folders. ``python -m
-runninghub._skill`` prints the repository's ``SKILL.md`` (a test keeps the file equal to it).
+runninghub.skill`` prints the repository's ``SKILL.md`` (a test keeps the file equal to it).
 """

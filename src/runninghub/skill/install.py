@@ -30,6 +30,7 @@ from typing import Any
 
 from runninghub import __version__, _config
 from runninghub._errors import ConfigError
+from runninghub._redaction import mask_key
 
 from .render import DEFAULT_NAME, SEED_SCRIPT, SkillSpec, skill_files
 
@@ -98,7 +99,7 @@ class InstallResult:
     key: KeyImport | None
 
 
-def plan(
+def plan(  # noqa: PLR0913 - what to write: every option after the host is a keyword
     host: str,
     skills_dir: Path,
     *,
@@ -312,7 +313,7 @@ def _judge_key(source: Path, key: str | None, file_site: str | None, site: str |
         outcome = "already saved"
     elif stored:
         outcome = "kept the saved key"  # never replace a key the user saved since
-    return KeyImport(source, outcome, _config.mask_key(key), key, site or file_site)
+    return KeyImport(source, outcome, mask_key(key), key, site or file_site)
 
 
 def _import_key(found: KeyImport) -> KeyImport:

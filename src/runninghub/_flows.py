@@ -1,0 +1,364 @@
+"""Every client operation, written once as a flow that both faces drive.
+
+A flow is a generator over a :class:`~runninghub._core.ClientCore`: it decides, and yields
+the I/O it needs as steps (``_steps.py``); ``Client`` performs them blocking and
+``AsyncClient`` awaiting them. Each public flow's name, signature and docstring become the
+faces' methods (``_client.py``, ``_async_client.py``), so they are documented here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from ._answers import parse_app_inputs
+from ._core import ClientCore, check_id
+from ._errors import APIError, APIResponseError, WaitTimeoutError
+from ._models import Account, AppInput, QueueStatus, Task, Upload, WebhookDetail
+from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
+from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
+from ._overrides import graph_from_json, local_files, materialize, plan_overrides, with_uploads
+from ._policy import DownloadRetry, RetryPolicy, classify_api_error, classify_transport_error
+from ._protocol import Operation
+from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause, Stream
+from ._uploads import UploadSource, open_upload
+from ._waiting import FETCH_OUTPUTS, POLL, Finished, Listen, Sleep, TimedOut, WaitPlan
+from .workflow import OverridesLike, WorkflowGraph
+
+T = TypeVar("T")
+PathLike = str | os.PathLike[str]
+
+
+def call(client: ClientCore, op: Operation[T], retry: RetryPolicy | None = None) -> Flow[T]:
+    """One API call, repeated as the retry policy allows for this kind of operation."""
+    state = client._retry_state(op, retry)
+    while True:
+        client._before_send(op, state)
+        try:
+            answer = yield Exchange(op)
+        except httpx.TransportError as exc:
+            failure = classify_transport_error(exc, op.what)
+        except APIResponseError as exc:  # an answer too large to read
+            failure = classify_api_error(exc)
+        else:
+            try:
+                return client._interpret(op, answer)
+            except APIError as exc:
+                failure = classify_api_error(exc, answer.headers)
+        yield Pause(client._next_delay(state, failure))
+
+
+# ---------------------------------------------------------------------- single calls
+
+
+def upload(
+    client: ClientCore, source: UploadSource, *, file_name: str | None = None
+) -> Flow[Upload]:
+    """Upload a file (path, bytes or binary file object), streamed; returns its name."""
+    body, close = open_upload(source, file_name)
+    try:
+        return (yield from call(client, client._op_upload(body)))
+    finally:
+        close()
+
+
+def query(client: ClientCore, task_id: str | int) -> Flow[Task]:
+    """The task's state from the v2 query (results once SUCCESS)."""
+    return (yield from call(client, client._op_query(str(task_id))))
+
+
+def outputs(client: ClientCore, task_id: str | int) -> Flow[Task]:
+    """The task's state from the legacy outputs endpoint (gives the progress socket URL)."""
+    return (yield from call(client, client._op_outputs(str(task_id))))
+
+
+def cancel(client: ClientCore, task_id: str | int) -> Flow[None]:
+    """Cancel a queued or running task."""
+    yield from call(client, client._op_cancel(str(task_id)))
+
+
+def account(client: ClientCore) -> Flow[Account]:
+    """The account's balance, key type and running tasks."""
+    return (yield from call(client, client._op_account()))
+
+
+def queue_status(client: ClientCore) -> Flow[QueueStatus]:
+    """How many tasks run and wait, and the concurrency limit."""
+    return (yield from call(client, client._op_queue_status()))
+
+
+def webhook_detail(client: ClientCore, task_id: str | int) -> Flow[WebhookDetail]:
+    """The webhook delivery record of a task."""
+    return (yield from call(client, client._op_webhook_detail(str(task_id))))
+
+
+def retry_webhook(client: ClientCore, webhook_id: str | int, webhook_url: str) -> Flow[None]:
+    """Deliver a task's webhook again, to ``webhook_url``."""
+    yield from call(client, client._op_retry_webhook(str(webhook_id), webhook_url))
+
+
+def workflow_graph(
+    client: ClientCore, workflow_id: str | int, *, refresh: bool = False
+) -> Flow[WorkflowGraph]:
+    """The workflow's API-format graph (cached 10 minutes in memory and on disk)."""
+    wid = check_id(workflow_id, "workflow id")
+    raw = yield from _cached(client, "workflow", wid, client._op_graph, refresh)
+    return WorkflowGraph.from_api_format(raw)
+
+
+def app_inputs(
+    client: ClientCore, app_id: str | int, *, refresh: bool = False
+) -> Flow[list[AppInput]]:
+    """An AI app's inputs from its apiCallDemo (cached like ``workflow_graph``)."""
+    aid = check_id(app_id, "app id")
+    raw = yield from _cached(client, "app", aid, client._op_app_inputs, refresh)
+    return parse_app_inputs(raw)
+
+
+def _cached(client: ClientCore, kind: str, ident: str, build: Any, refresh: bool) -> Flow[Any]:
+    raw: Any = None if refresh else client._graphs.get(kind, ident)
+    if raw is None:
+        raw = yield from call(client, build(ident))
+        client._graphs.put(kind, ident, raw)
+    return raw
+
+
+# ---------------------------------------------------------------------- submit and run
+
+
+def submit(  # noqa: PLR0913 - the public signature: options as keywords
+    client: ClientCore,
+    workflow_id: str | int,
+    overrides: OverridesLike = None,
+    *,
+    workflow_json: WorkflowJSON | None = None,
+    webhook_url: str | None = None,
+    instance: str = "default",
+    add_metadata: bool = True,
+    validate: bool | None = None,
+) -> Flow[Task]:
+    """Start a saved workflow with overrides (``{"6.text": "a cat"}``, tuples, NodeOverride).
+
+    A ``pathlib.Path`` value (or, when validating, an existing local path given as text
+    for a media field) is uploaded first. Validation (``validate``, default: the
+    client's) fetches the workflow's graph once (cached) or reads ``workflow_json``; if
+    the graph cannot be fetched, that error is raised: pass ``validate=False`` to submit
+    unchecked. Raises InvalidRequestError for a bad override (before anything is sent
+    when validating), CapacityError when the account stays full after retries, and
+    SubmitOutcomeUnknownError when the answer was lost (the submit is never repeated).
+    """
+    options = SubmitOptions(workflow_json, webhook_url, instance, add_metadata, validate)
+    return (yield from submit_workflow(client, workflow_id, overrides, options))
+
+
+def submit_app(  # noqa: PLR0913 - the public signature: options as keywords
+    client: ClientCore,
+    app_id: str | int,
+    overrides: OverridesLike = None,
+    *,
+    webhook_url: str | None = None,
+    instance: str = "default",
+    validate: bool | None = None,
+) -> Flow[Task]:
+    """Start an AI app; its inputs (``app_inputs``) are the fields the overrides may set."""
+    options = SubmitOptions(webhook_url=webhook_url, instance=instance, validate=validate)
+    return (yield from submit_ai_app(client, app_id, overrides, options))
+
+
+def submit_workflow(
+    client: ClientCore, workflow_id: str | int, overrides: OverridesLike, options: SubmitOptions
+) -> Flow[Task]:
+    wid = check_id(workflow_id, "workflow id")
+    graph, overrides = None, materialize(overrides)
+    if client._validating(options.validate, overrides):
+        graph = graph_from_json(options.workflow_json) or (yield from workflow_graph(client, wid))
+    items = yield from _upload_files(client, plan_overrides(overrides, graph))
+    return (yield from call(client, client._op_submit_workflow(wid, items, options)))
+
+
+def submit_ai_app(
+    client: ClientCore, app_id: str | int, overrides: OverridesLike, options: SubmitOptions
+) -> Flow[Task]:
+    aid = check_id(app_id, "app id")
+    graph, overrides = None, materialize(overrides)
+    if client._validating(options.validate, overrides):
+        graph = WorkflowGraph.from_app_inputs((yield from app_inputs(client, aid)))
+    items = yield from _upload_files(client, plan_overrides(overrides, graph))
+    return (yield from call(client, client._op_submit_app(aid, items, options)))
+
+
+def _upload_files(client: ClientCore, items: list[Any]) -> Flow[list[Any]]:
+    names = {}
+    for index, path in local_files(items).items():
+        names[index] = (yield from upload(client, path)).file_name
+    return with_uploads(items, names)
+
+
+def run(  # noqa: PLR0913 - the public signature: options as keywords
+    client: ClientCore,
+    workflow_id: str | int,
+    overrides: OverridesLike = None,
+    *,
+    timeout: float | None = None,
+    out_dir: PathLike | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel_on_timeout: bool = False,
+    workflow_json: WorkflowJSON | None = None,
+    webhook_url: str | None = None,
+    instance: str = "default",
+    add_metadata: bool = True,
+    validate: bool | None = None,
+) -> Flow[Task]:
+    """Submit, wait, and (with ``out_dir``) download the outputs; returns the final task.
+
+    Arguments as for ``submit`` and ``TaskHandle.wait``. For the saved files' paths and
+    checksums, call ``download(task, out_dir)`` yourself instead of passing ``out_dir``.
+    """
+    options = SubmitOptions(workflow_json, webhook_url, instance, add_metadata, validate)
+    task = yield from submit_workflow(client, workflow_id, overrides, options)
+    waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
+    return (yield from _finish(client, task, waiting, out_dir))
+
+
+def run_app(  # noqa: PLR0913 - the public signature: options as keywords
+    client: ClientCore,
+    app_id: str | int,
+    overrides: OverridesLike = None,
+    *,
+    timeout: float | None = None,
+    out_dir: PathLike | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel_on_timeout: bool = False,
+    webhook_url: str | None = None,
+    instance: str = "default",
+    validate: bool | None = None,
+) -> Flow[Task]:
+    """``run`` for an AI app."""
+    options = SubmitOptions(webhook_url=webhook_url, instance=instance, validate=validate)
+    task = yield from submit_ai_app(client, app_id, overrides, options)
+    waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
+    return (yield from _finish(client, task, waiting, out_dir))
+
+
+def _finish(
+    client: ClientCore, task: Task, options: WaitOptions, out_dir: PathLike | None
+) -> Flow[Task]:
+    final = yield from wait_for(client, task.task_id, task, options)
+    if out_dir is not None:
+        yield from download(client, final, out_dir)
+    return final
+
+
+# ---------------------------------------------------------------------- waiting
+
+
+def wait_for(
+    client: ClientCore, task_id: str, known: Task | None, options: WaitOptions
+) -> Flow[Task]:
+    """Wait for a task as the ``WaitPlan`` directs; returns it on SUCCESS."""
+    policy = options.policy or client.poll_policy
+    limit = policy.timeout if options.timeout is None else options.timeout
+    plan = WaitPlan(task_id, policy, timeout=limit, known=known, rng=client._rng)
+    while True:
+        action = plan.next_action()
+        if isinstance(action, Finished):
+            yield from _report(plan, options.on_progress)
+            yield STOP_LISTENING
+            return plan.result(action.task)
+        if isinstance(action, TimedOut):
+            yield from _time_out(client, plan, action, options.cancel_on_timeout)
+        elif isinstance(action, Sleep):
+            for event in (yield action):
+                plan.on_event(event)
+        elif isinstance(action, Listen):
+            yield action
+        elif action is POLL:
+            yield from _poll(client, plan)
+        elif action is FETCH_OUTPUTS:
+            plan.on_outputs((yield from _try_outputs(client, task_id)))
+        yield from _report(plan, options.on_progress)
+
+
+def _poll(client: ClientCore, plan: WaitPlan) -> Flow[None]:
+    try:
+        task = yield from call(client, client._op_query(plan.task_id), RetryPolicy.never())
+    except APIError as exc:
+        plan.on_poll_error(exc)
+    else:
+        plan.on_task(task)
+
+
+def _try_outputs(client: ClientCore, task_id: str) -> Flow[Task | None]:
+    try:
+        return (yield from call(client, client._op_outputs(task_id), RetryPolicy.never()))
+    except APIError:
+        return None  # only the progress socket is lost
+
+
+def _time_out(client: ClientCore, plan: WaitPlan, action: TimedOut, cancel_it: bool) -> Flow[None]:
+    cancelled = False
+    if cancel_it:
+        try:
+            yield from cancel(client, plan.task_id)
+            cancelled = True
+        except APIError:
+            cancelled = False
+    raise WaitTimeoutError(
+        plan.task_id, timeout=action.timeout, last_status=action.last_status, cancelled=cancelled
+    )
+
+
+def _report(plan: WaitPlan, on_progress: ProgressCallback | None) -> Flow[None]:
+    for progress in plan.drain():
+        if on_progress is not None:
+            yield Notify(on_progress, progress)
+
+
+# ---------------------------------------------------------------------- downloads
+
+
+def download(  # noqa: PLR0913 - the public signature: options as keywords
+    client: ClientCore,
+    task: Task,
+    out_dir: PathLike,
+    *,
+    overwrite: bool = False,
+    allowed_hosts: Iterable[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Flow[list[SavedFile]]:
+    """Save a finished task's outputs into ``out_dir`` (see ``runninghub._outputs``).
+
+    Names are ``<task>-<node>-<n>.<ext>``, never taken from the server; an existing file
+    gets a numeric suffix unless ``overwrite``. Raises OutputError for an untrusted host,
+    an oversized body or a failed download.
+    """
+    directory = Path(out_dir)
+    saved = []
+    for item in plan_downloads(task, client.base_url, allowed_hosts):
+        if item.output.url is None:
+            path, size, digest = save_text(directory, item.name, item.output.text or "", overwrite)
+        else:
+            part = PartialDownload(directory, item.name, max_bytes=max_bytes)
+            path, size, digest = yield from _fetch(client, item.output.url, part, overwrite)
+        saved.append(item.saved(path, size, digest))
+    return saved
+
+
+def _fetch(
+    client: ClientCore, url: str, part: PartialDownload, overwrite: bool
+) -> Flow[tuple[Path, int, str]]:
+    """One file, resumed from its part file after a dropped connection."""
+    retry = DownloadRetry(client.retry_policy, part.name, client._rng)
+    while True:
+        dropped: httpx.TransportError | None = None
+        try:
+            if (yield Stream(url, part)):
+                return part.commit(overwrite=overwrite)
+        except httpx.TransportError as exc:
+            part.pause()  # keep the part: the next attempt resumes it
+            dropped = exc
+        yield Pause(retry.next_delay(dropped))

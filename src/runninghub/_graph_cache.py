@@ -1,0 +1,92 @@
+"""The graph cache: workflow graphs and app inputs, in memory (process-wide) and on disk.
+
+Validation fetches a workflow's graph before each submit; a batch submits hundreds of
+times against one workflow, so the graph is kept for ``GRAPH_TTL`` seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ._config import Settings
+
+__all__ = ["GRAPH_TTL", "GraphCache"]
+
+logger = logging.getLogger("runninghub")
+
+GRAPH_TTL = 600.0
+
+_MEMORY: dict[str, tuple[float, Any]] = {}
+_MEMORY_LOCK = threading.Lock()
+
+
+class GraphCache:
+    """Workflow graphs and app inputs, kept for ``ttl`` seconds in memory and on disk.
+
+    Entries are keyed by base URL, a short hash of the key (accounts see different
+    workflows), kind and id; the disk copy lives in ``<config dir>/cache/graphs``.
+    """
+
+    def __init__(self, settings: Settings, ttl: float = GRAPH_TTL) -> None:
+        self._base = settings.base_url
+        self._account = hashlib.sha256(settings.api_key.encode()).hexdigest()[:12]
+        self._dir = settings.cache_dir / "graphs"
+        self.ttl = ttl
+
+    def _key(self, kind: str, ident: str) -> str:
+        return f"{self._base}|{self._account}|{kind}|{ident}"
+
+    def _file(self, key: str) -> Path:
+        return self._dir / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
+
+    def get(self, kind: str, ident: str) -> Any | None:
+        key = self._key(kind, ident)
+        now = time.time()
+        with _MEMORY_LOCK:
+            hit = _MEMORY.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        stored = self._read(key)
+        if stored is not None and now - stored[0] < self.ttl:
+            with _MEMORY_LOCK:
+                _MEMORY[key] = stored
+            return stored[1]
+        return None
+
+    def put(self, kind: str, ident: str, data: Any) -> None:
+        key = self._key(kind, ident)
+        saved_at = time.time()
+        with _MEMORY_LOCK:
+            _MEMORY[key] = (saved_at, data)
+        self._write(key, {"key": key, "saved_at": saved_at, "data": data})
+
+    def _read(self, key: str) -> tuple[float, Any] | None:
+        try:
+            document = json.loads(self._file(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # no copy, or an unreadable one: fetch again
+        if not isinstance(document, dict) or document.get("key") != key:
+            return None
+        saved_at = document.get("saved_at")
+        if not isinstance(saved_at, (int, float)):
+            return None
+        return float(saved_at), document.get("data")
+
+    def _write(self, key: str, document: dict[str, Any]) -> None:
+        path = self._file(key)
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".graph-", dir=path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(document, handle)
+            os.replace(tmp, path)
+        except OSError as exc:  # the disk copy is an optimisation only
+            logger.debug("graph cache not written: %s", exc.strerror)

@@ -1,0 +1,70 @@
+"""The task handle's state and flows, shared by ``TaskHandle`` and ``AsyncTaskHandle``."""
+
+from __future__ import annotations
+
+from . import _flows
+from ._core import ClientCore
+from ._errors import OutputError
+from ._models import Task, TaskStatus
+from ._options import ProgressCallback, WaitOptions
+from ._outputs import SavedFile
+from ._steps import Flow
+
+__all__ = ["HandleCore", "cancel", "download", "refresh", "wait"]
+
+
+class HandleCore:
+    """A submitted task: its id, the state last seen, and the client it belongs to."""
+
+    def __init__(self, client: ClientCore, task: Task | str) -> None:
+        self.client = client
+        self.last: Task | None = task if isinstance(task, Task) else None
+        self.task_id = task.task_id if isinstance(task, Task) else task
+
+    def __repr__(self) -> str:
+        status = self.last.status.value if self.last else "unknown"
+        return f"{type(self).__name__}(task_id={self.task_id!r}, status={status!r})"
+
+
+def refresh(handle: HandleCore) -> Flow[Task]:
+    """The task's current state (a v2 query); kept as ``last``."""
+    handle.last = yield from _flows.query(handle.client, handle.task_id)
+    return handle.last
+
+
+def wait(
+    handle: HandleCore,
+    timeout: float | None = None,
+    *,
+    cancel_on_timeout: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> Flow[Task]:
+    """Wait until the task ends; returns it on SUCCESS.
+
+    Raises TaskFailedError (FAILED or cancelled, with the failure details) or
+    WaitTimeoutError after ``timeout`` seconds (default: the poll policy's), cancelling
+    the task first when ``cancel_on_timeout``.
+    """
+    options = WaitOptions(timeout, cancel_on_timeout, on_progress)
+    handle.last = yield from _flows.wait_for(handle.client, handle.task_id, handle.last, options)
+    return handle.last
+
+
+def cancel(handle: HandleCore) -> Flow[None]:
+    """Cancel the task."""
+    yield from _flows.cancel(handle.client, handle.task_id)
+
+
+def download(
+    handle: HandleCore, out_dir: _flows.PathLike, *, overwrite: bool = False
+) -> Flow[list[SavedFile]]:
+    """Save the outputs of the finished task (refreshing its state first if needed)."""
+    task = handle.last
+    if task is None or task.status is not TaskStatus.SUCCESS:
+        task = yield from refresh(handle)
+    if task.status is not TaskStatus.SUCCESS:
+        raise OutputError(
+            f"task {handle.task_id} is {task.status.value}, not SUCCESS: no outputs to save",
+            hint="wait for it first",
+        )
+    return (yield from _flows.download(handle.client, task, out_dir, overwrite=overwrite))

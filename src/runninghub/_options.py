@@ -1,0 +1,41 @@
+"""The options a flow carries, as small typed objects instead of long keyword lists.
+
+The public methods keep their keyword arguments (that is the API); they pack them here once,
+and everything below them passes one object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from ._policy import PollPolicy
+from ._waiting import Progress
+
+__all__ = ["ProgressCallback", "SubmitOptions", "WaitOptions", "WorkflowJSON"]
+
+WorkflowJSON: TypeAlias = Mapping[str, Any] | str
+# Called with each status change and node progress; the async face awaits what it returns.
+ProgressCallback: TypeAlias = Callable[[Progress], Any]
+
+
+@dataclass(frozen=True)
+class SubmitOptions:
+    """How to submit: the graph to send, webhook, instance, metadata and validation."""
+
+    workflow_json: WorkflowJSON | None = None
+    webhook_url: str | None = None
+    instance: str = "default"
+    add_metadata: bool = True
+    validate: bool | None = None  # None: the client's setting
+
+
+@dataclass(frozen=True)
+class WaitOptions:
+    """How to wait: deadline (None: the poll policy's), cancel on timeout, progress callback."""
+
+    timeout: float | None = None
+    cancel_on_timeout: bool = False
+    on_progress: ProgressCallback | None = None
+    policy: PollPolicy | None = None  # None: the client's

@@ -1,0 +1,71 @@
+"""Override planning: resolve and check overrides against a graph, and find local files.
+
+Pure except for looking at the local filesystem (is this value a file to upload?).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ._errors import InvalidRequestError
+from ._models import NodeOverride
+from ._options import WorkflowJSON
+from .workflow import FieldKind, OverridesLike, WorkflowGraph, normalize_overrides
+
+__all__ = ["graph_from_json", "local_files", "materialize", "plan_overrides", "with_uploads"]
+
+
+def materialize(overrides: OverridesLike) -> OverridesLike:
+    """Overrides as a re-readable collection (a generator would be used up by one look)."""
+    if overrides is None or isinstance(overrides, Mapping):
+        return overrides
+    return list(overrides)
+
+
+def plan_overrides(overrides: OverridesLike, graph: WorkflowGraph | None) -> list[NodeOverride]:
+    """Resolve and check the overrides against the graph, or take them as given.
+
+    With a graph, a text value of a media field that names an existing local file (not a
+    URL) becomes a ``Path``, so that it is uploaded like one.
+    """
+    if graph is None:
+        items = normalize_overrides(overrides)
+        return [NodeOverride(node, name, value) for node, name, value in items]
+    return [_promote_local_path(item, graph) for item in graph.prepare(overrides)]
+
+
+def _promote_local_path(item: NodeOverride, graph: WorkflowGraph) -> NodeOverride:
+    value = item.value
+    if not isinstance(value, str) or "://" in value or not value.strip():
+        return item
+    if graph.resolve(f"{item.node_id}.{item.field}").kind is not FieldKind.MEDIA:
+        return item
+    path = Path(value).expanduser()
+    return NodeOverride(item.node_id, item.field, path) if path.is_file() else item
+
+
+def local_files(items: list[NodeOverride]) -> dict[int, Path]:
+    """Overrides whose value is a local file to upload first (index -> path)."""
+    found = {}
+    for index, item in enumerate(items):
+        if isinstance(item.value, Path):
+            if not item.value.is_file():
+                raise InvalidRequestError(
+                    f"{item.node_id}.{item.field}: no such file {str(item.value)!r}"
+                )
+            found[index] = item.value
+    return found
+
+
+def with_uploads(items: list[NodeOverride], names: Mapping[int, str]) -> list[NodeOverride]:
+    """The overrides with each uploaded file replaced by its uploaded name."""
+    return [
+        NodeOverride(item.node_id, item.field, names[index]) if index in names else item
+        for index, item in enumerate(items)
+    ]
+
+
+def graph_from_json(workflow_json: WorkflowJSON | None) -> WorkflowGraph | None:
+    """The graph given with the submit, if any: it is validated against without a fetch."""
+    return None if workflow_json is None else WorkflowGraph.from_api_format(workflow_json)

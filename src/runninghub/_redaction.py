@@ -1,0 +1,93 @@
+"""Keeping the API key out of sight: masking, redaction of text and JSON, a logging filter.
+
+RunningHub puts ``apiKey`` in JSON bodies, so anything that echoes a request or an answer
+(logs, exceptions, reprs) passes through here. A leaf module: the wire layer imports it
+without importing settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+__all__ = ["install_log_redaction", "mask_key", "redact", "redact_data", "redact_secrets"]
+
+
+def mask_key(key: str | None) -> str:
+    """A recognisable but useless form of a key: ``0123…cdef``."""
+    if not key:
+        return ""
+    if len(key) < 12:
+        return "****"
+    return f"{key[:4]}…{key[-4:]}"
+
+
+def redact(text: str, key: str | None) -> str:
+    """Replace every occurrence of ``key`` (any letter case) in ``text`` by its mask."""
+    if not key or not text:
+        return text
+    return re.sub(re.escape(key), mask_key(key), text, flags=re.IGNORECASE)
+
+
+def redact_data(value: Any, key: str | None) -> Any:
+    """``redact`` applied to every string inside a JSON value (a copy; the input is not changed)."""
+    if not key:
+        return value
+    if isinstance(value, str):
+        return redact(value, key)
+    if isinstance(value, dict):
+        return {k: redact_data(v, key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_data(v, key) for v in value]
+    return value
+
+
+# Secrets as they look in URLs, headers and JSON bodies, whatever the key.
+_SECRET_PATTERNS = (
+    (re.compile(r"(?i)(\b(?:api_?key|rh-comfy-auth)=)[^&\s\"'#]+"), r"\1***"),
+    (re.compile(r"(?i)(\"api_?key\"\s*:\s*\")[^\"]*"), r"\1***"),
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1***"),
+)
+
+
+def redact_secrets(text: str) -> str:
+    """Hide anything shaped like a credential (``apiKey=...``, ``"apiKey": "..."``, Bearer ...)."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites log records of the HTTP libraries so that no credential reaches a handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record that cannot format is left to the handler to report
+            return True
+        clean = redact_secrets(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_FILTER = _RedactingFilter()
+# httpx logs request URLs at INFO (apiCallDemo carries the key in its query string).
+_THIRD_PARTY_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "runninghub",
+    "runninghub.progress",
+)
+
+
+def install_log_redaction() -> None:
+    """Attach the redacting filter to the loggers our requests go through (idempotent)."""
+    for name in _THIRD_PARTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

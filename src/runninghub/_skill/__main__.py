@@ -1,8 +1,0 @@
-"""``python -m runninghub._skill > SKILL.md``: regenerate the repository's own SKILL.md."""
-
-import sys
-
-from runninghub._skill.render import repository_skill_md
-
-if __name__ == "__main__":
-    sys.stdout.write(repository_skill_md())

@@ -1,0 +1,141 @@
+"""The steps a flow asks its driver to perform, and the one loop that feeds a flow.
+
+A flow (see ``_flows.py``) is a generator: it yields a step, the face's driver performs it
+(blocking in ``Client``, awaiting in ``AsyncClient``) and sends the outcome back, or throws
+the exception the step raised into the flow at the point where it yielded. So a flow reads
+like straight-line I/O code, and exists once for both faces.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeAlias, TypeVar
+
+from ._outputs import PartialDownload
+from ._protocol import Operation
+from ._waiting import Listen, Progress, Sleep
+
+__all__ = [
+    "STOP_LISTENING",
+    "Exchange",
+    "Flow",
+    "Notify",
+    "Pause",
+    "Step",
+    "Stepper",
+    "StopListening",
+    "Stream",
+    "as_method",
+    "request_arguments",
+]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """Send the operation's request once and read its answer (outcome: an ``Answer``)."""
+
+    op: Operation[Any]
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Sleep (outcome: None)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class StopListening:
+    """Close the progress socket, if open (outcome: None)."""
+
+
+STOP_LISTENING = StopListening()
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Call the caller's progress callback (the async face awaits what it returns)."""
+
+    callback: Callable[[Progress], Any]
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class Stream:
+    """GET ``url`` into the part file (outcome: False when the part had to be dropped)."""
+
+    url: str
+    part: PartialDownload
+
+
+# The wait plan's ``Listen`` (open the progress socket in the background; outcome: None) and
+# ``Sleep`` (wait up to ``seconds`` for socket events; outcome: the events) are steps too.
+Step: TypeAlias = Exchange | Pause | Listen | StopListening | Sleep | Notify | Stream
+Flow: TypeAlias = Generator[Step, Any, T]
+
+
+class Stepper(Generic[T]):
+    """Feeds one flow: the next step to perform, then that step's outcome or exception."""
+
+    def __init__(self, flow: Flow[T]) -> None:
+        self._flow = flow
+        self._outcome: Any = None
+        self._error: Exception | None = None
+        self.result: T
+
+    def advance(self) -> Step | None:
+        """The next step, or None when the flow has returned (``result`` then holds it)."""
+        error, self._error = self._error, None
+        try:
+            return self._flow.throw(error) if error is not None else self._flow.send(self._outcome)
+        except StopIteration as stop:
+            self.result = stop.value
+            return None
+
+    def done(self, outcome: Any) -> None:
+        self._outcome = outcome
+
+    def failed(self, error: Exception) -> None:
+        """The step raised: the flow sees the exception where it yielded the step."""
+        self._error = error
+
+    def close(self) -> None:
+        """End the flow early (an interrupt): its ``finally`` blocks run."""
+        self._flow.close()
+
+
+def as_method(method: F, flow: Callable[..., Any], returns: str | None = None) -> F:
+    """Give a face's method the flow's name, docstring and signature.
+
+    The signature's return annotation names what the caller gets (``Flow[Task]`` -> ``Task``,
+    or ``returns``), so that ``help()`` and the parity test read the public types.
+    """
+    functools.update_wrapper(method, flow)
+    signature = inspect.signature(flow)
+    first, *rest = signature.parameters.values()  # the flow's client or handle: the method's self
+    signature = signature.replace(
+        parameters=[first.replace(name="self", annotation=inspect.Parameter.empty), *rest]
+    )
+    annotation = str(signature.return_annotation)
+    if returns is None and annotation.startswith("Flow[") and annotation.endswith("]"):
+        returns = annotation[len("Flow[") : -1]
+    method.__signature__ = signature.replace(return_annotation=returns)  # type: ignore[attr-defined]
+    return method
+
+
+def request_arguments(op: Operation[Any]) -> dict[str, Any]:
+    """The operation's request as ``httpx`` keyword arguments (both faces send it so)."""
+    spec = op.request
+    arguments: dict[str, Any] = {"headers": spec.headers, "params": spec.params}
+    if spec.upload is not None:
+        up = spec.upload
+        arguments["files"] = {"file": (up.file_name, up.stream, up.content_type)}
+    elif spec.json is not None:
+        arguments["json"] = spec.json
+    return arguments

@@ -1,0 +1,134 @@
+"""Task answers, read into :class:`~runninghub.Task`: the v2 task object and the legacy outputs.
+
+Part of the ``_answers`` family (see ``_answers.py`` for the rule). Tolerant where the contract
+says the service varies: status case, result aliases, failure reports as objects or strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._errors import APIResponseError, error_for_code
+from ._models import Output, Task, TaskFailure, TaskStatus, Usage
+from ._protocol import message_of, unwrap
+from ._wire_values import as_dict, json_object, json_value, text_field
+
+__all__ = ["parse_failure", "parse_outputs", "parse_results", "parse_submit", "parse_task"]
+
+
+def parse_task(body: Any, *, task_id: str | None = None) -> Task:
+    """A v2 task object (submit and query), tolerating a wrapped one."""
+    if isinstance(body, dict) and "code" in body and "taskId" not in body:
+        body = unwrap(body, task_id=task_id)  # some errors (1520) come wrapped
+    if not isinstance(body, dict):
+        raise APIResponseError("expected a task object", raw=body, task_id=task_id)
+    tid = text_field(body, "taskId") or ""
+    status_text = text_field(body, "status", "taskStatus") or ""
+    error_code = text_field(body, "errorCode") or ""
+    if error_code not in ("", "0") and not (tid and status_text):
+        raise error_for_code(error_code, message_of(body), task_id=tid or task_id, raw=body)
+    if not tid:
+        raise APIResponseError("the task object carries no taskId", raw=body, task_id=task_id)
+    return Task(
+        task_id=tid,
+        status=TaskStatus.parse(status_text),
+        outputs=parse_results(body.get("results")),
+        usage=Usage.from_wire(as_dict(body.get("usage"))),
+        failure=parse_failure(body.get("failedReason")),
+        error_code=error_code if error_code not in ("", "0") else None,
+        error_message=message_of(body) or None,
+        client_id=text_field(body, "clientId") or None,
+        prompt_tips=json_object(body.get("promptTips")),
+        net_wss_url=text_field(body, "netWssUrl") or None,
+        raw=body,
+    )
+
+
+def parse_submit(body: Any) -> Task:
+    """A submit's answer: a task refused at creation (FAILED with a code) is an API error."""
+    task = parse_task(body)
+    if task.status is TaskStatus.FAILED and task.error_code:
+        raise error_for_code(
+            task.error_code, task.error_message or "", task_id=task.task_id, raw=task.raw
+        )
+    return task
+
+
+def parse_outputs(body: Any, *, task_id: str) -> Task:
+    """The legacy outputs answer, where 813/804/805 are task states, not errors."""
+    if not isinstance(body, dict) or "code" not in body:
+        raise APIResponseError("expected a {code, msg, data} envelope", raw=body, task_id=task_id)
+    code = str(body["code"]).strip()
+    data = body.get("data")
+    if code == "0" and isinstance(data, list) and data:
+        first = data[0] if isinstance(data[0], dict) else {}
+        return Task(
+            task_id, TaskStatus.SUCCESS, parse_results(data), Usage.from_wire(first), raw=body
+        )
+    if code == "0" and not data:
+        return Task(task_id, TaskStatus.RUNNING, raw=body)  # tolerated: "still running"
+    if code == "804":
+        wss = text_field(data, "netWssUrl") if isinstance(data, dict) else None
+        return Task(task_id, TaskStatus.RUNNING, net_wss_url=wss or None, raw=body)
+    if code == "813":
+        return Task(task_id, TaskStatus.QUEUED, raw=body)
+    if code == "805":
+        reason = data.get("failedReason") if isinstance(data, dict) else None
+        failure = parse_failure(reason)
+        message = message_of(body) or None
+        return Task(task_id, TaskStatus.FAILED, failure=failure, error_message=message, raw=body)
+    if code == "0":
+        raise APIResponseError("unexpected outputs data", raw=body, task_id=task_id)
+    raise error_for_code(code, message_of(body), task_id=task_id, raw=body)
+
+
+def parse_results(items: Any) -> tuple[Output, ...]:
+    """Result items of either family: ``url``/``outputUrl``/``fileUrl``, text aliases too."""
+    if not isinstance(items, list):
+        return ()
+    outputs = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        text = next(
+            (item[k] for k in ("text", "content", "output") if isinstance(item.get(k), str)), None
+        )
+        kind = text_field(item, "outputType", "fileType", "type")
+        outputs.append(
+            Output(
+                url=text_field(item, "url", "outputUrl", "fileUrl") or None,
+                type=kind.lower() if kind else None,
+                node_id=text_field(item, "nodeId") or None,
+                text=text,
+                raw=item,
+            )
+        )
+    return tuple(outputs)
+
+
+def parse_failure(value: Any) -> TaskFailure | None:
+    """ComfyUI's failure report: ``{}``, an object, or the same object encoded as a string."""
+    if isinstance(value, str):
+        decoded = json_value(value)
+        if not isinstance(decoded, dict):
+            return TaskFailure(exception_message=value.strip()) if value.strip() else None
+        value = decoded
+    if not isinstance(value, dict) or not value:
+        return None
+    return TaskFailure(
+        node_id=text_field(value, "node_id", "nodeId") or None,
+        node_name=text_field(value, "node_name", "nodeName", "node_type") or None,
+        exception_type=text_field(value, "exception_type", "exceptionType") or None,
+        exception_message=text_field(value, "exception_message", "exceptionMessage") or None,
+        traceback=_traceback(value.get("traceback")),
+        raw=value,
+    )
+
+
+def _traceback(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        decoded = json_value(value)
+        value = decoded if isinstance(decoded, list) else value.splitlines()
+    if isinstance(value, list):
+        return tuple(str(frame) for frame in value)
+    return ()
