@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 __all__ = ["emulator"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _seconds_option(name: str, default: float, help_text: str) -> Callable[[F], F]:
+    return click.option(
+        name,
+        type=click.FloatRange(min=0),
+        default=default,
+        show_default=True,
+        metavar="S",
+        help=help_text,
+    )
 
 
 @click.command()
@@ -29,11 +43,9 @@ __all__ = ["emulator"]
     show_default=True,
     help="Tasks one key may run at once (the next gets 421).",
 )
-@click.option(
-    "--queue-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="S"
-)
-@click.option(
-    "--task-seconds", type=click.FloatRange(min=0), default=2.0, show_default=True, metavar="S"
+@_seconds_option("--queue-seconds", 0.0, "How long a task stays QUEUED before it runs.")
+@_seconds_option(
+    "--task-seconds", 2.0, "How long a task stays RUNNING (at least; the graph really runs)."
 )
 @click.option(
     "--fault-rate",

@@ -218,7 +218,7 @@ def app() -> None:
     \b
     Examples:
       runninghub app inputs 1877265245566922753
-      runninghub app run 1877265245566922753 --file 2.image=cat.png --set 3.text="oil painting"
+      runninghub app run 1877265245566922753 --file 39.image=cat.png --set 52.text="oil painting"
     """
 
 
@@ -240,7 +240,7 @@ def app_run(
 
     \b
     Example:
-      runninghub app run 1877265245566922753 --file 2.image=cat.png --set 3.text="oil painting"
+      runninghub app run 1877265245566922753 --file 39.image=cat.png --set 52.text="oil painting"
     """
     overrides = parse_overrides(sets, files)
     _check_out_dir(params)
