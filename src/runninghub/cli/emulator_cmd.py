@@ -100,6 +100,9 @@ def emulator(keys_file: Path | None, **options: Any) -> None:
       runninghub emulator --port 8188 --task-seconds 1
       RUNNINGHUB_BASE_URL=http://127.0.0.1:8188 runninghub run 1904136902449209346
     """
+    from runninghub._extras import require_extra
+
+    require_extra("emulator", "`runninghub emulator`")
     from runninghub.emulator.options import build_options, read_keys_file
     from runninghub.emulator.server import serve
 
