@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from cli_harness import runninghub_command, subprocess_env
+from cli_harness import runninghub_command, sigint_reaches_children, subprocess_env
 
 TEXT_TO_IMAGE = "1904136902449209346"
 TASK_ID = re.compile(r"task (\d{15,})")
@@ -43,14 +43,15 @@ def _read_until(stream: IO[str], found: Callable[[str], bool], seen: list[str]) 
 
 @contextmanager
 def _process(*args: str, env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen(
-        runninghub_command(*args),
-        env=subprocess_env(env),
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with sigint_reaches_children():
+        process = subprocess.Popen(
+            runninghub_command(*args),
+            env=subprocess_env(env),
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     try:
         yield process
     finally:
@@ -97,6 +98,21 @@ def test_ctrl_c_stops_waiting_and_prints_how_to_resume(slow_env: dict[str, Any])
     server = slow_env["server"]
     assert server.stats()["tasks_by_status"].get("CANCEL", 0) == 0
     server.configure(task_seconds=0)  # let the task end so the fixture stops cleanly
+
+
+def test_ctrl_c_reaches_the_child_when_the_suite_itself_ignores_sigint(
+    slow_env: dict[str, Any],
+) -> None:
+    # What `make test &` in a script does to this process: SIGINT ignored, and inherited so.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code, task_id, stderr = _interrupt_while_waiting(slow_env)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    assert code == 130, stderr
+    assert f"hint: resume with: runninghub wait {task_id}" in stderr
+    slow_env["server"].configure(task_seconds=0)  # let the task end so the fixture stops cleanly
 
 
 def test_cancel_on_interrupt_cancels_the_task(slow_env: dict[str, Any]) -> None:
