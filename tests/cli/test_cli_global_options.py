@@ -15,7 +15,15 @@ from runninghub.cli.main import cli
 TEXT_TO_IMAGE = "1904136902449209346"
 APP = "1877265245566922753"
 APP_DATA = Path(__file__).parents[2] / "src/runninghub/emulator/data/apps" / f"{APP}.json"
-GLOBAL_FLAGS = ("--api-key-file", "--base-url", "--site", "--retries", "--quiet", "--verbose")
+GLOBAL_FLAGS = (
+    "--api-key-file",
+    "--base-url",
+    "--site",
+    "--retries",
+    "--quiet",
+    "--verbose",
+    "--json",
+)
 # Commands whose own option of that name means something else (it wins).
 OWN_MEANING = {("auth set", "--site"), ("auth import", "--site"), ("emulator", "--site")}
 OWN_MEANING |= {("mcp", "--base-url"), ("mcp", "--site")}

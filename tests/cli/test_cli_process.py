@@ -6,6 +6,7 @@ import json
 import re
 import selectors
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -178,3 +179,25 @@ def test_the_emulator_command_serves_until_interrupted(api_key: str, tmp_path: P
     assert account.returncode == 0, account.stderr
     assert json.loads(account.stdout)["concurrent_limit"] == 2
     assert emulator.returncode == 0
+
+
+def test_a_port_in_use_is_named_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            runninghub_command("emulator", "--port", str(port)),
+            env=subprocess_env({"RUNNINGHUB_CONFIG_DIR": str(tmp_path)}),
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
+            check=False,
+        )
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: port {port} on 127.0.0.1 is already in use; pick another with --port "
+        "(0 = any free port)\n"
+    )

@@ -72,6 +72,13 @@ _GLOBALS = (
     ),
 )
 
+# The root group declares its own --json; commands without one get this copy.
+_JSON = _Global(
+    ("--json",),
+    "json",
+    {"is_flag": True, "help": "Print one JSON document on stdout (errors too)."},
+)
+
 
 def start_logging(ctx: click.Context, state: CliState) -> None:
     """Route the library's log to stderr: debug lines with ``--verbose``, else warnings only.
@@ -136,7 +143,7 @@ def attach_global_options(command: click.Command) -> click.Command:
     command's own option) is skipped.
     """
     taken = {opt for param in command.params for opt in param.opts}
-    for spec in _GLOBALS:
+    for spec in (*_GLOBALS, _JSON):
         if taken.intersection(spec.decls):
             continue
         command.params.append(

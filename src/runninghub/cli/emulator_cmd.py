@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -117,4 +118,25 @@ def emulator(keys_file: Path | None, **options: Any) -> None:
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     # Prints "RunningHub emulator listening on URL" when ready; returns on Ctrl-C / SIGTERM.
-    serve(emulator_options)
+    try:
+        serve(emulator_options)
+    except OSError as exc:
+        raise _bind_error(exc, options["host"], options["port"]) from None
+
+
+_BIND_PROBLEMS = {
+    errno.EADDRINUSE: "port {port} on {host} is already in use; pick another with --port "
+    "(0 = any free port)",
+    errno.EACCES: "port {port} on {host} needs privileges; pick one above 1023 with --port "
+    "(0 = any free port)",
+    errno.EADDRNOTAVAIL: "{host} is not an address of this machine (port {port}); "
+    "pick another with --host",
+}
+
+
+def _bind_error(exc: OSError, host: str, port: int) -> Exception:
+    """A bind failure as one line that names the address (exit 2); anything else unchanged."""
+    problem = _BIND_PROBLEMS.get(exc.errno or 0)
+    if problem is None:
+        return exc
+    return click.ClickException(problem.format(host=host, port=port))
