@@ -124,15 +124,20 @@ def test_cancel_on_interrupt_cancels_the_task(slow_env: dict[str, Any]) -> None:
     assert slow_env["server"].stats()["tasks_by_status"] == {"CANCEL": 1}
 
 
-def test_help_in_a_real_process(tmp_path: Path) -> None:
-    result = subprocess.run(
-        runninghub_command("--help"),
-        env=subprocess_env({"RUNNINGHUB_CONFIG_DIR": str(tmp_path)}),
+def _run_once(config_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``runninghub ARGS`` to its end, with no key and its own config dir."""
+    return subprocess.run(
+        runninghub_command(*args),
+        env=subprocess_env({"RUNNINGHUB_CONFIG_DIR": str(config_dir)}),
         capture_output=True,
         text=True,
         timeout=DEADLINE,
         check=False,
     )
+
+
+def test_help_in_a_real_process(tmp_path: Path) -> None:
+    result = _run_once(tmp_path, "--help")
 
     assert result.returncode == 0
     assert "Usage: runninghub" in result.stdout
@@ -140,14 +145,7 @@ def test_help_in_a_real_process(tmp_path: Path) -> None:
 
 
 def test_json_errors_in_a_real_process(tmp_path: Path) -> None:
-    result = subprocess.run(
-        runninghub_command("status", "1", "--json"),
-        env=subprocess_env({"RUNNINGHUB_CONFIG_DIR": str(tmp_path)}),
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        check=False,
-    )
+    result = _run_once(tmp_path, "status", "1", "--json")
 
     assert result.returncode == 3
     assert json.loads(result.stdout)["error"]["type"] == "ConfigError"
@@ -186,14 +184,7 @@ def test_a_port_in_use_is_named_in_one_line(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run(
-            runninghub_command("emulator", "--port", str(port)),
-            env=subprocess_env({"RUNNINGHUB_CONFIG_DIR": str(tmp_path)}),
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE,
-            check=False,
-        )
+        result = _run_once(tmp_path, "emulator", "--port", str(port))
 
     assert result.returncode == 2
     assert result.stdout == ""
