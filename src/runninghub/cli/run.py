@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
 from .inspect import app_inputs
 
@@ -74,6 +75,7 @@ def override_options(func: F) -> F:
         multiple=True,
         metavar="NODE.FIELD=PATH",
         help="Upload a local file into a field (repeatable).",
+        shell_complete=complete_address,
     )(func)
     return click.option(
         "--set",
@@ -81,6 +83,7 @@ def override_options(func: F) -> F:
         multiple=True,
         metavar="NODE.FIELD=VALUE",
         help="Set a field; NODE is an id, a title or a class (repeatable).",
+        shell_complete=complete_address,
     )(func)
 
 
