@@ -6,8 +6,7 @@ Subcommands live in one module per group and are imported only when used, so tha
 Exit codes (stable, documented in SKILL.md):
     0 success; 1 the task ran and failed or was cancelled; 2 usage or bad input;
     3 configuration or authentication (or a missing install extra); 4 the API refused or
-    could not be reached;
-    5 timed out waiting (the task id is printed); 130 interrupted (Ctrl-C).
+    could not be reached; 5 timed out waiting (the task id is printed); 130 interrupted.
 """
 
 from __future__ import annotations
