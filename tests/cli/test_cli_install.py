@@ -119,3 +119,27 @@ def test_the_plain_install_runs_a_workflow(
     assert result.returncode == 0, result.stderr
     assert '"status": "SUCCESS"' in result.stdout
     assert api_key not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("setuptools", "builds"), [("77.0.3", True), ("76.1.0", False)])
+def test_the_declared_setuptools_is_the_oldest_that_builds_the_project(
+    tmp_path: Path, setuptools: str, builds: bool
+) -> None:
+    source = _copy_project(tmp_path / "project")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = subprocess_env({"PIP_CACHE_DIR": str(tmp_path / "pip-cache"), "HOME": str(tmp_path)})
+    pip = [str(venv / "bin/python"), "-m", "pip"]
+    subprocess.run([*pip, "install", "-q", f"setuptools=={setuptools}"], env=env, check=True)
+    build = [*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path)]
+
+    result = subprocess.run(
+        [*build, str(source)], env=env, capture_output=True, text=True, check=False, timeout=300
+    )
+
+    assert (result.returncode == 0) is builds, result.stderr[-2000:]
+    assert builds or "`project.license`" in result.stderr  # the SPDX string needs 77
+    assert bool(list(tmp_path.glob("runninghub-0.1.0-*.whl"))) is builds
+    declared = (PROJECT / "pyproject.toml").read_text()
+    assert 'requires = ["setuptools>=77"]' in declared
