@@ -6,14 +6,18 @@
 - ``raw_api``: a plain httpx client of ``emulator`` for wire-level tests (see ``RawApi``);
 - ``make_raw_api(server, key=...)``: the same for another emulator or key.
 
-Every test (and every process it starts) gets a private ``RUNNINGHUB_DATA_DIR``, so the
-journal never writes to the real user data directory.
+Every test runs with its own home: ``HOME``, the XDG directories, ``RUNNINGHUB_CONFIG_DIR`` and
+``RUNNINGHUB_DATA_DIR`` point into a fresh temporary directory (``isolated_home``), so that
+nothing a test does (a graph cache, a saved key, a journal entry) lands in the developer's
+real home, in this process or in the processes it starts. The whole session gets one such
+home first, for the fixtures that are built once per module.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,11 +29,38 @@ API_KEY = "0123456789abcdef0123456789abcdef"
 TERMINAL = ("SUCCESS", "FAILED", "CANCEL")
 
 
+XDG_DIRS = {
+    "XDG_CONFIG_HOME": ".config",
+    "XDG_CACHE_HOME": ".cache",
+    "XDG_DATA_HOME": ".local/share",
+    "XDG_STATE_HOME": ".local/state",
+}
+
+
+def _point_home_at(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(home))
+    for name, below in XDG_DIRS.items():
+        monkeypatch.setenv(name, str(home / below))
+    monkeypatch.setenv("RUNNINGHUB_CONFIG_DIR", str(home / ".config" / "runninghub"))
+    monkeypatch.setenv("RUNNINGHUB_DATA_DIR", str(home / ".local" / "share" / "runninghub"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        home = tmp_path_factory.mktemp("session-home")
+        _point_home_at(home, monkeypatch)
+        yield home
+
+
 @pytest.fixture(autouse=True)
-def _private_data_dir(
+def isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("RUNNINGHUB_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+) -> Path:
+    """This test's own home (also its config and cache dirs); its path is in ``os.environ``."""
+    home = tmp_path_factory.mktemp("home")
+    _point_home_at(home, monkeypatch)
+    return home
 
 
 @pytest.fixture

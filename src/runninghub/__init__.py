@@ -1,59 +1,91 @@
 """runninghub: run ComfyUI workflows on the RunningHub cloud from Python.
 
-The public surface is listed in ``__all__``. Heavy modules (the HTTP client, the emulator)
-load on first use so that ``import runninghub`` stays fast.
+The public surface is listed in ``__all__``. Every name loads on first use (even the
+exceptions and models), so that ``import runninghub`` costs nearly nothing and the command
+line starts fast.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseError,
-    APITimeoutError,
-    AuthenticationError,
-    CapacityError,
-    ConfigError,
-    ContentPolicyError,
-    InsufficientFundsError,
-    InvalidRequestError,
-    NotFoundError,
-    OutputError,
-    RunningHubError,
-    ServerError,
-    SubmitOutcomeUnknownError,
-    TaskFailedError,
-    WaitTimeoutError,
-)
-from ._models import (
-    Account,
-    AppInput,
-    NodeOverride,
-    Output,
-    QueueStatus,
-    Task,
-    TaskFailure,
-    TaskStatus,
-    Upload,
-    Usage,
-    WebhookDetail,
-)
 from ._version import __version__
 
+# typing.TYPE_CHECKING without importing typing, which would double the start-up time of
+# `runninghub --help` (type checkers read this spelling too).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._async_client import AsyncClient, AsyncTaskHandle
     from ._client import Client, Progress, TaskHandle
+    from ._errors import (
+        APIConnectionError,
+        APIError,
+        APIResponseError,
+        APITimeoutError,
+        AuthenticationError,
+        CapacityError,
+        ConfigError,
+        ContentPolicyError,
+        InsufficientFundsError,
+        InvalidRequestError,
+        NotFoundError,
+        OutputError,
+        RunningHubError,
+        ServerError,
+        SubmitOutcomeUnknownError,
+        TaskFailedError,
+        WaitTimeoutError,
+    )
+    from ._models import (
+        Account,
+        AppInput,
+        NodeOverride,
+        Output,
+        QueueStatus,
+        Task,
+        TaskFailure,
+        TaskStatus,
+        Upload,
+        Usage,
+        WebhookDetail,
+    )
     from ._outputs import SavedFile
     from ._policy import PollPolicy, RetryPolicy
     from ._seed_client import RunningHubClient
     from .workflow import WorkflowGraph
 
-
 # name -> module that defines it, imported on first attribute access.
 _LAZY = {
+    "APIConnectionError": "._errors",
+    "APIError": "._errors",
+    "APIResponseError": "._errors",
+    "APITimeoutError": "._errors",
+    "AuthenticationError": "._errors",
+    "CapacityError": "._errors",
+    "ConfigError": "._errors",
+    "ContentPolicyError": "._errors",
+    "InsufficientFundsError": "._errors",
+    "InvalidRequestError": "._errors",
+    "NotFoundError": "._errors",
+    "OutputError": "._errors",
+    "RunningHubError": "._errors",
+    "ServerError": "._errors",
+    "SubmitOutcomeUnknownError": "._errors",
+    "TaskFailedError": "._errors",
+    "WaitTimeoutError": "._errors",
+    "Account": "._models",
+    "AppInput": "._models",
+    "NodeOverride": "._models",
+    "Output": "._models",
+    "QueueStatus": "._models",
+    "Task": "._models",
+    "TaskFailure": "._models",
+    "TaskStatus": "._models",
+    "Upload": "._models",
+    "Usage": "._models",
+    "WebhookDetail": "._models",
     "Client": "._client",
     "AsyncClient": "._async_client",
     "TaskHandle": "._client",
@@ -71,7 +103,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'runninghub' has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
 
 
 __all__ = [

@@ -21,7 +21,6 @@ import ipaddress
 import json
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._errors import ConfigError
+from ._paths import ENV_CONFIG_DIR, default_config_dir
 from ._redaction import mask_key
 
 __all__ = [
@@ -50,7 +50,6 @@ __all__ = [
 
 ENV_API_KEY = "RUNNINGHUB_API_KEY"
 ENV_BASE_URL = "RUNNINGHUB_BASE_URL"
-ENV_CONFIG_DIR = "RUNNINGHUB_CONFIG_DIR"
 SITES: dict[str, str] = {"cn": "https://www.runninghub.cn", "ai": "https://www.runninghub.ai"}
 DEFAULT_SITE = "cn"
 CONFIG_FILE = "config.json"
@@ -81,20 +80,7 @@ class Settings:
 
 def config_dir(directory: str | os.PathLike[str] | None = None) -> Path:
     """The config directory: the argument, else ``RUNNINGHUB_CONFIG_DIR``, else the platform's."""
-    if directory is not None:
-        return Path(directory)
-    env = os.environ.get(ENV_CONFIG_DIR)
-    if env:
-        return Path(env)
-    return _platform_config_dir()
-
-
-def _platform_config_dir() -> Path:
-    if sys.platform == "win32" and os.environ.get("APPDATA"):
-        return Path(os.environ["APPDATA"]) / "runninghub"
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".config"
-    return base / "runninghub"
+    return _config_dir_from(directory, os.environ)
 
 
 def config_path(directory: str | os.PathLike[str] | None = None) -> Path:
@@ -259,6 +245,4 @@ def resolve_settings(
 def _config_dir_from(directory: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
     if directory is not None:
         return Path(directory)
-    if environ.get(ENV_CONFIG_DIR):
-        return Path(environ[ENV_CONFIG_DIR])
-    return _platform_config_dir()
+    return Path(default_config_dir(environ))

@@ -1,22 +1,54 @@
 """The one internal seam of the CLI and the MCP server: what they need beyond the public API.
 
 ``cli/`` and ``mcp/`` import the clients, models, policies and errors from ``runninghub``
-itself; for settings, the stored key and redaction, and only for those, they import this
-module (a test keeps it so). Everything here is re-exported from the modules that own it.
+itself; for settings, the stored key, redaction, the optional extras and the config-dir
+lookup, and only for those, they import this module (a test keeps it so). Everything here is
+re-exported from the modules that own it, and loaded on first use, so that the command
+line's fast paths (``--help``, completion) import only the module they need.
 """
 
-from ._config import (
-    DEFAULT_SITE,
-    ENV_API_KEY,
-    SITES,
-    Settings,
-    clear_key,
-    config_path,
-    load_config,
-    resolve_settings,
-    save_key,
-)
-from ._redaction import mask_key, redact, redact_secrets
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._answers import parse_app_inputs
+    from ._config import (
+        DEFAULT_SITE,
+        ENV_API_KEY,
+        SITES,
+        Settings,
+        clear_key,
+        config_path,
+        load_config,
+        resolve_settings,
+        save_key,
+    )
+    from ._extras import require_extra
+    from ._paths import default_config_dir
+    from ._redaction import mask_key, redact, redact_secrets
+
+# name -> module that defines it
+_OWNERS = {
+    "DEFAULT_SITE": "._config",
+    "ENV_API_KEY": "._config",
+    "SITES": "._config",
+    "Settings": "._config",
+    "clear_key": "._config",
+    "config_path": "._config",
+    "load_config": "._config",
+    "resolve_settings": "._config",
+    "save_key": "._config",
+    "mask_key": "._redaction",
+    "redact": "._redaction",
+    "redact_secrets": "._redaction",
+    "require_extra": "._extras",
+    "default_config_dir": "._paths",
+    "parse_app_inputs": "._answers",
+}
 
 __all__ = [
     "DEFAULT_SITE",
@@ -25,10 +57,22 @@ __all__ = [
     "Settings",
     "clear_key",
     "config_path",
+    "default_config_dir",
     "load_config",
     "mask_key",
+    "parse_app_inputs",
     "redact",
     "redact_secrets",
+    "require_extra",
     "resolve_settings",
     "save_key",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    owner = _OWNERS.get(name)
+    if owner is None:
+        raise AttributeError(f"module 'runninghub._support' has no attribute {name!r}")
+    value = getattr(importlib.import_module(owner, __package__), name)
+    globals()[name] = value
+    return value

@@ -4,8 +4,10 @@ output, and the command line of a real ``runninghub`` process."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,3 +49,22 @@ def runninghub_command(*args: str) -> list[str]:
     script = Path(sys.executable).with_name("runninghub")
     head: Sequence[str] = [str(script)] if script.exists() else [sys.executable, "-m", "runninghub"]
     return [*head, *args]
+
+
+@contextmanager
+def sigint_reaches_children() -> Iterator[None]:
+    """Start children inside this block when the test will interrupt them with SIGINT.
+
+    A shell that runs ``make test &`` without job control starts it with SIGINT ignored, and
+    an ignored signal stays ignored across fork and exec: the child would never see the
+    test's Ctrl-C. A signal with a handler is reset to its default by exec instead, so while
+    the block runs this process handles SIGINT (as Python does by default).
+    """
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

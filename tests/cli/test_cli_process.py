@@ -6,6 +6,7 @@ import json
 import re
 import selectors
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ from typing import IO, Any
 
 import pytest
 
-from tests.cli.cli_harness import runninghub_command, subprocess_env
+from tests.cli.cli_harness import runninghub_command, sigint_reaches_children, subprocess_env
 
 TEXT_TO_IMAGE = "1904136902449209346"
 TASK_ID = re.compile(r"task (\d{15,})")
@@ -44,14 +45,15 @@ def _read_until(stream: IO[str], found: Callable[[str], bool], seen: list[str]) 
 
 @contextmanager
 def _process(*args: str, env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen(
-        runninghub_command(*args),
-        env=subprocess_env(env),
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with sigint_reaches_children():
+        process = subprocess.Popen(
+            runninghub_command(*args),
+            env=subprocess_env(env),
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     try:
         yield process
     finally:
@@ -100,6 +102,21 @@ def test_ctrl_c_stops_waiting_and_prints_how_to_resume(slow_env: dict[str, Any])
     server.configure(task_seconds=0)  # let the task end so the fixture stops cleanly
 
 
+def test_ctrl_c_reaches_the_child_when_the_suite_itself_ignores_sigint(
+    slow_env: dict[str, Any],
+) -> None:
+    # What `make test &` in a script does to this process: SIGINT ignored, and inherited so.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code, task_id, stderr = _interrupt_while_waiting(slow_env)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    assert code == 130, stderr
+    assert f"hint: resume with: runninghub wait {task_id}" in stderr
+    slow_env["server"].configure(task_seconds=0)  # let the task end so the fixture stops cleanly
+
+
 def test_cancel_on_interrupt_cancels_the_task(slow_env: dict[str, Any]) -> None:
     code, task_id, stderr = _interrupt_while_waiting(slow_env, "--cancel-on-interrupt")
 
@@ -108,15 +125,20 @@ def test_cancel_on_interrupt_cancels_the_task(slow_env: dict[str, Any]) -> None:
     assert slow_env["server"].stats()["tasks_by_status"] == {"CANCEL": 1}
 
 
-def test_help_in_a_real_process(tmp_path: Path) -> None:
-    result = subprocess.run(
-        runninghub_command("--help"),
-        env=subprocess_env({"RUNNINGHUB_CONFIG_DIR": str(tmp_path)}),
+def _run_once(config_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``runninghub ARGS`` to its end, with no key and its own config dir."""
+    return subprocess.run(
+        runninghub_command(*args),
+        env=subprocess_env({"RUNNINGHUB_CONFIG_DIR": str(config_dir)}),
         capture_output=True,
         text=True,
         timeout=DEADLINE,
         check=False,
     )
+
+
+def test_help_in_a_real_process(tmp_path: Path) -> None:
+    result = _run_once(tmp_path, "--help")
 
     assert result.returncode == 0
     assert "Usage: runninghub" in result.stdout
@@ -124,14 +146,7 @@ def test_help_in_a_real_process(tmp_path: Path) -> None:
 
 
 def test_json_errors_in_a_real_process(tmp_path: Path) -> None:
-    result = subprocess.run(
-        runninghub_command("status", "1", "--json"),
-        env=subprocess_env({"RUNNINGHUB_CONFIG_DIR": str(tmp_path)}),
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        check=False,
-    )
+    result = _run_once(tmp_path, "status", "1", "--json")
 
     assert result.returncode == 3
     assert json.loads(result.stdout)["error"]["type"] == "ConfigError"
@@ -163,3 +178,18 @@ def test_the_emulator_command_serves_until_interrupted(api_key: str, tmp_path: P
     assert account.returncode == 0, account.stderr
     assert json.loads(account.stdout)["concurrent_limit"] == 2
     assert emulator.returncode == 0
+
+
+def test_a_port_in_use_is_named_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run_once(tmp_path, "emulator", "--port", str(port))
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: port {port} on 127.0.0.1 is already in use; pick another with --port "
+        "(0 = any free port)\n"
+    )

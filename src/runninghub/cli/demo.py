@@ -81,6 +81,9 @@ def demo(state: CliState, out: Path, prompt: str, task_seconds: float) -> None:
     import secrets
     import tempfile
 
+    from runninghub._support import require_extra
+
+    require_extra("emulator", "`runninghub demo` (it runs the local emulator)")
     from runninghub import Client
     from runninghub.emulator import serve_in_thread
     from runninghub.emulator.catalog import SAMPLE_IMAGE

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 __all__ = ["emulator"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _seconds_option(name: str, default: float, help_text: str) -> Callable[[F], F]:
+    return click.option(
+        name,
+        type=click.FloatRange(min=0),
+        default=default,
+        show_default=True,
+        metavar="S",
+        help=help_text,
+    )
 
 
 @click.command()
@@ -29,11 +44,9 @@ __all__ = ["emulator"]
     show_default=True,
     help="Tasks one key may run at once (the next gets 421).",
 )
-@click.option(
-    "--queue-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="S"
-)
-@click.option(
-    "--task-seconds", type=click.FloatRange(min=0), default=2.0, show_default=True, metavar="S"
+@_seconds_option("--queue-seconds", 0.0, "How long a task stays QUEUED before it runs.")
+@_seconds_option(
+    "--task-seconds", 2.0, "How long a task stays RUNNING (at least; the graph really runs)."
 )
 @click.option(
     "--fault-rate",
@@ -109,6 +122,9 @@ def emulator(keys_file: Path | None, **options: Any) -> None:
       runninghub emulator --port 8188 --task-seconds 1
       RUNNINGHUB_BASE_URL=http://127.0.0.1:8188 runninghub run 1904136902449209346
     """
+    from runninghub._support import require_extra
+
+    require_extra("emulator", "`runninghub emulator`")
     from runninghub.emulator.options import build_options, read_keys_file
     from runninghub.emulator.server import serve
 
@@ -123,4 +139,25 @@ def emulator(keys_file: Path | None, **options: Any) -> None:
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     # Prints "RunningHub emulator listening on URL" when ready; returns on Ctrl-C / SIGTERM.
-    serve(emulator_options)
+    try:
+        serve(emulator_options)
+    except OSError as exc:
+        raise _bind_error(exc, options["host"], options["port"]) from None
+
+
+_BIND_PROBLEMS = {
+    errno.EADDRINUSE: "port {port} on {host} is already in use; pick another with --port "
+    "(0 = any free port)",
+    errno.EACCES: "port {port} on {host} needs privileges; pick one above 1023 with --port "
+    "(0 = any free port)",
+    errno.EADDRNOTAVAIL: "{host} is not an address of this machine (port {port}); "
+    "pick another with --host",
+}
+
+
+def _bind_error(exc: OSError, host: str, port: int) -> Exception:
+    """A bind failure as one line that names the address (exit 2); anything else unchanged."""
+    problem = _BIND_PROBLEMS.get(exc.errno or 0)
+    if problem is None:
+        return exc
+    return click.ClickException(problem.format(host=host, port=port))

@@ -5,8 +5,8 @@ Subcommands live in one module per group and are imported only when used, so tha
 
 Exit codes (stable, documented in SKILL.md):
     0 success; 1 the task ran and failed or was cancelled; 2 usage or bad input;
-    3 configuration or authentication; 4 the API refused or could not be reached;
-    5 timed out waiting (the task id is printed); 130 interrupted (Ctrl-C).
+    3 configuration or authentication (or a missing install extra); 4 the API refused or
+    could not be reached; 5 timed out waiting (the task id is printed); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import importlib.util
 import sys
 import traceback
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import click
@@ -26,6 +25,7 @@ from runninghub import __version__
 
 from . import seed_form
 from ._context import CliState, InterruptedWait
+from ._globals import attach_global_options, global_options, start_logging
 from ._render import ErrorReport
 
 __all__ = ["cli", "exit_code_for", "main"]
@@ -78,6 +78,8 @@ _SUMMARIES: dict[str, str] = {
     "upload": "Upload a file (image, video, audio, zip; up to 30 MB) and print its name.",
     "wait": "Wait for a task to finish, then save its outputs.",
 }
+
+_SEED_SECTION = "Seed-compatible flags (those of runninghub_client.py; no command)"
 
 EXIT_OK = 0
 EXIT_TASK_FAILED = 1
@@ -188,6 +190,24 @@ class RootGroup(click.Group):
         except Exception:  # an optional module that fails to import must not break the rest
             return None
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The real options first; the seed script's flags in a section of their own."""
+        seed_names = set(seed_form.SeedOptions.__dataclass_fields__)
+        options: list[tuple[str, str]] = []
+        seed_flags: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.name in seed_names:
+                seed_flags.append((record[0], record[1].removeprefix("(seed) ")))
+            else:
+                options.append(record)
+        for title, rows in (("Options", options), (_SEED_SECTION, seed_flags)):
+            with formatter.section(title):
+                formatter.write_dl(rows)
+        self.format_commands(ctx, formatter)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
@@ -240,7 +260,7 @@ def _load(target: str) -> click.Command:
     command = getattr(importlib.import_module(module_name), attribute)
     if not isinstance(command, click.Command):
         raise TypeError(f"{target} is not a click command")
-    return command
+    return attach_global_options(command)
 
 
 _EPILOG = """\b
@@ -249,6 +269,8 @@ Examples:
   runninghub nodes 1904136902449209346      # what can be set
   runninghub run 1904136902449209346 --set 6.text="a red fox" --json
   runninghub wait TASK_ID --out ./results
+\b
+Global options work before or after the command: runninghub run ID --quiet.
 \b
 Seed-compatible form (the flags of runninghub_client.py):
   runninghub --workflow-id 1987728214757978114 --action run-with-image \\
@@ -266,28 +288,8 @@ Exit codes: 0 ok, 1 task failed, 2 bad input, 3 config/auth, 4 API error, 5 wait
     epilog=_EPILOG,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.option(
-    "--api-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
-    help="Read the API key from this file (the bare key, or JSON with api_key).",
-)
-@click.option("--base-url", metavar="URL", help="API base URL (e.g. an emulator's).")
-@click.option("--site", type=click.Choice(["cn", "ai"]), help="www.runninghub.cn or .ai.")
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Retries of a transient failure (default: the client's policy).",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
-@click.option("-v", "--verbose", is_flag=True, help="Debug logs and tracebacks on stderr.")
+@global_options
 @click.option("--json", "json_output", is_flag=True, help="JSON output for every command.")
-@click.option(
-    "--no-journal",
-    is_flag=True,
-    help="Record nothing in the local journal (also: RUNNINGHUB_NO_JOURNAL=1).",
-)
 @seed_form.seed_options
 @click.version_option(__version__, "--version", prog_name="runninghub")
 @click.pass_context
@@ -297,18 +299,8 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
     Progress and notes go to stderr; results to stdout (one JSON document with --json).
     """
     state = ctx.ensure_object(CliState)
-    state.api_key_file = options.pop("api_key_file")
-    state.base_url = options.pop("base_url")
-    state.site = options.pop("site")
-    state.retries = options.pop("retries")
-    state.quiet = options.pop("quiet")
-    state.verbose = options.pop("verbose")
     state.json = state.json or options.pop("json_output")
-    state.no_journal = state.no_journal or options.pop("no_journal")
-    if state.verbose:
-        ctx.call_on_close(state.render.enable_debug_logging())
-    else:
-        ctx.call_on_close(state.render.show_library_warnings())
+    start_logging(ctx, state)
     seed_options = seed_form.SeedOptions.from_params(options)
     seed_form.apply_key_options(state, seed_options)
     if ctx.invoked_subcommand is not None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
 from .nodes import app_inputs
 
@@ -74,6 +75,7 @@ def override_options(func: F) -> F:
         multiple=True,
         metavar="NODE.FIELD=PATH",
         help="Upload a local file into a field (repeatable).",
+        shell_complete=complete_address,
     )(func)
     return click.option(
         "--set",
@@ -81,6 +83,7 @@ def override_options(func: F) -> F:
         multiple=True,
         metavar="NODE.FIELD=VALUE",
         help="Set a field; NODE is an id, a title or a class (repeatable).",
+        shell_complete=complete_address,
     )(func)
 
 
@@ -218,7 +221,7 @@ def app() -> None:
     \b
     Examples:
       runninghub app inputs 1877265245566922753
-      runninghub app run 1877265245566922753 --file 2.image=cat.png --set 3.text="oil painting"
+      runninghub app run 1877265245566922753 --file 39.image=cat.png --set 52.text="oil painting"
     """
 
 
@@ -240,7 +243,7 @@ def app_run(
 
     \b
     Example:
-      runninghub app run 1877265245566922753 --file 2.image=cat.png --set 3.text="oil painting"
+      runninghub app run 1877265245566922753 --file 39.image=cat.png --set 52.text="oil painting"
     """
     overrides = parse_overrides(sets, files)
     _check_out_dir(params)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -10,12 +12,13 @@ from ._context import CliState, json_option, pass_state
 
 __all__ = ["cancel", "outputs", "status", "wait"]
 
-_out_option = click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Save outputs here (default for wait: ./runninghub-outputs/TASK_ID/).",
-)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _out_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR", help=help_text
+    )
 
 
 @click.command()
@@ -47,7 +50,7 @@ def status(state: CliState, task_id: str) -> None:
     metavar="S",
     help="Stop waiting after S seconds (exit 5; the task keeps running).",
 )
-@_out_option
+@_out_option("Save outputs here (default: ./runninghub-outputs/TASK_ID/).")
 @click.option("--cancel-on-interrupt", is_flag=True, help="Ctrl-C cancels the task.")
 @json_option
 @pass_state
@@ -83,7 +86,7 @@ def wait(
 
 @click.command()
 @click.argument("task_id")
-@_out_option
+@_out_option("Download the outputs here too (without it they are only listed).")
 @json_option
 @pass_state
 def outputs(state: CliState, task_id: str, out: Path | None) -> None:
