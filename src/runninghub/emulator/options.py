@@ -22,6 +22,16 @@ FAULT_KINDS = BEFORE_FAULTS + AFTER_FAULTS
 SITES = ("cn", "ai")
 UPLOAD_LIMIT = 30 * 1024 * 1024
 DAY = 86400.0
+# Resource limits: one client must not be able to knock the emulator over (docs/reliability.md).
+MAX_BODY = 16 * 1024 * 1024
+MAX_FORM_TEXT = 1024 * 1024
+MAX_JSON_DEPTH = 64
+MAX_GRAPH_NODES = 2000
+MAX_FRAMES = 1024
+MAX_OUTPUTS = 1024
+MAX_TASK_PIXELS = 1 << 30
+HEADER_TIMEOUT = 10.0
+MAX_CONNECTIONS = 512
 
 
 @dataclass
@@ -56,6 +66,17 @@ class EmulatorOptions:
     download_ttl: float = DAY
     initial_coins: int = 1100
     workers: int = 4
+    control_token: str | None = dataclasses.field(default=None, repr=False)
+    webhook_allow: tuple[str, ...] = ()
+    max_body: int = MAX_BODY
+    max_form_text: int = MAX_FORM_TEXT
+    max_json_depth: int = MAX_JSON_DEPTH
+    max_graph_nodes: int = MAX_GRAPH_NODES
+    max_frames: int = MAX_FRAMES
+    max_outputs: int = MAX_OUTPUTS
+    max_task_pixels: int = MAX_TASK_PIXELS
+    header_timeout: float = HEADER_TIMEOUT
+    max_connections: int = MAX_CONNECTIONS
 
     def public_view(self) -> dict[str, Any]:
         """The settings as JSON, with the key list reduced to its size (keys are secrets)."""
@@ -64,6 +85,8 @@ class EmulatorOptions:
             value = getattr(self, item.name)
             if item.name == "keys":
                 value = None if value is None else len(value)
+            elif item.name == "control_token":
+                value = value is not None  # a secret: only whether one is set
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):
@@ -132,6 +155,14 @@ def _keys(value: Any) -> frozenset[str] | None:
     return frozenset(value)
 
 
+def _host_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("must be a list of host or host:port entries")
+    return tuple(entry.strip().lower() for entry in value)
+
+
 def _cancel_status(value: Any) -> str:
     if value not in ("CANCEL", "FAILED"):
         raise ValueError('must be "CANCEL" or "FAILED"')
@@ -156,8 +187,32 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "upload_limit": _integer(1),
     "download_ttl": _positive,
     "initial_coins": _integer(0),
+    "webhook_allow": _host_list,
+    "max_body": _integer(1024),
+    "max_form_text": _integer(1024),
+    "max_json_depth": _integer(2),
+    "max_graph_nodes": _integer(1),
+    "max_frames": _integer(1),
+    "max_outputs": _integer(1),
+    "max_task_pixels": _integer(1),
 }
 RUNTIME_SETTINGS = frozenset(_CHECKS)
+
+
+def _token(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.isascii() or not value.strip():
+        raise ValueError("must be a non-empty ASCII string")
+    return value.strip()
+
+
+# Settings of the listening server itself: fixed once it has started.
+_STATIC_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "control_token": _token,
+    "header_timeout": _positive,
+    "max_connections": _integer(1),
+}
 
 
 def apply_changes(options: EmulatorOptions, changes: Mapping[str, Any]) -> EmulatorOptions:
@@ -184,6 +239,12 @@ def build_options(**values: Any) -> EmulatorOptions:
     for name in ("workflows_dir", "state_file"):
         if static.get(name) is not None:
             static[name] = Path(static[name])
+    for name, check in _STATIC_CHECKS.items():
+        if name in static:
+            try:
+                static[name] = check(static[name])
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
     return apply_changes(EmulatorOptions(**static), values)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
+import secrets
 import signal
 import socket
 import sys
@@ -24,6 +26,7 @@ import httpx
 import uvicorn
 
 from .app import build_app
+from .guard import TOKEN_HEADER, ControlGuard, is_loopback
 from .options import FAULT_KINDS, EmulatorOptions, build_options, read_keys_file
 from .state import EmulatorState
 
@@ -81,6 +84,9 @@ class EmulatorServer:
     """A running emulator: ``base_url``, ``stop()``, and the control routes as methods."""
 
     def __init__(self, options: EmulatorOptions) -> None:
+        if options.control_token is None and not is_loopback(options.host):
+            # Reachable from other machines: the control routes need a secret from now on.
+            options = dataclasses.replace(options, control_token=secrets.token_urlsafe(18))
         self.options = options
         self.state = EmulatorState(options)
         try:
@@ -91,6 +97,7 @@ class EmulatorServer:
         port = self._socket.getsockname()[1]
         self.base_url = f"http://{_url_host(options.host)}:{port}"
         self.state.base_url = self.base_url
+        self.state.control_guard = ControlGuard(options.host, port, options.control_token)
         config = uvicorn.Config(
             build_app(self.state),
             log_level="warning",
@@ -144,7 +151,10 @@ class EmulatorServer:
                     base_url=self.base_url, trust_env=False, timeout=10
                 )
             client = self._control_client
-        answer = client.request(method, path, json=body)
+        headers = (
+            {} if self.options.control_token is None else {TOKEN_HEADER: self.options.control_token}
+        )
+        answer = client.request(method, path, json=body or {}, headers=headers)
         if answer.status_code != 200:
             raise ValueError(answer.json().get("error", answer.text))
         result: dict[str, Any] = answer.json()
@@ -184,8 +194,23 @@ def serve(options: EmulatorOptions) -> None:
     _serve_forever(EmulatorServer(options))
 
 
+def exposure_warning(server: EmulatorServer) -> str | None:
+    """The warning a bind beyond this machine deserves (None on a loopback bind)."""
+    host = server.options.host
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: listening on {host}: any machine that can reach this port can use the "
+        f"emulator; the control routes need the header {TOKEN_HEADER}: "
+        f"{server.options.control_token}"
+    )
+
+
 def _serve_forever(server: EmulatorServer) -> None:
     ready = server.ready
+    warning = exposure_warning(server)
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
     threading.Thread(target=_announce, args=(ready, server.base_url), daemon=True).start()
 
     def request_stop(signum: int, frame: Any) -> None:

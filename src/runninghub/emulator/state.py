@@ -28,6 +28,7 @@ from . import catalog
 from .auth import KeyPolicy, key_hash, mask
 from .clock import EmulatedClock
 from .execution import ExecutionResult, run_graph, unexpected_failure
+from .guard import ControlGuard, check_webhook_target
 from .options import EmulatorOptions, apply_changes
 from .storage import FileStore, StateDB, files_dir_for
 from .submit import PreparedGraph, Submission
@@ -82,6 +83,7 @@ class EmulatorState:
         self.fault_rng = random.Random(options.fault_seed)
         self.generation = 0
         self.base_url = f"http://{options.host}:{options.port}"
+        self.control_guard = ControlGuard(options.host, options.port, options.control_token)
         self.executor = ThreadPoolExecutor(options.workers, thread_name_prefix="rh-emulator")
         self.dispatcher = WebhookDispatcher(lambda: self.options, self.clock, self._webhook_done)
         self._last_id = 0
@@ -156,6 +158,8 @@ class EmulatorState:
     def create_task(self, key: str, submission: Submission, prepared: PreparedGraph) -> TaskRecord:
         """Register a task, or raise QUEUE_FULL (and create nothing) at the key's limit."""
         digest = key_hash(key)
+        if submission.webhook_url is not None:
+            self.check_webhook(submission.webhook_url)
         if len(self.active_tasks(digest)) >= self.options.concurrency:
             raise ApiProblem(Problem.QUEUE_FULL)
         now = time.time()
@@ -280,10 +284,18 @@ class EmulatorState:
         self.db.put("webhooks", record.webhook_id, record.to_document())
         self.dispatcher.dispatch(record)
 
+    def check_webhook(self, url: str) -> None:
+        """ApiProblem(BAD_REQUEST) for a target webhooks may not go to (see :mod:`.guard`)."""
+        try:
+            check_webhook_target(url, self.options.webhook_allow)
+        except ValueError as error:
+            raise ApiProblem(Problem.BAD_REQUEST, str(error)) from None
+
     def retry_webhook(self, key: str, webhook_id: str, url: str | None) -> None:
         record = self.webhooks.get(webhook_id)
         if record is None or record.key_hash != key_hash(key):
             raise ApiProblem(Problem.NO_WEBHOOK)
+        self.check_webhook(url or record.url)
         record.url = url or record.url
         record.status, record.retry_count = PENDING, 0
         self.db.put("webhooks", record.webhook_id, record.to_document())
