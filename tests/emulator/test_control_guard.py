@@ -14,7 +14,6 @@ import sys
 
 import httpx
 import pytest
-
 from test_webhooks import Receiver
 
 INVERT = "1987728214757978114"
