@@ -106,10 +106,12 @@ async def query(request: Request) -> Response:
 async def upload(request: Request) -> Response:
     state = emulator_state(request)
     if not state.policy.is_valid(bearer_token(request.headers)):
-        async for _ in request.stream():  # drained, so the client reads the refusal
-            pass
+        # Answered before the body is read; the server discards the rest of it.
         raise ApiProblem(Problem.BAD_KEY)
-    form = await receive_form(request, state.files, state.options.upload_limit)
+    options = state.options
+    form = await receive_form(
+        request, state.files, options.upload_limit, text_limit=options.max_form_text
+    )
     if form.too_large:
         raise ApiProblem(Problem.FILE_TOO_LARGE, f"limit {state.options.upload_limit} bytes")
     if form.file is None:
