@@ -31,7 +31,7 @@ from .execution import ExecutionResult, run_graph, unexpected_failure
 from .guard import ControlGuard, check_webhook_target
 from .options import EmulatorOptions, apply_changes
 from .storage import FileStore, StateDB, files_dir_for
-from .submit import PreparedGraph, Submission
+from .submit import PreparedGraph, Submission, check_graph_size
 from .tasks import CANCEL, FAILED, QUEUED, RUNNING, TERMINAL, TaskRecord, webhook_payload
 from .uploads import UploadStore
 from .webhooks import PENDING, WebhookDispatcher, WebhookRecord
@@ -160,6 +160,7 @@ class EmulatorState:
         digest = key_hash(key)
         if submission.webhook_url is not None:
             self.check_webhook(submission.webhook_url)
+        check_graph_size(prepared, self.options.max_graph_nodes)
         if len(self.active_tasks(digest)) >= self.options.concurrency:
             raise ApiProblem(Problem.QUEUE_FULL)
         now = time.time()

@@ -7,7 +7,6 @@ unknown node or field is 803 and creates nothing), and the overrides are applied
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from dataclasses import dataclass
@@ -122,7 +121,10 @@ def _graph_fields(graph: dict[str, Any]) -> set[tuple[str, str]]:
 def _prepare(
     submission: Submission, base: dict[str, Any], allowed: set[tuple[str, str]]
 ) -> PreparedGraph:
-    graph = copy.deepcopy(base)
+    # Copy on write: only the overridden nodes (a deep copy of a big graph would stall the
+    # event loop, and nothing downstream changes a graph in place).
+    graph = dict(base)
+    copied: set[str] = set()
     for override in submission.overrides:
         if override.node_id not in graph:
             raise ApiProblem(Problem.INVALID_NODE, f"nodeId {override.node_id} does not exist")
@@ -131,8 +133,23 @@ def _prepare(
                 Problem.INVALID_NODE,
                 f"node {override.node_id} has no field {override.field_name}",
             )
-        graph[override.node_id].setdefault("inputs", {})[override.field_name] = override.value
+        if override.node_id not in copied:
+            node = dict(graph[override.node_id])
+            node["inputs"] = dict(node.get("inputs", {}))
+            graph[override.node_id] = node
+            copied.add(override.node_id)
+        graph[override.node_id]["inputs"][override.field_name] = override.value
     return PreparedGraph(graph, output_nodes(graph), fingerprint(submission))
+
+
+def check_graph_size(prepared: PreparedGraph, max_nodes: int) -> None:
+    """ApiProblem(BAD_WORKFLOW_JSON) for a graph larger than the emulator runs."""
+    if len(prepared.graph) > max_nodes:
+        raise ApiProblem(
+            Problem.BAD_WORKFLOW_JSON,
+            f"the workflow has {len(prepared.graph)} nodes; "
+            f"the emulator's limit is {max_nodes} nodes",
+        )
 
 
 def output_nodes(graph: dict[str, Any]) -> list[str]:
