@@ -171,9 +171,9 @@ def test_a_deeply_nested_workflow_field_gets_a_json_error(raw_api) -> None:
 
 
 def _gif(frames: int) -> bytes:
-    images = [Image.new("P", (1, 1), index % 2) for index in range(frames)]
+    images = [Image.new("L", (1, 1), (index * 37) % 256) for index in range(frames)]
     buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=1)
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=10)
     return buffer.getvalue()
 
 

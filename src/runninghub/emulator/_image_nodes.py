@@ -18,6 +18,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from ._node_types import (
     MAX_RESOLUTION,
+    EngineLimits,
     ImageBatch,
     MaskBatch,
     NodeContext,
@@ -49,17 +50,28 @@ _ROTATIONS = {
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w.\- ]")
 
 
-def decode_image(data: bytes) -> tuple[tuple[Image.Image, ...], tuple[Image.Image, ...]]:
+def decode_image(
+    data: bytes, limits: EngineLimits | None = None
+) -> tuple[tuple[Image.Image, ...], tuple[Image.Image, ...]]:
     """Decode image bytes into RGB frames and their masks, as ComfyUI's LoadImage does.
 
     Every frame of an animated file becomes one image of the batch (frames whose size
-    differs from the first are skipped); the mask is the inverted alpha channel.
+    differs from the first are skipped); the mask is the inverted alpha channel. A file of
+    more than ``limits.max_frames`` frames is refused (a GIF of a million 1x1 frames is
+    small on disk and huge in memory).
     """
+    limits = limits or EngineLimits()
     frames: list[Image.Image] = []
     masks: list[Image.Image] = []
     with Image.open(io.BytesIO(data)) as opened:
         check_batch_size(*opened.size, 1)  # before decoding any pixel
-        for raw in ImageSequence.Iterator(opened):
+        for index, raw in enumerate(ImageSequence.Iterator(opened)):
+            if index >= limits.max_frames:
+                raise ValueError(
+                    f"the image has more than {limits.max_frames} frames (the emulator's limit)"
+                )
+            if limits.should_stop():
+                raise InterruptedError("the emulator is stopping; the task did not finish")
             frame = ImageOps.exif_transpose(raw)
             if frames and frame.size != frames[0].size:
                 continue
@@ -112,7 +124,14 @@ def _save(ctx: NodeContext, batch: ImageBatch, prefix: str, kind: str, level: in
     produced: list[ProducedOutput] = []
     entries: list[dict[str, str]] = []
     graph = ctx.graph if ctx.add_metadata else None
+    if len(batch.images) > ctx.limits.max_outputs:  # before encoding a single file
+        raise ValueError(
+            f"the task would write more than {ctx.limits.max_outputs} output files "
+            "(the emulator's limit)"
+        )
     for image in batch.images:
+        if ctx.limits.should_stop():
+            raise InterruptedError("the emulator is stopping; the task did not finish")
         filename = f"{prefix}_{ctx.next_file_number(prefix):05}_.png"
         data = encode_png(image, graph, level)
         produced.append(ProducedOutput(ctx.node_id, "png", data, None, filename))
@@ -121,7 +140,7 @@ def _save(ctx: NodeContext, batch: ImageBatch, prefix: str, kind: str, level: in
 
 
 def load_image(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
-    images, masks = decode_image(ctx.load_media(inputs["image"]))
+    images, masks = decode_image(ctx.load_media(inputs["image"]), ctx.limits)
     return NodeResult(values=(ImageBatch(images), MaskBatch(masks)))
 
 

@@ -16,6 +16,7 @@ import hmac
 import random
 import secrets
 import shutil
+import threading
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import catalog
+from ._node_types import EngineLimits
 from .auth import KeyPolicy, key_hash, mask
 from .clock import EmulatedClock
 from .execution import ExecutionResult, run_graph, unexpected_failure
@@ -88,6 +90,9 @@ class EmulatorState:
         self.dispatcher = WebhookDispatcher(lambda: self.options, self.clock, self._webhook_done)
         self._last_id = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Set when the server stops: running graphs end at their next step, so SIGTERM
+        # does not wait for a long task (a persisted one runs again on the next start).
+        self.stopping = threading.Event()
 
     def _load_secret(self) -> bytes:
         stored = self.db.get("meta", "secret")
@@ -124,11 +129,13 @@ class EmulatorState:
             self._schedule_end(task)
 
     async def shutdown(self) -> None:
+        self.stopping.set()
         await self.dispatcher.close()
         self.close()
 
     def close(self) -> None:
         """Release threads, the database and temporary files (idempotent)."""
+        self.stopping.set()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.db.close()
         self.files.close()
@@ -225,12 +232,22 @@ class EmulatorState:
             load_media=self.load_media,
             on_event=task.add_event,
             out_dir=self.files.output_dir(task.task_id),
+            limits=self._engine_limits(),
         )
         try:
             future = self.executor.submit(job)
         except RuntimeError:  # the executor is shutting down with the server
             return
         future.add_done_callback(functools.partial(self._post_result, task, generation))
+
+    def _engine_limits(self) -> EngineLimits:
+        options = self.options
+        return EngineLimits(
+            max_frames=options.max_frames,
+            max_outputs=options.max_outputs,
+            max_task_pixels=options.max_task_pixels,
+            should_stop=self.stopping.is_set,
+        )
 
     def _post_result(
         self, task: TaskRecord, generation: int, done: Future[ExecutionResult]
