@@ -7,7 +7,18 @@ from typing import Any
 
 import click
 
+from runninghub.emulator.options import GUARD_FLAGS, default_of
+
 __all__ = ["emulator"]
+
+
+def _guard_options(command: Any) -> Any:
+    """The limits and guards, one flag each (docs/reliability.md lists them)."""
+    for flag, (name, kind, text) in reversed(GUARD_FLAGS.items()):
+        metavar = {int: "N", float: "S"}.get(kind, "TEXT")
+        help_text = f"{text[0].upper()}{text[1:]} ({default_of(name)})."
+        command = click.option(flag, name, type=kind, metavar=metavar, help=help_text)(command)
+    return command
 
 
 @click.command()
@@ -78,6 +89,7 @@ __all__ = ["emulator"]
     metavar="FILE",
     help="Keep tasks, uploads and outputs in this file across restarts.",
 )
+@_guard_options
 def emulator(keys_file: Path | None, **options: Any) -> None:
     """Serve the RunningHub API locally (really runs a set of ComfyUI image nodes).
 
@@ -91,10 +103,9 @@ def emulator(keys_file: Path | None, **options: Any) -> None:
     from runninghub.emulator.options import build_options, read_keys_file
     from runninghub.emulator.server import serve
 
-    options["site"] = options.pop("emulated_site")
-    options["fault_seed"] = options.pop("seed")
-    if options["fault_kinds"] is None:
-        del options["fault_kinds"]  # all kinds
+    options = {name: value for name, value in options.items() if value is not None}
+    options["site"] = options.pop("emulated_site", None)
+    options["fault_seed"] = options.pop("seed", None)
     if keys_file is not None:
         options["keys"] = sorted(read_keys_file(keys_file))
     try:

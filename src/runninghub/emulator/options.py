@@ -248,6 +248,31 @@ def build_options(**values: Any) -> EmulatorOptions:
     return apply_changes(EmulatorOptions(**static), values)
 
 
+# The flags of the guards and limits (docs/reliability.md): flag -> (option, type, meaning).
+GUARD_FLAGS: dict[str, tuple[str, type, str]] = {
+    "--control-token": ("control_token", str, "secret the control routes require"),
+    "--webhook-allow": ("webhook_allow", str, "comma-separated webhook hosts (host[:port])"),
+    "--upload-limit": ("upload_limit", int, "bytes of one uploaded file"),
+    "--max-body": ("max_body", int, "bytes of a JSON request body"),
+    "--max-form-text": ("max_form_text", int, "bytes of a form's text fields and part headers"),
+    "--max-json-depth": ("max_json_depth", int, "nesting levels of JSON a client sends"),
+    "--max-graph-nodes": ("max_graph_nodes", int, "nodes of a submitted workflow"),
+    "--max-frames": ("max_frames", int, "frames decoded from one image file"),
+    "--max-outputs": ("max_outputs", int, "output files of one task"),
+    "--max-task-pixels": ("max_task_pixels", int, "pixels all nodes of one task may make"),
+    "--header-timeout": ("header_timeout", float, "seconds a request's headers may take"),
+    "--max-connections": ("max_connections", int, "open client connections"),
+}
+
+
+def default_of(name: str) -> str:
+    """How the help text shows an option's default."""
+    value = next(item.default for item in dataclasses.fields(EmulatorOptions) if item.name == name)
+    if value is None or value == ():
+        return "default: none"
+    return f"default: {value}"
+
+
 def read_keys_file(path: Path) -> frozenset[str]:
     """Keys from a file: one per line, optionally ``cn:``/``ai:`` prefixed; ``#`` comments."""
     return frozenset(_key_lines(path.read_text(encoding="utf-8").splitlines()))

@@ -26,8 +26,16 @@ import httpx
 import uvicorn
 
 from .app import build_app
+from .connections import QuietAcceptErrors, protocol_class
 from .guard import TOKEN_HEADER, ControlGuard, is_loopback
-from .options import FAULT_KINDS, EmulatorOptions, build_options, read_keys_file
+from .options import (
+    FAULT_KINDS,
+    GUARD_FLAGS,
+    EmulatorOptions,
+    build_options,
+    default_of,
+    read_keys_file,
+)
 from .state import EmulatorState
 
 READY_LINE = "RunningHub emulator listening on {url}"
@@ -42,6 +50,7 @@ class _Server(uvicorn.Server):
         self._on_ready = on_ready
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(QuietAcceptErrors())
         await super().startup(sockets)
         self._on_ready.set()
 
@@ -103,7 +112,7 @@ class EmulatorServer:
             log_level="warning",
             access_log=False,  # keys travel in bodies and headers: no request log at all
             lifespan="on",
-            http="h11",
+            http=protocol_class(options.header_timeout, options.max_connections),
             ws="websockets-sansio",
             timeout_graceful_shutdown=1,
         )
@@ -248,7 +257,18 @@ def build_parser() -> argparse.ArgumentParser:
     add("--state", type=Path, help="SQLite file keeping tasks, uploads and outputs")
     add("--time-scale", type=float, default=1.0, help="speed of the emulated clock")
     add("--seed", type=int, help="seed of the fault sequence")
+    _add_guard_options(parser)
     return parser
+
+
+def _add_guard_options(parser: argparse.ArgumentParser) -> None:
+    for flag, (name, kind, text) in GUARD_FLAGS.items():
+        parser.add_argument(flag, dest=name, type=kind, help=f"{text} ({default_of(name)})")
+
+
+def _guard_values(args: argparse.Namespace) -> dict[str, Any]:
+    names = [name for name, _, _ in GUARD_FLAGS.values()]
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
@@ -266,6 +286,7 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         site=args.site,
         state_file=args.state,
         time_scale=args.time_scale,
+        **_guard_values(args),
     )
 
 
