@@ -89,7 +89,11 @@ async def create(request: Request) -> Response:
     body, key = await _body_and_key(request)
     state = emulator_state(request)
     submission = parse_submission(body, "workflow", str(id_field(body, "workflowId")))
-    task = state.create_task(key, submission, prepare_workflow(submission, state.workflows))
+    task = state.create_task(
+        key,
+        submission,
+        prepare_workflow(submission, state.workflows, state.options.max_graph_nodes),
+    )
     return ok(created_data(request, task))
 
 

@@ -70,7 +70,7 @@ async def _run(request: Request, source: Source) -> Response:
     body = await json_body(request, allow_empty=True)  # no body: run as saved
     submission = parse_submission(body, source, source_id)
     if source == "workflow":
-        prepared = prepare_workflow(submission, state.workflows)
+        prepared = prepare_workflow(submission, state.workflows, state.options.max_graph_nodes)
     else:
         prepared = prepare_app(submission, state.apps)
     task = state.create_task(key, submission, prepared)

@@ -90,8 +90,13 @@ def parse_node_info_list(raw: Any) -> tuple[Override, ...]:
     return tuple(overrides)
 
 
-def prepare_workflow(submission: Submission, workflows: dict[str, dict[str, Any]]) -> PreparedGraph:
-    """The graph of a workflow run: stored (or the ``workflow`` JSON) plus the overrides."""
+def prepare_workflow(
+    submission: Submission, workflows: dict[str, dict[str, Any]], max_nodes: int | None = None
+) -> PreparedGraph:
+    """The graph of a workflow run: stored (or the ``workflow`` JSON) plus the overrides.
+
+    ``max_nodes`` refuses a bigger ``workflow`` before any work is spent on it.
+    """
     stored = workflows.get(submission.source_id)
     if stored is None:
         raise ApiProblem(Problem.UNKNOWN_WORKFLOW, f"workflow {submission.source_id}")
@@ -101,6 +106,8 @@ def prepare_workflow(submission: Submission, workflows: dict[str, dict[str, Any]
             base = parse_workflow(submission.workflow_json)
         except ValueError as error:
             raise ApiProblem(Problem.BAD_WORKFLOW_JSON, str(error)) from None
+        if max_nodes is not None:
+            _check_node_count(len(base), max_nodes)
     allowed = _graph_fields(base)
     return _prepare(submission, base, allowed)
 
@@ -144,11 +151,14 @@ def _prepare(
 
 def check_graph_size(prepared: PreparedGraph, max_nodes: int) -> None:
     """ApiProblem(BAD_WORKFLOW_JSON) for a graph larger than the emulator runs."""
-    if len(prepared.graph) > max_nodes:
+    _check_node_count(len(prepared.graph), max_nodes)
+
+
+def _check_node_count(count: int, max_nodes: int) -> None:
+    if count > max_nodes:
         raise ApiProblem(
             Problem.BAD_WORKFLOW_JSON,
-            f"the workflow has {len(prepared.graph)} nodes; "
-            f"the emulator's limit is {max_nodes} nodes",
+            f"the workflow has {count} nodes; the emulator's limit is {max_nodes} nodes",
         )
 
 
