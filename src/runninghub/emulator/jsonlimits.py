@@ -49,6 +49,10 @@ def _nesting_exceeds(text: str, max_depth: int) -> bool:
     held the event loop for a tenth of a second.
     """
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if len(brackets) <= 2 * max_depth:
+        return False
+    if re.search(f"[\\[{{]{{{max_depth + 1}}}", brackets):
+        return True  # a run of openings deeper than the limit: one pass is enough
     for _ in range(max_depth):
         brackets, removed = _INNERMOST.subn("", brackets)
         if not brackets or not removed:
