@@ -84,6 +84,25 @@ def test_sigterm_stops_a_long_task_and_the_process_exits_cleanly() -> None:
     assert "Traceback" not in err
 
 
+def test_a_task_cut_short_by_sigterm_runs_again_after_a_restart(tmp_path) -> None:
+    state = str(tmp_path / "state.db")
+    process, url = _start("--task-seconds", "0", "--state", state)
+    try:
+        body = {"workflow": _long_graph(60)}
+        answer = httpx.post(f"{url}/openapi/v2/run/workflow/{INVERT}", json=body, headers=BEARER)
+        task_id = answer.json()["taskId"]
+        _wait_running(url, task_id)
+    finally:
+        _stop(process, signal.SIGTERM, timeout=15)
+    process, url = _start("--task-seconds", "0", "--state", state)
+    try:
+        again = httpx.post(f"{url}/openapi/v2/query", json={"taskId": task_id}, headers=BEARER)
+    finally:
+        err = _stop(process, signal.SIGTERM, timeout=15)
+    assert again.json()["status"] == "RUNNING", again.json()
+    assert "Traceback" not in err
+
+
 def _half_sent(host: str, port: int, count: int) -> list[socket.socket]:
     hanging = []
     for _ in range(count):

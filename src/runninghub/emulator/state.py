@@ -261,6 +261,10 @@ class EmulatorState:
             return
         error = done.exception()
         result = ExecutionResult(failure=unexpected_failure(error)) if error else done.result()
+        if self.stopping.is_set() and (result.failure or {}).get("exception_type") == (
+            "InterruptedError"
+        ):
+            return  # cut short by the stop, not failed: a persisted task runs again on restart
         task.outputs, task.failure = result.outputs, result.failure
         task.done_at = time.time()
         self._save(task)
