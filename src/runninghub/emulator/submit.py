@@ -102,6 +102,9 @@ def prepare_workflow(
         raise ApiProblem(Problem.UNKNOWN_WORKFLOW, f"workflow {submission.source_id}")
     base = stored
     if submission.workflow_json is not None:
+        if max_nodes is not None:
+            # Every node has one "class_type" key: a cheap upper bound, before parsing.
+            _check_node_count(submission.workflow_json.count('"class_type"'), max_nodes)
         try:
             base = parse_workflow(submission.workflow_json)
         except ValueError as error:
@@ -158,7 +161,7 @@ def _check_node_count(count: int, max_nodes: int) -> None:
     if count > max_nodes:
         raise ApiProblem(
             Problem.BAD_WORKFLOW_JSON,
-            f"the workflow has {count} nodes; the emulator's limit is {max_nodes} nodes",
+            f"the workflow has more nodes than the emulator's limit of {max_nodes} nodes",
         )
 
 
