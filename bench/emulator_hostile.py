@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import re
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -57,10 +57,11 @@ async def _request(
     return answer
 
 
-async def victim(base_url: str, stop: threading.Event, latencies: list[float]) -> None:
+async def victim(base_url: str, ready: Any, stop: Any, latencies: list[float]) -> None:
     host, port = base_url.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     task = await _request(reader, writer, f"/openapi/v2/run/workflow/{INVERT}", {})
+    ready.set()
     count = 0
     while not stop.is_set():
         count += 1
@@ -192,17 +193,28 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def run_phase(base_url: str, name: str) -> list[float]:
+def _victim_process(base_url: str, ready: Any, stop: Any, results: Any) -> None:
     latencies: list[float] = []
-    stop = threading.Event()
-    thread = threading.Thread(target=asyncio.run, args=(victim(base_url, stop, latencies),))
-    thread.start()
+    asyncio.run(victim(base_url, ready, stop, latencies))
+    results.put(latencies)
+
+
+def run_phase(base_url: str, name: str) -> list[float]:
+    """One attack phase, with the victim in a process of its own: the attacker's own work
+    (building a 23 MB GIF, a 12,000-node graph) must not be counted as the server's delay."""
+    context = multiprocessing.get_context("spawn")
+    ready, stop, results = context.Event(), context.Event(), context.Queue()
+    process = context.Process(target=_victim_process, args=(base_url, ready, stop, results))
+    process.start()
     try:
+        if not ready.wait(60):
+            raise RuntimeError("the victim did not start")
         with httpx.Client(base_url=base_url, timeout=60, trust_env=False) as http:
             PHASES[name](http, time.monotonic() + PHASE_SECONDS)
     finally:
         stop.set()
-        thread.join(timeout=30)
+    latencies: list[float] = results.get(timeout=60)
+    process.join(timeout=30)
     return latencies
 
 
