@@ -71,6 +71,8 @@ def test_a_control_token_is_required_when_one_is_set(make_emulator) -> None:
     token = {"X-Emulator-Token": "tok-" + "x" * 20}
     assert httpx.get(url, headers=token, trust_env=False).status_code == 200
     assert server.stats()["tasks_created"] == 0  # the server's own helpers send it
+    by_other_name = {**token, "Host": "emulator.lan"}  # a wide bind is reached by any name
+    assert httpx.get(url, headers=by_other_name, trust_env=False).status_code == 200
     assert "tok-" not in httpx.get(f"{server.base_url}/__emulator__/config", headers=token).text
 
 

@@ -3,8 +3,9 @@
 Any web page the user opens can send a "simple" cross-origin POST (``text/plain``, no
 preflight) to 127.0.0.1, and a DNS-rebinding page reaches it under its own host name. So a
 control request must name this machine (or the bound host) in ``Host``, carry no foreign
-``Origin``, send JSON when it is a POST, and carry ``X-Emulator-Token`` when a token is set
-(always, when the server listens beyond this machine). The server's own helpers do all that.
+``Origin``, and send JSON when it is a POST. When a token is set (always, when the server
+listens beyond this machine) it must carry ``X-Emulator-Token`` instead of a local ``Host``.
+The server's own helpers do all that.
 
 Webhooks are POSTed by the emulator itself, from this machine: one aimed at
 ``/__emulator__/`` would pass those checks, so such targets are refused outright, and
@@ -67,13 +68,15 @@ class ControlGuard:
     def check(self, request: Request) -> None:
         """Raise :class:`Refused` unless the request may use a control route."""
         headers = request.headers
-        if not self._is_own(_host_name(headers.get("host", ""))):
+        if self.token is not None and not _same_secret(headers.get(TOKEN_HEADER), self.token):
+            raise Refused(403, f"the control routes need the {TOKEN_HEADER} header")
+        # A page cannot know the token, so with one any host name may be used (a wide bind
+        # is reached by the machine's own names); without one, only this machine's names.
+        if self.token is None and not self._is_own(_host_name(headers.get("host", ""))):
             raise Refused(403, "the Host header must name this machine (DNS rebinding?)")
         origin = headers.get("origin")
         if origin is not None and not self._is_own_origin(origin):
             raise Refused(403, f"requests from origin {origin[:100]!r} are not accepted")
-        if self.token is not None and not _same_secret(headers.get(TOKEN_HEADER), self.token):
-            raise Refused(403, f"the control routes need the {TOKEN_HEADER} header")
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if request.method == "POST" and content_type != "application/json":
             raise Refused(415, "control POSTs must send Content-Type: application/json")
