@@ -48,6 +48,7 @@ _ROTATIONS = {
     "270 degrees": Image.Transpose.ROTATE_90,
 }
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w.\- ]")
+_BIG_IMAGE_PIXELS = 1 << 20
 
 
 def decode_image(
@@ -157,10 +158,24 @@ def _each(batch: ImageBatch, change: Any) -> NodeResult:
     return NodeResult(values=(ImageBatch(tuple(change(image) for image in batch.images)),))
 
 
+def _releases_gil_worthwhile(image: Image.Image) -> bool:
+    """Whether to take Pillow's GIL-releasing path for ``image``.
+
+    A big image through a GIL-holding operation stalls every request (chop_invert holds it
+    0.7 s on an 8192-square image); but a thread that releases and retakes the GIL for many
+    tiny operations starves the others too (CPython hands it back to the running thread), so
+    small images take the short, GIL-holding path.
+    """
+    return image.width * image.height >= _BIG_IMAGE_PIXELS
+
+
+def _invert(image: Image.Image) -> Image.Image:
+    # Both give 255 - v in every channel; ImageOps goes through a lookup table.
+    return ImageOps.invert(image) if _releases_gil_worthwhile(image) else ImageChops.invert(image)
+
+
 def image_invert(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
-    # The same pixels as ImageChops.invert, through a lookup table: Pillow releases the GIL
-    # for it, and chop_invert holds it (0.7 s on an 8192-square image, stalling every request).
-    return _each(inputs["image"], ImageOps.invert)
+    return _each(inputs["image"], _invert)
 
 
 def _target_size(size: tuple[int, int], width: int, height: int) -> tuple[int, int]:
@@ -252,11 +267,13 @@ def empty_image(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
     check_batch_size(width, height, count)
     color = inputs["color"]
     rgb = ((color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF)
-    # A zeroed image recoloured through a lookup table: the same pixels as a filled
-    # Image.new, but Pillow releases the GIL for it (a fill of 8192 x 8192 holds it 0.1 s).
-    image = Image.new("RGB", (width, height))
+    image = Image.new("RGB", (width, height))  # zeroed without holding the GIL
     if rgb != (0, 0, 0):
-        image = image.point([value for channel in rgb for value in [channel] * 256])
+        # A big one is recoloured through a lookup table: the same pixels as a filled
+        # Image.new, which holds the GIL (0.1 s for 8192 x 8192).
+        big = _releases_gil_worthwhile(image)
+        lut = [value for channel in rgb for value in [channel] * 256]
+        image = image.point(lut) if big else Image.new("RGB", (width, height), rgb)
     return NodeResult(values=(ImageBatch(tuple(image.copy() for _ in range(count))),))
 
 
