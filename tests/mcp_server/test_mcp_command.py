@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
@@ -150,3 +151,73 @@ def test_without_the_mcp_extra_the_command_says_what_to_install(tmp_path: Path) 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "runninghub[mcp]" in lines[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _start_http(
+    emulator: Any, server_env: dict[str, str], tmp_path: Path, *extra: str
+) -> tuple[subprocess.Popen[str], str]:
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), **server_env}
+    command = [sys.executable, "-m", "runninghub", "mcp", "--http", "0", *extra]
+    process = subprocess.Popen(
+        [*command, "--base-url", emulator.base_url],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    banner = process.stderr.readline()
+    return process, banner.strip().rsplit(" ", 1)[-1]
+
+
+_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "page", "version": "1"},
+    },
+}
+_MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
+
+
+def _initialize(url: str, origin: str) -> httpx.Response:
+    headers = {**_MCP_HEADERS, "Origin": origin}
+    return httpx.post(url, json=_INITIALIZE, headers=headers, trust_env=False, timeout=30)
+
+
+def test_http_accepts_only_its_own_origin(
+    emulator: Any, server_env: dict[str, str], tmp_path: Path
+) -> None:
+    process, url = _start_http(emulator, server_env, tmp_path)
+    try:
+        own = url.removesuffix("/mcp")
+        port = int(own.rsplit(":", 1)[1])
+        dev_server = _initialize(url, f"http://localhost:{port + 1}")
+        other_page = _initialize(url, "http://evil.example")
+        same = _initialize(url, own)
+        same_by_name = _initialize(url, f"http://localhost:{port}")
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert dev_server.status_code == 403 and other_page.status_code == 403
+    assert same.status_code == 200 and same_by_name.status_code == 200
+
+
+def test_http_accepts_an_origin_it_is_told_to(
+    emulator: Any, server_env: dict[str, str], tmp_path: Path
+) -> None:
+    process, url = _start_http(
+        emulator, server_env, tmp_path, "--allow-origin", "http://localhost:5173"
+    )
+    try:
+        allowed = _initialize(url, "http://localhost:5173")
+        other = _initialize(url, "http://localhost:5174")
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert allowed.status_code == 200 and other.status_code == 403

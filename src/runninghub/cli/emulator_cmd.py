@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
+from runninghub.emulator.options import TABLE_FLAGS, default_of
+
 __all__ = ["emulator"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,6 +25,15 @@ def _seconds_option(name: str, default: float, help_text: str) -> Callable[[F], 
         metavar="S",
         help=help_text,
     )
+
+
+def _guard_options(command: Any) -> Any:
+    """The limits and guards, one flag each (docs/reliability.md lists them)."""
+    for flag, (name, kind, text) in reversed(TABLE_FLAGS.items()):
+        metavar = {int: "N", float: "S"}.get(kind, "TEXT")
+        help_text = f"{text[0].upper()}{text[1:]} ({default_of(name)})."
+        command = click.option(flag, name, type=kind, metavar=metavar, help=help_text)(command)
+    return command
 
 
 @click.command()
@@ -112,6 +123,7 @@ def _seconds_option(name: str, default: float, help_text: str) -> Callable[[F], 
     help="A host whose media URLs tasks may fetch (your own test server); repeatable. "
     "Default: none, the emulator stays offline.",
 )
+@_guard_options
 def emulator(keys_file: Path | None, **options: Any) -> None:
     """Serve the RunningHub API locally (really runs a set of ComfyUI image nodes).
 
@@ -128,10 +140,9 @@ def emulator(keys_file: Path | None, **options: Any) -> None:
     from runninghub.emulator.options import build_options, read_keys_file
     from runninghub.emulator.server import serve
 
-    options["site"] = options.pop("emulated_site")
-    options["fault_seed"] = options.pop("seed")
-    if options["fault_kinds"] is None:
-        del options["fault_kinds"]  # all kinds
+    options = {name: value for name, value in options.items() if value is not None}
+    options["site"] = options.pop("emulated_site", None)
+    options["fault_seed"] = options.pop("seed", None)
     if keys_file is not None:
         options["keys"] = sorted(read_keys_file(keys_file))
     try:

@@ -34,6 +34,14 @@ Host configuration (mcpServers):
     metavar="PORT",
     help="Serve streamable HTTP on 127.0.0.1:PORT (0: any free port) instead of stdio.",
 )
+@click.option(
+    "--allow-origin",
+    "allowed_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="With --http: also accept requests from this web origin (e.g. http://localhost:5173);"
+    " by default only the server's own origin. Repeatable.",
+)
 @click.option("--base-url", metavar="URL", help="API base URL (e.g. an emulator's).")
 @click.option(
     "--api-key-file",
@@ -43,9 +51,11 @@ Host configuration (mcpServers):
 )
 @click.option("--site", type=click.Choice(["cn", "ai"]), help="www.runninghub.cn or .ai.")
 @pass_state
-def mcp(
+def mcp(  # noqa: PLR0913 - one parameter per option of the command
     state: CliState,
+    *,
     http_port: int | None,
+    allowed_origins: tuple[str, ...],
     base_url: str | None,
     api_key_file: Path | None,
     site: str | None,
@@ -69,6 +79,7 @@ def mcp(
         site=state.site,
         http_port=http_port,
         verbose=state.verbose,
+        allowed_origins=tuple(origin.rstrip("/") for origin in allowed_origins),
     )
     serve(config, on_ready=lambda url: state.render.note(f"RunningHub MCP server on {url}"))
 

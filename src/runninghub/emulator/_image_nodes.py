@@ -18,6 +18,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from ._node_types import (
     MAX_RESOLUTION,
+    EngineLimits,
     ImageBatch,
     MaskBatch,
     NodeContext,
@@ -47,19 +48,31 @@ _ROTATIONS = {
     "270 degrees": Image.Transpose.ROTATE_90,
 }
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w.\- ]")
+_BIG_IMAGE_PIXELS = 1 << 20
 
 
-def decode_image(data: bytes) -> tuple[tuple[Image.Image, ...], tuple[Image.Image, ...]]:
+def decode_image(
+    data: bytes, limits: EngineLimits | None = None
+) -> tuple[tuple[Image.Image, ...], tuple[Image.Image, ...]]:
     """Decode image bytes into RGB frames and their masks, as ComfyUI's LoadImage does.
 
     Every frame of an animated file becomes one image of the batch (frames whose size
-    differs from the first are skipped); the mask is the inverted alpha channel.
+    differs from the first are skipped); the mask is the inverted alpha channel. A file of
+    more than ``limits.max_frames`` frames is refused (a GIF of a million 1x1 frames is
+    small on disk and huge in memory).
     """
+    limits = limits or EngineLimits()
     frames: list[Image.Image] = []
     masks: list[Image.Image] = []
     with Image.open(io.BytesIO(data)) as opened:
         check_batch_size(*opened.size, 1)  # before decoding any pixel
-        for raw in ImageSequence.Iterator(opened):
+        for index, raw in enumerate(ImageSequence.Iterator(opened)):
+            if index >= limits.max_frames:
+                raise ValueError(
+                    f"the image has more than {limits.max_frames} frames (the emulator's limit)"
+                )
+            if limits.should_stop():
+                raise InterruptedError("the emulator is stopping; the task did not finish")
             frame = ImageOps.exif_transpose(raw)
             if frames and frame.size != frames[0].size:
                 continue
@@ -112,7 +125,14 @@ def _save(ctx: NodeContext, batch: ImageBatch, prefix: str, kind: str, level: in
     produced: list[ProducedOutput] = []
     entries: list[dict[str, str]] = []
     graph = ctx.graph if ctx.add_metadata else None
+    if len(batch.images) > ctx.limits.max_outputs:  # before encoding a single file
+        raise ValueError(
+            f"the task would write more than {ctx.limits.max_outputs} output files "
+            "(the emulator's limit)"
+        )
     for image in batch.images:
+        if ctx.limits.should_stop():
+            raise InterruptedError("the emulator is stopping; the task did not finish")
         filename = f"{prefix}_{ctx.next_file_number(prefix):05}_.png"
         data = encode_png(image, graph, level)
         produced.append(ProducedOutput(ctx.node_id, "png", data, None, filename))
@@ -121,7 +141,7 @@ def _save(ctx: NodeContext, batch: ImageBatch, prefix: str, kind: str, level: in
 
 
 def load_image(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
-    images, masks = decode_image(ctx.load_media(inputs["image"]))
+    images, masks = decode_image(ctx.load_media(inputs["image"]), ctx.limits)
     return NodeResult(values=(ImageBatch(images), MaskBatch(masks)))
 
 
@@ -138,8 +158,24 @@ def _each(batch: ImageBatch, change: Any) -> NodeResult:
     return NodeResult(values=(ImageBatch(tuple(change(image) for image in batch.images)),))
 
 
+def _releases_gil_worthwhile(image: Image.Image) -> bool:
+    """Whether to take Pillow's GIL-releasing path for ``image``.
+
+    A big image through a GIL-holding operation stalls every request (chop_invert holds it
+    0.7 s on an 8192-square image); but a thread that releases and retakes the GIL for many
+    tiny operations starves the others too (CPython hands it back to the running thread), so
+    small images take the short, GIL-holding path.
+    """
+    return image.width * image.height >= _BIG_IMAGE_PIXELS
+
+
+def _invert(image: Image.Image) -> Image.Image:
+    # Both give 255 - v in every channel; ImageOps goes through a lookup table.
+    return ImageOps.invert(image) if _releases_gil_worthwhile(image) else ImageChops.invert(image)
+
+
 def image_invert(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
-    return _each(inputs["image"], ImageChops.invert)
+    return _each(inputs["image"], _invert)
 
 
 def _target_size(size: tuple[int, int], width: int, height: int) -> tuple[int, int]:
@@ -231,7 +267,13 @@ def empty_image(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
     check_batch_size(width, height, count)
     color = inputs["color"]
     rgb = ((color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF)
-    image = Image.new("RGB", (width, height), rgb)
+    image = Image.new("RGB", (width, height))  # zeroed without holding the GIL
+    if rgb != (0, 0, 0):
+        # A big one is recoloured through a lookup table: the same pixels as a filled
+        # Image.new, which holds the GIL (0.1 s for 8192 x 8192).
+        big = _releases_gil_worthwhile(image)
+        lut = [value for channel in rgb for value in [channel] * 256]
+        image = image.point(lut) if big else Image.new("RGB", (width, height), rgb)
     return NodeResult(values=(ImageBatch(tuple(image.copy() for _ in range(count))),))
 
 

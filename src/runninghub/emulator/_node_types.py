@@ -14,6 +14,8 @@ from typing import Any
 
 from PIL import Image
 
+from .options import MAX_FRAMES, MAX_OUTPUTS, MAX_TASK_PIXELS
+
 # Guards against an innocent-looking graph exhausting memory (a 16384x16384 batch of 64
 # would need tens of gigabytes). Real ComfyUI would run out of VRAM instead.
 MAX_SIDE = 8192
@@ -132,6 +134,21 @@ class NodeResult:
     ui: dict[str, Any] = field(default_factory=dict)
 
 
+def _never() -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """Bounds on one task's work: frames decoded from one file, files written, pixels made
+    by all its nodes together; ``should_stop`` (polled between steps) ends the run early."""
+
+    max_frames: int = MAX_FRAMES
+    max_outputs: int = MAX_OUTPUTS
+    max_task_pixels: int = MAX_TASK_PIXELS
+    should_stop: Callable[[], bool] = _never
+
+
 @dataclass
 class NodeContext:
     """What the engine lends a node while it runs."""
@@ -143,6 +160,7 @@ class NodeContext:
     load_media: Callable[[str], bytes]
     report_progress: Callable[[int, int], None]
     next_file_number: Callable[[str], int]
+    limits: EngineLimits = field(default_factory=EngineLimits)
 
 
 NodeFunction = Callable[[NodeContext, dict[str, Any]], NodeResult]
@@ -262,6 +280,21 @@ def _describe(value: Any) -> str:
 
 def _fmt(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def pixels_of(values: tuple[Any, ...]) -> int:
+    """How many pixels the images, masks and sampled latents among ``values`` hold."""
+    total = 0
+    for value in values:
+        pictures: tuple[Image.Image, ...] = ()
+        if isinstance(value, ImageBatch):
+            pictures = value.images
+        elif isinstance(value, MaskBatch):
+            pictures = value.masks
+        elif isinstance(value, Latent) and value.pictures is not None:
+            pictures = value.pictures
+        total += sum(picture.width * picture.height for picture in pictures)
+    return total
 
 
 def check_batch_size(width: int, height: int, batch_size: int) -> None:

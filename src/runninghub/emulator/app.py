@@ -5,7 +5,8 @@ Besides the two API families (``routes_v1``, ``routes_v2``):
   ``download_url`` (COS-style 403 XML once expired or tampered with);
 - ``GET /outputs/<task id>/<file>``: task outputs, with Range support;
 - ``/ws/c_instance?...&taskId=..``: the progress websocket (``netWssUrl``);
-- ``GET /__emulator__/stats``, ``POST /__emulator__/reset``, ``GET|POST /__emulator__/config``.
+- ``GET /__emulator__/stats``, ``POST /__emulator__/reset``, ``GET|POST /__emulator__/config``
+  (for this machine's own clients only: see :mod:`.guard`).
 An unknown path under an API family answers HTTP 200 in that family's envelope with the
 documented code (v2 ``errorCode:"1001"``, legacy ``412``), as the service does, so clients
 never take it for a network failure; any other unknown path is HTTP 404 with a JSON body.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -29,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import lists, lora, models, routes_v1, routes_v2
 from .faults import FaultInjector
+from .guard import Refused
 from .progress import progress_socket
 from .state import EmulatorState
 from .wire import ApiProblem, Problem, json_body, v1_problem, v2_problem
@@ -83,15 +85,34 @@ async def output_file(request: Request) -> Response:
     return FileResponse(path, media_type=_media_type(name))
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _control(endpoint: Endpoint) -> Endpoint:
+    """Answer a control request only when the guard lets it through (403/415 otherwise)."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            _state(request).control_guard.check(request)
+        except Refused as refusal:
+            return JSONResponse({"error": str(refusal)}, refusal.status)
+        return await endpoint(request)
+
+    return guarded
+
+
+@_control
 async def stats(request: Request) -> Response:
     return JSONResponse(_state(request).stats())
 
 
+@_control
 async def reset(request: Request) -> Response:
     _state(request).reset()
     return JSONResponse({"ok": True})
 
 
+@_control
 async def config(request: Request) -> Response:
     state = _state(request)
     if request.method == "GET":

@@ -13,12 +13,13 @@ JSON is parsed by the standard library, which keeps integers exact: ids and seed
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from .jsonlimits import loads_limited
 
 __all__ = [
     "DEFAULT_MEDIA",
@@ -94,12 +95,8 @@ def _load_dir(directory: Path) -> dict[str, dict[str, Any]]:
     return workflows
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_constant)
+    return loads_limited(text)
 
 
 def parse_workflow(text: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._comfy_frames import comfy_frames
+from ._node_types import EngineLimits
 from .nodes import NodeExecutionError, ProducedOutput, execute
 from .storage import write_atomically
 from .tasks import OutputFile
@@ -36,6 +37,7 @@ def run_graph(  # noqa: PLR0913 - keyword-only execution context
     load_media: Callable[[str], bytes],
     on_event: Callable[[str, dict[str, Any]], None],
     out_dir: Path,
+    limits: EngineLimits | None = None,
 ) -> ExecutionResult:
     """Execute ``graph`` and store its files; any failure becomes a failedReason."""
     try:
@@ -45,6 +47,7 @@ def run_graph(  # noqa: PLR0913 - keyword-only execution context
             add_metadata=add_metadata,
             on_event=on_event,
             prompt_id=task_id,
+            limits=limits,
         )
         return ExecutionResult(outputs=_store(produced, out_dir))
     except NodeExecutionError as error:

@@ -28,6 +28,16 @@ KEY_TYPES = ("NORMAL", "SHARED", "EXCLUSIVE")
 MODEL_RESULT_STYLES = ("url", "outputUrl", "output")
 UPLOAD_LIMIT = 30 * 1024 * 1024
 DAY = 86400.0
+# Resource limits: one client must not be able to knock the emulator over (docs/reliability.md).
+MAX_BODY = 16 * 1024 * 1024
+MAX_FORM_TEXT = 1024 * 1024
+MAX_JSON_DEPTH = 64
+MAX_GRAPH_NODES = 2000
+MAX_FRAMES = 1024
+MAX_OUTPUTS = 1024
+MAX_TASK_PIXELS = 1 << 30
+HEADER_TIMEOUT = 10.0
+MAX_CONNECTIONS = 512
 
 
 @dataclass
@@ -82,6 +92,17 @@ class EmulatorOptions:
     create_seconds: float = 0.0  # v2 shows a queued task as CREATE for this long
     unknown_models: str = "refuse"
     lora_limit: int = 2 * 1024**3
+    control_token: str | None = dataclasses.field(default=None, repr=False)
+    webhook_allow: tuple[str, ...] = ()
+    max_body: int = MAX_BODY
+    max_form_text: int = MAX_FORM_TEXT
+    max_json_depth: int = MAX_JSON_DEPTH
+    max_graph_nodes: int = MAX_GRAPH_NODES
+    max_frames: int = MAX_FRAMES
+    max_outputs: int = MAX_OUTPUTS
+    max_task_pixels: int = MAX_TASK_PIXELS
+    header_timeout: float = HEADER_TIMEOUT
+    max_connections: int = MAX_CONNECTIONS
 
     def public_view(self) -> dict[str, Any]:
         """The settings as JSON, with the key list reduced to its size (keys are secrets)."""
@@ -90,6 +111,8 @@ class EmulatorOptions:
             value = getattr(self, item.name)
             if item.name == "keys":
                 value = None if value is None else len(value)
+            elif item.name == "control_token":
+                value = value is not None  # a secret: only whether one is set
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):
@@ -187,6 +210,14 @@ def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else check(value)
 
 
+def _host_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("must be a list of host or host:port entries")
+    return tuple(entry.strip().lower() for entry in value)
+
+
 def _cancel_status(value: Any) -> str:
     if value not in ("CANCEL", "FAILED"):
         raise ValueError('must be "CANCEL" or "FAILED"')
@@ -257,8 +288,32 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "create_seconds": _number(0.0, 3600.0),
     "unknown_models": _choice("refuse", "accept"),
     "lora_limit": _integer(1),
+    "webhook_allow": _host_list,
+    "max_body": _integer(1024),
+    "max_form_text": _integer(1024),
+    "max_json_depth": _integer(2),
+    "max_graph_nodes": _integer(1),
+    "max_frames": _integer(1),
+    "max_outputs": _integer(1),
+    "max_task_pixels": _integer(1),
 }
 RUNTIME_SETTINGS = frozenset(_CHECKS)
+
+
+def _token(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.isascii() or not value.strip():
+        raise ValueError("must be a non-empty ASCII string")
+    return value.strip()
+
+
+# Settings of the listening server itself: fixed once it has started.
+_STATIC_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "control_token": _token,
+    "header_timeout": _positive,
+    "max_connections": _integer(1),
+}
 
 
 def apply_changes(options: EmulatorOptions, changes: Mapping[str, Any]) -> EmulatorOptions:
@@ -285,7 +340,57 @@ def build_options(**values: Any) -> EmulatorOptions:
     for name in ("workflows_dir", "state_file", "catalogue"):
         if static.get(name) is not None:
             static[name] = Path(static[name])
+    for name, check in _STATIC_CHECKS.items():
+        if name in static:
+            try:
+                static[name] = check(static[name])
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
     return apply_changes(EmulatorOptions(**static), values)
+
+
+# The flags of the guards and limits (docs/reliability.md): flag -> (option, type, meaning).
+GUARD_FLAGS: dict[str, tuple[str, type, str]] = {
+    "--control-token": ("control_token", str, "secret the control routes require"),
+    "--webhook-allow": ("webhook_allow", str, "comma-separated webhook hosts (host[:port])"),
+    "--upload-limit": ("upload_limit", int, "bytes of one uploaded file"),
+    "--max-body": ("max_body", int, "bytes of a JSON request body"),
+    "--max-form-text": ("max_form_text", int, "bytes of a form's text fields and part headers"),
+    "--max-json-depth": ("max_json_depth", int, "nesting levels of JSON a client sends"),
+    "--max-graph-nodes": ("max_graph_nodes", int, "nodes of a submitted workflow"),
+    "--max-frames": ("max_frames", int, "frames decoded from one image file"),
+    "--max-outputs": ("max_outputs", int, "output files of one task"),
+    "--max-task-pixels": ("max_task_pixels", int, "pixels all nodes of one task may make"),
+    "--header-timeout": ("header_timeout", float, "seconds a request's headers may take"),
+    "--max-connections": ("max_connections", int, "open client connections"),
+}
+
+# Key types, prices and the model catalogue: checked by build_options like every setting.
+SERVICE_FLAGS: dict[str, tuple[str, type, str]] = {
+    "--key-type": ("key_type", str, "NORMAL, SHARED or EXCLUSIVE: keys --keys does not type"),
+    "--catalogue": (
+        "catalogue",
+        Path,
+        "model registry (else $RUNNINGHUB_CATALOGUE, bundled)",
+    ),
+    "--coin-price": ("coin_price", int, "coins per task (none: one per second of run time)"),
+    "--money-price": ("money_price", str, "wallet money per workflow/app task"),
+    "--initial-money": ("initial_money", str, "starting wallet of SHARED/EXCLUSIVE keys"),
+    "--personal-queue-limit": ("personal_queue_limit", int, "usePersonalQueue limit (814)"),
+    "--instant-model-share": ("instant_model_share", float, "share of models done on submit"),
+    "--unknown-models": ("unknown_models", str, "refuse or accept endpoints it does not know"),
+}
+
+# Every option that both command lines (runninghub emulator, python -m) take from a table.
+TABLE_FLAGS = {**GUARD_FLAGS, **SERVICE_FLAGS}
+
+
+def default_of(name: str) -> str:
+    """How the help text shows an option's default."""
+    value = next(item.default for item in dataclasses.fields(EmulatorOptions) if item.name == name)
+    if value is None or value == ():
+        return "default: none"
+    return f"default: {value}"
 
 
 def read_keys_file(path: Path) -> frozenset[str]:

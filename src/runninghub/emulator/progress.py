@@ -86,7 +86,9 @@ async def progress_socket(websocket: WebSocket) -> None:
     task_id = websocket.query_params.get("taskId", "")
     token = websocket.query_params.get("Rh-Comfy-Auth", "")
     task = state.tasks.get(task_id)
-    if task is None or not hmac.compare_digest(token, state.ws_token(task_id)):
+    expected = state.ws_token(task_id).encode()
+    # Bytes, not str: compare_digest refuses non-ASCII text with a TypeError.
+    if task is None or not hmac.compare_digest(token.encode("utf-8", "replace"), expected):
         await websocket.close(code=1008)
         return
     await websocket.accept()

@@ -92,7 +92,11 @@ async def create(request: Request) -> Response:
     body, key = await _body_and_key(request)
     state = emulator_state(request)
     submission = parse_submission(body, "workflow", str(id_field(body, "workflowId")))
-    task = state.create_task(key, submission, prepare_workflow(submission, state.workflows))
+    task = state.create_task(
+        key,
+        submission,
+        prepare_workflow(submission, state.workflows, state.options.max_graph_nodes),
+    )
     return ok(created_data(request, task))
 
 
@@ -134,9 +138,18 @@ async def cancel(request: Request) -> Response:
 @legacy
 async def upload(request: Request) -> Response:
     state = emulator_state(request)
-    form = await receive_form(request, state.files, state.options.upload_limit)
+    bearer = bearer_token(request.headers)
+    if bearer is not None:
+        checked_key(state, bearer)  # before reading a byte of the form
+    form = await receive_form(
+        request,
+        state.files,
+        state.options.upload_limit,
+        text_limit=state.options.max_form_text,
+        authorize=None if bearer is not None else state.policy.is_valid,
+    )
     try:
-        checked_key(state, form.fields.get("apiKey") or bearer_token(request.headers))
+        checked_key(state, form.fields.get("apiKey") or bearer)
         if form.too_large:
             raise ApiProblem(Problem.FILE_TOO_LARGE, f"limit {state.options.upload_limit} bytes")
         if form.file is None:

@@ -70,7 +70,7 @@ async def _run(request: Request, source: Source) -> Response:
     body = await json_body(request, allow_empty=True)  # no body: run as saved
     submission = parse_submission(body, source, source_id)
     if source == "workflow":
-        prepared = prepare_workflow(submission, state.workflows)
+        prepared = prepare_workflow(submission, state.workflows, state.options.max_graph_nodes)
     else:
         prepared = prepare_app(submission, state.apps)
     task = state.create_task(key, submission, prepared)
@@ -118,10 +118,12 @@ def task_view(request: Request, task: TaskRecord) -> dict[str, Any]:
 async def upload(request: Request) -> Response:
     state = emulator_state(request)
     if not state.policy.is_valid(bearer_token(request.headers)):
-        async for _ in request.stream():  # drained, so the client reads the refusal
-            pass
+        # Answered before the body is read; the server discards the rest of it.
         raise ApiProblem(Problem.BAD_KEY)
-    form = await receive_form(request, state.files, state.options.upload_limit)
+    options = state.options
+    form = await receive_form(
+        request, state.files, options.upload_limit, text_limit=options.max_form_text
+    )
     if form.too_large:
         raise ApiProblem(Problem.FILE_TOO_LARGE, f"limit {state.options.upload_limit} bytes")
     if form.file is None:

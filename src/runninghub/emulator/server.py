@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
+import secrets
 import signal
 import socket
 import sys
@@ -24,8 +26,16 @@ import httpx
 import uvicorn
 
 from .app import build_app
-from .model_catalogue import CATALOGUE_ENV
-from .options import FAULT_KINDS, KEY_TYPES, EmulatorOptions, build_options, read_keys_file
+from .connections import QuietAcceptErrors, protocol_class
+from .guard import TOKEN_HEADER, ControlGuard, is_loopback
+from .options import (
+    FAULT_KINDS,
+    TABLE_FLAGS,
+    EmulatorOptions,
+    build_options,
+    default_of,
+    read_keys_file,
+)
 from .state import EmulatorState
 
 READY_LINE = "RunningHub emulator listening on {url}"
@@ -41,6 +51,7 @@ class _Server(uvicorn.Server):
         self._on_ready = on_ready
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(QuietAcceptErrors())
         await super().startup(sockets)
         self._on_ready.set()
 
@@ -83,6 +94,9 @@ class EmulatorServer:
     """A running emulator: ``base_url``, ``stop()``, and the control routes as methods."""
 
     def __init__(self, options: EmulatorOptions) -> None:
+        if options.control_token is None and not is_loopback(options.host):
+            # Reachable from other machines: the control routes need a secret from now on.
+            options = dataclasses.replace(options, control_token=secrets.token_urlsafe(18))
         self.options = options
         self.state = EmulatorState(options)
         try:
@@ -93,12 +107,13 @@ class EmulatorServer:
         port = self._socket.getsockname()[1]
         self.base_url = f"http://{_url_host(options.host)}:{port}"
         self.state.base_url = self.base_url
+        self.state.control_guard = ControlGuard(options.host, port, options.control_token)
         config = uvicorn.Config(
             build_app(self.state),
             log_level="warning",
             access_log=False,  # keys travel in bodies and headers: no request log at all
             lifespan="on",
-            http="h11",
+            http=protocol_class(options.header_timeout, options.max_connections),
             ws="websockets-sansio",
             timeout_graceful_shutdown=1,
         )
@@ -151,7 +166,10 @@ class EmulatorServer:
                     base_url=self.base_url, trust_env=False, timeout=10
                 )
             client = self._control_client
-        answer = client.request(method, path, json=body)
+        headers = (
+            {} if self.options.control_token is None else {TOKEN_HEADER: self.options.control_token}
+        )
+        answer = client.request(method, path, json=body or {}, headers=headers)
         if answer.status_code != 200:
             raise ValueError(answer.json().get("error", answer.text))
         result: dict[str, Any] = answer.json()
@@ -191,8 +209,29 @@ def serve(options: EmulatorOptions) -> None:
     _serve_forever(EmulatorServer(options))
 
 
+def exposure_warning(server: EmulatorServer) -> str | None:
+    """The warning a bind beyond this machine deserves (None on a loopback bind)."""
+    host = server.options.host
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: listening on {host}: any machine that can reach this port can use the "
+        f"emulator; the control routes need the header {TOKEN_HEADER}: "
+        f"{server.options.control_token}"
+    )
+
+
+# When the emulator owns the process: hand the GIL back to the event loop after 1 ms rather
+# than 5, so a graph executing in a worker thread delays other clients' answers less.
+_SWITCH_INTERVAL = 0.001
+
+
 def _serve_forever(server: EmulatorServer) -> None:
+    sys.setswitchinterval(_SWITCH_INTERVAL)
     ready = server.ready
+    warning = exposure_warning(server)
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
     public = server.public_url if server.public_url != server.base_url else None
     announce = (ready, server.base_url, public)
     threading.Thread(target=_announce, args=announce, daemon=True).start()
@@ -237,15 +276,18 @@ def build_parser() -> argparse.ArgumentParser:
     add("--public-url", help="base of the URLs handed out (behind a proxy or port map)")
     add("--cancel-status-v2", choices=["CANCEL", "FAILED"], default="CANCEL")
     add("--fetch-host", action="append", default=[], help="host whose media URLs may be fetched")
-    add("--key-type", choices=KEY_TYPES, default="NORMAL", help="type of keys not typed in --keys")
-    add("--catalogue", type=Path, help=f"model registry file (default: ${CATALOGUE_ENV}, bundled)")
-    add("--coin-price", type=int, help="coins per task (default: one per second of run time)")
-    add("--money-price", default="0.10", help="wallet money per workflow/app task")
-    add("--initial-money", default="100.00", help="starting wallet of SHARED/EXCLUSIVE keys")
-    add("--personal-queue-limit", type=int, default=1000, help="usePersonalQueue limit (814)")
-    add("--instant-model-share", type=float, default=0.0, help="share of models done on submit")
-    add("--unknown-models", choices=["refuse", "accept"], default="refuse")
+    _add_guard_options(parser)
     return parser
+
+
+def _add_guard_options(parser: argparse.ArgumentParser) -> None:
+    for flag, (name, kind, text) in TABLE_FLAGS.items():
+        parser.add_argument(flag, dest=name, type=kind, help=f"{text} ({default_of(name)})")
+
+
+def _guard_values(args: argparse.Namespace) -> dict[str, Any]:
+    names = [name for name, _, _ in TABLE_FLAGS.values()]
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
@@ -266,14 +308,7 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         public_url=args.public_url,
         cancel_status_v2=args.cancel_status_v2,
         fetch_hosts=args.fetch_host,
-        key_type=args.key_type,
-        catalogue=args.catalogue,
-        coin_price=args.coin_price,
-        money_price=args.money_price,
-        initial_money=args.initial_money,
-        personal_queue_limit=args.personal_queue_limit,
-        instant_model_share=args.instant_model_share,
-        unknown_models=args.unknown_models,
+        **_guard_values(args),
     )
 
 

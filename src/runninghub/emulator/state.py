@@ -16,6 +16,7 @@ import hmac
 import random
 import secrets
 import shutil
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -27,16 +28,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import catalog
+from ._node_types import EngineLimits
 from .auth import KeyPolicy, key_hash, mask
 from .clock import EmulatedClock
 from .execution import ExecutionResult, run_graph, unexpected_failure
+from .guard import ControlGuard, check_webhook_target
 from .keys import KeyBook, Spending, admit
 from .lora_store import LoraStore
 from .media import fetch_outside, host_allowed, own_file
 from .model_catalogue import load_catalogue
 from .options import EmulatorOptions, apply_changes
 from .storage import FileStore, StateDB, files_dir_for
-from .submit import PreparedGraph, Submission
+from .submit import PreparedGraph, Submission, check_graph_size
 from .tasks import CANCEL, FAILED, QUEUED, RUNNING, TERMINAL, TaskRecord, webhook_payload
 from .uploads import UploadStore
 from .webhooks import PENDING, WebhookDispatcher, WebhookRecord
@@ -89,10 +92,14 @@ class EmulatorState:
         self.fault_rng = random.Random(options.fault_seed)
         self.generation = 0
         self.base_url = f"http://{options.host}:{options.port}"  # the listening address
+        self.control_guard = ControlGuard(options.host, options.port, options.control_token)
         self.executor = ThreadPoolExecutor(options.workers, thread_name_prefix="rh-emulator")
         self.dispatcher = WebhookDispatcher(lambda: self.options, self.clock, self._webhook_done)
         self._last_id = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Set when the server stops: running graphs end at their next step, so SIGTERM
+        # does not wait for a long task (a persisted one runs again on the next start).
+        self.stopping = threading.Event()
 
     @property
     def public_base(self) -> str:
@@ -134,11 +141,13 @@ class EmulatorState:
             self._schedule_end(task)
 
     async def shutdown(self) -> None:
+        self.stopping.set()
         await self.dispatcher.close()
         self.close()
 
     def close(self) -> None:
         """Release threads, the database and temporary files (idempotent)."""
+        self.stopping.set()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.db.close()
         self.files.close()
@@ -185,6 +194,9 @@ class EmulatorState:
         not scheduled: the caller executes it at once with :meth:`finish_now`."""
         digest = key_hash(key)
         profile = self.key_book.profile(key)
+        if submission.webhook_url is not None:
+            self.check_webhook(submission.webhook_url)
+        check_graph_size(prepared, self.options.max_graph_nodes)
         now = time.time()
         active = self.active_tasks(digest)
         start = admit(profile, submission.personal_queue, active, now, self.options)
@@ -269,6 +281,7 @@ class EmulatorState:
             load_media=self.load_media,
             on_event=task.add_event,
             out_dir=out_dir,
+            limits=self._engine_limits(),
         )
 
     async def finish_now(self, task: TaskRecord) -> None:
@@ -276,6 +289,15 @@ class EmulatorState:
         future = self.executor.submit(self._job(task))
         await asyncio.wrap_future(future)
         self._executed(task, future, self.generation)
+
+    def _engine_limits(self) -> EngineLimits:
+        options = self.options
+        return EngineLimits(
+            max_frames=options.max_frames,
+            max_outputs=options.max_outputs,
+            max_task_pixels=options.max_task_pixels,
+            should_stop=self.stopping.is_set,
+        )
 
     def _post_result(
         self, task: TaskRecord, generation: int, done: Future[ExecutionResult]
@@ -289,6 +311,10 @@ class EmulatorState:
             return
         error = done.exception()
         result = ExecutionResult(failure=unexpected_failure(error)) if error else done.result()
+        if self.stopping.is_set() and (result.failure or {}).get("exception_type") == (
+            "InterruptedError"
+        ):
+            return  # cut short by the stop, not failed: a persisted task runs again on restart
         task.outputs, task.failure = result.outputs, result.failure
         task.done_at = time.time()
         self._save(task)
@@ -331,10 +357,18 @@ class EmulatorState:
         self.db.put("webhooks", record.webhook_id, record.to_document())
         self.dispatcher.dispatch(record)
 
+    def check_webhook(self, url: str) -> None:
+        """ApiProblem(BAD_REQUEST) for a target webhooks may not go to (see :mod:`.guard`)."""
+        try:
+            check_webhook_target(url, self.options.webhook_allow)
+        except ValueError as error:
+            raise ApiProblem(Problem.BAD_REQUEST, str(error)) from None
+
     def retry_webhook(self, key: str, webhook_id: str, url: str | None) -> None:
         record = self.webhooks.get(webhook_id)
         if record is None or record.key_hash != key_hash(key):
             raise ApiProblem(Problem.NO_WEBHOOK)
+        self.check_webhook(url or record.url)
         record.url = url or record.url
         record.status, record.retry_count = PENDING, 0
         self.db.put("webhooks", record.webhook_id, record.to_document())

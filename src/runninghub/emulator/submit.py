@@ -7,7 +7,6 @@ unknown node or field is 803 and creates nothing), and the overrides are applied
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from dataclasses import dataclass
@@ -124,17 +123,27 @@ def parse_node_info_list(raw: Any) -> tuple[Override, ...]:
     return tuple(overrides)
 
 
-def prepare_workflow(submission: Submission, workflows: dict[str, dict[str, Any]]) -> PreparedGraph:
-    """The graph of a workflow run: stored (or the ``workflow`` JSON) plus the overrides."""
+def prepare_workflow(
+    submission: Submission, workflows: dict[str, dict[str, Any]], max_nodes: int | None = None
+) -> PreparedGraph:
+    """The graph of a workflow run: stored (or the ``workflow`` JSON) plus the overrides.
+
+    ``max_nodes`` refuses a bigger ``workflow`` before any work is spent on it.
+    """
     stored = workflows.get(submission.source_id)
     if stored is None:
         raise ApiProblem(Problem.UNKNOWN_WORKFLOW, f"workflow {submission.source_id}")
     base = stored
     if submission.workflow_json is not None:
+        if max_nodes is not None:
+            # Every node has one "class_type" key: a cheap upper bound, before parsing.
+            _check_node_count(submission.workflow_json.count('"class_type"'), max_nodes)
         try:
             base = parse_workflow(submission.workflow_json)
         except ValueError as error:
             raise ApiProblem(Problem.BAD_WORKFLOW_JSON, str(error)) from None
+        if max_nodes is not None:
+            _check_node_count(len(base), max_nodes)
     allowed = _graph_fields(base)
     return _prepare(submission, base, allowed)
 
@@ -155,7 +164,10 @@ def _graph_fields(graph: dict[str, Any]) -> set[tuple[str, str]]:
 def _prepare(
     submission: Submission, base: dict[str, Any], allowed: set[tuple[str, str]]
 ) -> PreparedGraph:
-    graph = copy.deepcopy(base)
+    # Copy on write: only the overridden nodes (a deep copy of a big graph would stall the
+    # event loop, and nothing downstream changes a graph in place).
+    graph = dict(base)
+    copied: set[str] = set()
     for override in submission.overrides:
         if override.node_id not in graph:
             raise ApiProblem(Problem.INVALID_NODE, f"nodeId {override.node_id} does not exist")
@@ -164,8 +176,26 @@ def _prepare(
                 Problem.INVALID_NODE,
                 f"node {override.node_id} has no field {override.field_name}",
             )
-        graph[override.node_id].setdefault("inputs", {})[override.field_name] = override.value
+        if override.node_id not in copied:
+            node = dict(graph[override.node_id])
+            node["inputs"] = dict(node.get("inputs", {}))
+            graph[override.node_id] = node
+            copied.add(override.node_id)
+        graph[override.node_id]["inputs"][override.field_name] = override.value
     return PreparedGraph(graph, output_nodes(graph), fingerprint(submission))
+
+
+def check_graph_size(prepared: PreparedGraph, max_nodes: int) -> None:
+    """ApiProblem(BAD_WORKFLOW_JSON) for a graph larger than the emulator runs."""
+    _check_node_count(len(prepared.graph), max_nodes)
+
+
+def _check_node_count(count: int, max_nodes: int) -> None:
+    if count > max_nodes:
+        raise ApiProblem(
+            Problem.BAD_WORKFLOW_JSON,
+            f"the workflow has more nodes than the emulator's limit of {max_nodes} nodes",
+        )
 
 
 def output_nodes(graph: dict[str, Any]) -> list[str]:

@@ -1,7 +1,9 @@
 """Uploads: a streaming multipart reader, content-addressed storage and signed URLs.
 
 The file part is hashed and written to disk while it arrives; past the size limit the rest
-is drained and discarded, so a 100 MB body never sits in memory. Names follow the
+is drained and discarded, so a 100 MB body never sits in memory. Text fields and part
+headers share one budget (``max_form_text``), and a key is checked as soon as it has arrived:
+a bad one ends the reading there and then. Names follow the
 service: ``api/<sha256>.<ext>`` (legacy), ``openapi/<sha256>.<ext>`` (v2), the bare hash for
 a ZIP. The v2 ``download_url`` is signed like a COS URL and expires after 24 emulated hours.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from .clock import EmulatedClock
+from .options import MAX_FORM_TEXT
 from .storage import FileStore, StateDB
 from .wire import ApiProblem, Problem
 
@@ -38,6 +42,9 @@ _MAGIC = (
     (b"fLaC", "flac"),
 )
 MAX_TEXT_FIELD = 64 * 1024
+# Room for the boundaries and part headers around the file and the text budget.
+_FRAMING_ALLOWANCE = 64 * 1024
+KeyCheck = Callable[[str], bool]
 
 
 def kind_of(ext: str) -> str:
@@ -85,8 +92,12 @@ class ReceivedForm:
 class _FormSink:
     """python-multipart callbacks writing the ``file`` part to disk as it arrives."""
 
-    def __init__(self, files: FileStore, limit: int) -> None:
+    def __init__(
+        self, files: FileStore, limit: int, text_limit: int, authorize: KeyCheck | None
+    ) -> None:
         self.files, self.limit = files, limit
+        self.text_budget = text_limit
+        self.authorize = authorize
         self.form = ReceivedForm()
         self.part = _Part()
         self.header_name = b""
@@ -114,10 +125,18 @@ class _FormSink:
     def on_part_begin(self) -> None:
         self.part, self.disposition = _Part(), b""
 
+    def _spend(self, size: int) -> None:
+        """Count text (part headers, text fields) against the form's budget."""
+        self.text_budget -= size
+        if self.text_budget < 0:
+            raise ApiProblem(Problem.BAD_REQUEST, "the form text is over the emulator's limit")
+
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._spend(end - start)
         self.header_name += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._spend(end - start)
         self.header_value += data[start:end]
 
     def on_header_end(self) -> None:
@@ -146,6 +165,7 @@ class _FormSink:
         elif self._is_text():
             if len(self.part.text) + len(chunk) > MAX_TEXT_FIELD:
                 raise ApiProblem(Problem.BAD_REQUEST, f"form field {self.part.name} too long")
+            self._spend(len(chunk))
             self.part.text.extend(chunk)
 
     def _write(self, chunk: bytes) -> None:
@@ -171,7 +191,12 @@ class _FormSink:
                 self.form.file = ReceivedFile(self.path, self.hasher.hexdigest(), self.size, ext)
                 self.path = None
         elif self._is_text():
-            self.form.fields.setdefault(self.part.name, self.part.text.decode("utf-8", "replace"))
+            value = self.part.text.decode("utf-8", "replace")
+            self.form.fields.setdefault(self.part.name, value)
+            if self.part.name == "apiKey" and self.authorize is not None:
+                if not self.authorize(value.strip()):  # stop reading a stranger's form now
+                    raise ApiProblem(Problem.BAD_KEY)
+                self.authorize = None
 
     def close(self) -> None:
         """Forget a file part still being written (too large, or a broken body)."""
@@ -183,15 +208,31 @@ class _FormSink:
             self.path = None
 
 
-async def receive_form(request: Request, files: FileStore, limit: int) -> ReceivedForm:
-    """Read a multipart body, streaming its ``file`` part to a temporary file."""
+async def receive_form(
+    request: Request,
+    files: FileStore,
+    limit: int,
+    *,
+    text_limit: int = MAX_FORM_TEXT,
+    authorize: KeyCheck | None = None,
+) -> ReceivedForm:
+    """Read a multipart body, streaming its ``file`` part to a temporary file.
+
+    ``authorize`` checks an ``apiKey`` text field as soon as it ends (ApiProblem BAD_KEY).
+    The rest of a refused body is not read: the server discards it after the answer.
+    """
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise ApiProblem(Problem.BAD_REQUEST, "expected multipart/form-data with a file part")
-    sink = _FormSink(files, limit)
+    sink = _FormSink(files, limit, text_limit, authorize)
     parser = MultipartParser(params[b"boundary"], sink.callbacks())  # type: ignore[arg-type]
+    body_limit = limit + text_limit + _FRAMING_ALLOWANCE
+    received = 0
     try:
         async for chunk in request.stream():
+            received += len(chunk)
+            if received > body_limit:
+                raise ApiProblem(Problem.FILE_TOO_LARGE, f"limit {limit} bytes")
             parser.write(chunk)
         parser.finalize()
     except ApiProblem:
@@ -270,10 +311,12 @@ class UploadStore:
         params = parse_qs(query)
         window = params.get("q-sign-time", [""])[0]
         signature = params.get("q-signature", [""])[0]
-        if not hmac.compare_digest(signature, self._sign(path, window)):
+        # Bytes, not str: compare_digest refuses non-ASCII text with a TypeError.
+        expected = self._sign(path, window).encode()
+        if not hmac.compare_digest(signature.encode("utf-8", "replace"), expected):
             raise ValueError("SignatureDoesNotMatch")
         _, _, end = window.partition(";")
-        if not end.isdigit() or self.clock.now() > int(end):
+        if not (end.isascii() and end.isdigit()) or self.clock.now() > int(end):
             raise ValueError("Request has expired")
         upload = self.lookup(path.rsplit("/", 1)[-1])
         if upload is None:

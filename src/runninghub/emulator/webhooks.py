@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from .clock import EmulatedClock
+from .guard import check_webhook_target
 from .options import EmulatorOptions
 
 PENDING, SUCCESS, FAILED = "PENDING", "SUCCESS", "FAILED"
@@ -100,6 +101,10 @@ class WebhookDispatcher:
         self._on_change(record, "failed")
 
     async def _post(self, record: WebhookRecord, timeout: float) -> tuple[bool, str]:
+        try:  # checked again here: the allow-list may have changed since the submit
+            check_webhook_target(record.url, self._options().webhook_allow)
+        except ValueError as error:
+            return False, f"not delivered: {error}"
         if self._client is None:
             self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         try:

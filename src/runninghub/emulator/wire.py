@@ -8,14 +8,16 @@ turns it into the legacy envelope, the flat v2 task object or the wrapped v2 env
 from __future__ import annotations
 
 import enum
-import json
 import re
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-MAX_JSON_BODY = 16 * 1024 * 1024
+from .jsonlimits import loads_limited
+from .options import MAX_BODY, MAX_JSON_DEPTH
+
+MAX_JSON_BODY = MAX_BODY
 _DIGITS = re.compile(r"[0-9]{1,25}")
 
 
@@ -175,15 +177,30 @@ async def read_limited(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
     return b"".join(chunks)
 
 
+def _body_limits(request: Request) -> tuple[int, int]:
+    """(max body bytes, max nesting) of the emulator serving ``request``."""
+    options = getattr(getattr(request.app.state, "emulator", None), "options", None)
+    return (
+        getattr(options, "max_body", MAX_JSON_BODY),
+        getattr(options, "max_json_depth", MAX_JSON_DEPTH),
+    )
+
+
 async def json_body(request: Request, *, allow_empty: bool = False) -> dict[str, Any]:
     """The JSON object of the body. Python's json keeps big integers exact (no float)."""
-    raw = await read_limited(request)
+    max_body, max_depth = _body_limits(request)
+    raw = await read_limited(request, max_body)
     if allow_empty and not raw.strip():
         return {}
     try:
-        body = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, ValueError):
+        body = (
+            loads_limited(raw.decode("utf-8"), max_depth, constants=True) if raw.strip() else None
+        )
+    except UnicodeDecodeError:
         raise ApiProblem(Problem.BAD_REQUEST, "the body is not valid JSON") from None
+    except ValueError as error:
+        detail = str(error) if "nested" in str(error) else "the body is not valid JSON"
+        raise ApiProblem(Problem.BAD_REQUEST, detail) from None
     if not isinstance(body, dict):
         raise ApiProblem(Problem.BAD_REQUEST, "the body must be a JSON object")
     return body

@@ -20,6 +20,7 @@ from ._server import build_server
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
+    from mcp.server.transport_security import TransportSecuritySettings
 
     from runninghub import AsyncClient
 
@@ -38,7 +39,8 @@ class ServerConfig:
     ``api_key`` is the key given on the command line (``--api-key-file``); ``None`` lets the
     client read ``RUNNINGHUB_API_KEY`` or the config file, exactly as the CLI does.
     ``http_port`` ``None`` serves over stdio; a number (0: any free port) serves streamable
-    HTTP on 127.0.0.1.
+    HTTP on 127.0.0.1. Over HTTP only the server's own origin may call it (a page of a local
+    dev server on another port must not drive it), plus ``allowed_origins``.
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -46,6 +48,7 @@ class ServerConfig:
     site: str | None = None
     http_port: int | None = None
     verbose: bool = False
+    allowed_origins: tuple[str, ...] = ()
 
 
 class Secrets:
@@ -160,7 +163,7 @@ async def _serve(
         if config.http_port is None:
             await server.run_stdio_async()
         else:
-            await _serve_http(server, config.http_port, on_ready)
+            await _serve_http(server, config, on_ready)
     finally:
         await provider.aclose()
 
@@ -172,17 +175,33 @@ async def _check_configuration(provider: ClientProvider) -> None:
         logger.warning("%s; every tool will report this until a key is configured", exc.message)
 
 
+def transport_security(port: int, extra_origins: tuple[str, ...]) -> TransportSecuritySettings:
+    """Host and Origin checks for this port only (the SDK's default accepts any local port)."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    names = ("127.0.0.1", "localhost", "[::1]")
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[f"{name}:{port}" for name in names],
+        allowed_origins=[*(f"http://{name}:{port}" for name in names), *extra_origins],
+    )
+
+
 async def _serve_http(
-    server: MCPServer[Any], port: int, on_ready: Callable[[str], None] | None
+    server: MCPServer[Any], config: ServerConfig, on_ready: Callable[[str], None] | None
 ) -> None:
     import uvicorn
 
-    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=HOST)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    sock.bind((HOST, config.http_port or 0))
     sock.listen(128)  # connections made from now on wait in the backlog until uvicorn accepts
-    url = f"http://{HOST}:{sock.getsockname()[1]}{MCP_PATH}"
+    port = sock.getsockname()[1]
+    security = transport_security(port, config.allowed_origins)
+    app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH, host=HOST, transport_security=security
+    )
+    url = f"http://{HOST}:{port}{MCP_PATH}"
     # log_config=None: uvicorn's loggers propagate to the redacting handler above.
     uvicorn_config = uvicorn.Config(app, log_config=None, lifespan="on", access_log=False)
     if on_ready is not None:
