@@ -18,9 +18,13 @@ READY = re.compile(r"RunningHub emulator listening on (http://127\.0\.0\.1:\d+)"
 INVERT = "1987728214757978114"
 
 
-def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
+MODULE_ENTRY = ("runninghub.emulator.server",)
+CLI_ENTRY = ("runninghub", "emulator")
+
+
+def _start(*args: str, entry: tuple[str, ...] = MODULE_ENTRY) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "runninghub.emulator.server", *args],
+        [sys.executable, "-m", *entry, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -112,9 +116,11 @@ def test_the_module_entry_takes_the_public_url_cancel_status_and_fetch_hosts() -
     assert main(["--public-url", "rh.example.com"]) == 2
 
 
-def test_the_process_takes_key_types_and_prices(api_key) -> None:
+@pytest.mark.parametrize("entry", [MODULE_ENTRY, CLI_ENTRY], ids=["module", "cli"])
+def test_the_process_takes_key_types_and_prices(api_key, entry) -> None:
     process, url = _start("--key-type", "EXCLUSIVE", "--initial-money", "5", "--money-price",
-                          "0.5", "--task-seconds", "0", "--instant-model-share", "1")  # fmt: skip
+                          "0.5", "--task-seconds", "0", "--instant-model-share", "1",
+                          entry=entry)  # fmt: skip
     try:
         headers = {"Authorization": f"Bearer {api_key}"}
         body = {"text": "hi", "voiceId": "genshin_klee2", "voiceLanguage": "en"}
