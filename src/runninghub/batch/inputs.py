@@ -35,7 +35,7 @@ from .._errors import InvalidRequestError, RunningHubError
 from .._models import NodeOverride
 from ..workflow import Field, FieldKind, WorkflowGraph
 from .errors import LedgerError
-from .ledger import Ledger
+from .ledger import Ledger, RunnerLock
 from .spec import BatchSpec, encode_overrides
 
 __all__ = [
@@ -340,29 +340,36 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
     ledger made from other inputs or for another workflow is refused (LedgerError).
     """
     target = Path(path)
-    if not target.exists():
-        rows = ((r.row, r.fingerprint, r.overrides_json) for r in plan.rows)
-        return Ledger.create(target, spec, rows)
-    ledger = Ledger.open(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # The lock comes first: two runs started at once must not both find no ledger and make one.
+    lock = RunnerLock(target).acquire()
     try:
-        ledger.lock()  # no other process may be running it while its settings change
+        if not target.exists():
+            rows = ((r.row, r.fingerprint, r.overrides_json) for r in plan.rows)
+            return Ledger.create(target, spec, rows, lock=lock)
+        ledger = Ledger.open(target, lock=lock)
+    except BaseException:
+        lock.release()
+        raise
+    try:
         _check_same_batch(ledger, plan)
-        stored = ledger.spec
-        ledger.update_spec(
-            dataclasses.replace(
-                stored,
-                concurrency=spec.concurrency,
-                max_tasks=spec.max_tasks,
-                max_coins=spec.max_coins,
-                keys_file=spec.keys_file,
-                key_count=spec.key_count,
-                name_template=spec.name_template,
-            )
-        )
+        ledger.update_spec(_with_new_limits(ledger.spec, spec))
     except BaseException:
         ledger.close()
         raise
     return ledger
+
+
+def _with_new_limits(stored: BatchSpec, given: BatchSpec) -> BatchSpec:
+    return dataclasses.replace(
+        stored,
+        concurrency=given.concurrency,
+        max_tasks=given.max_tasks,
+        max_coins=given.max_coins,
+        keys_file=given.keys_file,
+        key_count=given.key_count,
+        name_template=given.name_template,
+    )
 
 
 def _check_same_batch(ledger: Ledger, plan: BatchPlan) -> None:

@@ -1,0 +1,79 @@
+"""Real ``runninghub batch`` processes racing each other, and signals sent to a running batch.
+
+The processes talk to the emulator through a forwarding proxy (``gated_proxy``) that can hold
+a request until the test lets it go: that is how two processes are made to pass a step at the
+same moment, and how a submit is known to be in flight when a signal arrives.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from batch_helpers import API_KEY, TEXT, row_states
+from gated_proxy import GatedProxy
+
+from runninghub.emulator import EmulatorServer
+
+MakeEmulator = Callable[..., EmulatorServer]
+ISOLATED = ("RUNNINGHUB_API_KEY", "RUNNINGHUB_BASE_URL", "RUNNINGHUB_CONFIG_DIR")
+GRAPH = "/api/openapi/getJsonApiFormat"
+SUBMIT = "/openapi/v2/run/workflow/"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ISOLATED}
+    env.update(RUNNINGHUB_API_KEY=API_KEY, RUNNINGHUB_CONFIG_DIR=str(tmp_path / "config"))
+    return env
+
+
+def _start(base_url: str, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "runninghub", "--base-url", base_url, "batch", *args]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+def _prompts(path: Path, count: int) -> Path:
+    lines = ["6.text"] + [f"a lighthouse at dusk number {i}" for i in range(count)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_two_runs_started_at_once_on_a_new_out_run_each_input_once(
+    make_emulator: MakeEmulator, tmp_path: Path
+) -> None:
+    """Both processes pass planning at the same moment (held at the graph request until both
+    asked); one must run the batch and record it, the other refuse, and a resume must find
+    every task the winner paid for in the ledger on disk."""
+    server = make_emulator(queue_seconds=0, task_seconds=0.2, concurrency=4)
+    inputs = _prompts(tmp_path / "prompts.csv", 300)
+    out = tmp_path / "out"
+    env = _env(tmp_path)
+    args = ("run", TEXT, "--inputs", str(inputs), "--out", str(out), "--max-tasks", "3")
+    with GatedProxy(server.base_url) as proxy:
+        graph = proxy.gate(GRAPH)
+        procs = [_start(proxy.base_url, env, *args, "--concurrency", "3") for _ in range(2)]
+        both_arrived = graph.wait_for(2, timeout=30)
+        assert both_arrived, [_finish(proc) for proc in procs]
+        graph.open()
+        results = sorted(_finish(proc) for proc in procs)
+    (won, _, won_err), (lost, _, lost_err) = results
+    assert (won, lost) == (0, 2), (won_err, lost_err)
+    assert "another batch is running" in lost_err
+    assert "Traceback" not in won_err + lost_err
+    states = row_states(out / "batch.sqlite")
+    assert list(states.values()).count("succeeded") == 3
+    assert server.stats()["tasks_created"] == 3
+
+    resumed = _finish(_start(server.base_url, env, "resume", "--ledger", str(out / "batch.sqlite")))
+    assert resumed[0] == 0, resumed
+    assert server.stats()["tasks_created"] == 3  # --max-tasks holds across both runs
