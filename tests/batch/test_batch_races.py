@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from batch_helpers import API_KEY, TEXT, row_states
+from batch_helpers import API_KEY, OTHER_KEY, TEXT, row_states
 from gated_proxy import GatedProxy
 
 from runninghub.emulator import EmulatorServer
@@ -22,6 +23,7 @@ MakeEmulator = Callable[..., EmulatorServer]
 ISOLATED = ("RUNNINGHUB_API_KEY", "RUNNINGHUB_BASE_URL", "RUNNINGHUB_CONFIG_DIR")
 GRAPH = "/api/openapi/getJsonApiFormat"
 SUBMIT = "/openapi/v2/run/workflow/"
+THIRD_KEY = "00112233445566778899aabbccddeeff"
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -77,3 +79,40 @@ def test_two_runs_started_at_once_on_a_new_out_run_each_input_once(
     resumed = _finish(_start(server.base_url, env, "resume", "--ledger", str(out / "batch.sqlite")))
     assert resumed[0] == 0, resumed
     assert server.stats()["tasks_created"] == 3  # --max-tasks holds across both runs
+
+
+def _wait_for_states(ledger: Path, state: str, count: int, proc: subprocess.Popen[str]) -> None:
+    """Poll the ledger (as a monitoring tool would) until ``count`` rows are in ``state``."""
+    while not ledger.exists() or list(row_states(ledger).values()).count(state) < count:
+        assert proc.poll() is None, _finish(proc)
+        time.sleep(0.01)  # a polling interval, not a wait for something to happen
+
+
+def test_keys_reordered_or_replaced_between_run_and_resume_never_lose_a_task(
+    make_emulator: MakeEmulator, tmp_path: Path
+) -> None:
+    """Two tasks are left running on two keys; a resume with the keys swapped must follow each
+    task with its own key, and one with a key replaced must refuse before touching anything."""
+    server = make_emulator(queue_seconds=0, task_seconds=1.5, concurrency=4)
+    inputs = _prompts(tmp_path / "prompts.csv", 4)
+    out, keys = tmp_path / "out", tmp_path / "keys.txt"
+    ledger = out / "batch.sqlite"
+    keys.write_text(f"{API_KEY}\n{OTHER_KEY}\n")
+    env = _env(tmp_path)
+    args = ("run", TEXT, "--inputs", str(inputs), "--out", str(out), "--keys", str(keys))
+    proc = _start(server.base_url, env, *args, "--concurrency", "1")
+    _wait_for_states(ledger, "submitted", 2, proc)  # one task per key, two rows pending
+    proc.kill()
+    _finish(proc)
+
+    keys.write_text(f"{OTHER_KEY}\n{THIRD_KEY}\n")
+    replaced = _finish(_start(server.base_url, env, "resume", "--ledger", str(ledger)))
+    assert replaced[0] == 3, replaced
+    assert "was submitted with a key that is not among the 2 given" in replaced[2]
+    assert list(row_states(ledger).values()).count("submitted") == 2
+
+    keys.write_text(f"{OTHER_KEY}\n{API_KEY}\n")
+    swapped = _finish(_start(server.base_url, env, "resume", "--ledger", str(ledger)))
+    assert swapped[0] == 0, swapped
+    assert set(row_states(ledger).values()) == {"succeeded"}
+    assert server.stats()["tasks_created"] == 4  # nothing was paid for twice

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+from ._keys import key_id, keys_of_running_tasks
 from .inputs import (
     BatchInputError,
     BatchPlan,
@@ -61,6 +62,8 @@ __all__ = [
     "ProgressCallback",
     "RowState",
     "StaleStateError",
+    "key_id",
+    "keys_of_running_tasks",
     "ledger_for_plan",
     "parse_assignments",
     "plan_batch",

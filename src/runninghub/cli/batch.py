@@ -225,6 +225,7 @@ def _resume(
         ledger.lock()  # no other process may be running it while its settings change
         spec = _updated_spec(ledger.spec, options)
         keys = _read_keys(state, Path(spec.keys_file) if spec.keys_file else None)
+        _check_running_keys(state, ledger, keys)  # before the new settings are stored
         ledger.update_spec(replace(spec, key_count=len(keys)))
         if retry_states:
             ledger.reset_for_retry(retry_states)
@@ -236,6 +237,14 @@ def _resume(
         return Ledger.open(path)
 
     _finish(state, _drive(state, keys, prepare))
+
+
+def _check_running_keys(state: CliState, ledger: Ledger, keys: list[str | None]) -> None:
+    """Refuse keys that do not hold the batch's running tasks (ConfigError, exit 3)."""
+    from runninghub.batch import RowState, key_id, keys_of_running_tasks
+
+    ids = [key_id(key or state.settings().api_key) for key in keys]
+    keys_of_running_tasks(ledger.rows([RowState.SUBMITTED]), ids)
 
 
 def _drive(
