@@ -7,6 +7,7 @@ same moment, and how a submit is known to be in flight when a signal arrives.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 from batch_helpers import API_KEY, OTHER_KEY, TEXT, row_states
 from gated_proxy import GatedProxy
 
+from runninghub.batch import Ledger, RowState
 from runninghub.emulator import EmulatorServer
 
 MakeEmulator = Callable[..., EmulatorServer]
@@ -116,3 +118,47 @@ def test_keys_reordered_or_replaced_between_run_and_resume_never_lose_a_task(
     assert swapped[0] == 0, swapped
     assert set(row_states(ledger).values()) == {"succeeded"}
     assert server.stats()["tasks_created"] == 4  # nothing was paid for twice
+
+
+def test_two_batches_started_at_once_on_one_out_never_replace_each_others_files(
+    make_emulator: MakeEmulator, tmp_path: Path
+) -> None:
+    server = make_emulator(queue_seconds=0, task_seconds=0.2, concurrency=4)
+    inputs = _prompts(tmp_path / "prompts.csv", 3)
+    out = tmp_path / "shared"
+    env = _env(tmp_path)
+    with GatedProxy(server.base_url) as proxy:
+        graph = proxy.gate(GRAPH)
+        procs = [
+            _start(
+                proxy.base_url,
+                env,
+                "run",
+                TEXT,
+                "--inputs",
+                str(inputs),
+                "--out",
+                str(out),
+                "--ledger",
+                str(tmp_path / f"{name}.sqlite"),
+            )  # fmt: skip
+            for name in ("a", "b")
+        ]
+        both_arrived = graph.wait_for(2, timeout=30)
+        assert both_arrived, [_finish(proc) for proc in procs]
+        graph.open()
+        results = [_finish(proc) for proc in procs]
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 2], results
+    winner = "ab"[[code for code, _, _ in results].index(0)]
+    loser_err = next(err for code, _, err in results if code == 2)
+    assert f"{out} holds the outputs of another batch" in loser_err
+    assert server.stats()["tasks_created"] == 3
+    with Ledger.open(tmp_path / f"{winner}.sqlite") as ledger:
+        rows = ledger.rows()
+    assert {row.state for row in rows} == {RowState.SUCCEEDED}
+    manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert [entry["task_id"] for entry in manifest] == [row.task_id for row in rows]
+    for row in rows:
+        [saved] = row.outputs
+        assert Path(saved).is_file()

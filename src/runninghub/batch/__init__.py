@@ -35,6 +35,7 @@ from .ledger import (
     LedgerError,
     LedgerRow,
     NotALedgerError,
+    OutputFolderTakenError,
     RowState,
     StaleStateError,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "LedgerRow",
     "Manifest",
     "NotALedgerError",
+    "OutputFolderTakenError",
     "PlannedRow",
     "ProgressCallback",
     "RowState",

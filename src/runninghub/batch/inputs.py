@@ -34,6 +34,7 @@ from typing import Any
 from .._errors import InvalidRequestError, RunningHubError
 from .._models import NodeOverride
 from ..workflow import Field, FieldKind, WorkflowGraph
+from ._outdir import check_out_dir_free
 from .errors import LedgerError
 from .ledger import Ledger, RunnerLock
 from .spec import BatchSpec, encode_overrides
@@ -345,6 +346,7 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
     lock = RunnerLock(target).acquire()
     try:
         if not target.exists():
+            check_out_dir_free(Path(spec.out_dir))  # refused before a ledger is made for it
             rows = ((r.row, r.fingerprint, r.overrides_json) for r in plan.rows)
             return Ledger.create(target, spec, rows, lock=lock)
         ledger = Ledger.open(target, lock=lock)

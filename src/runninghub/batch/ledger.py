@@ -46,6 +46,7 @@ from .errors import (
     LedgerBusyError,
     LedgerError,
     NotALedgerError,
+    OutputFolderTakenError,
     StaleStateError,
 )
 from .spec import BatchSpec, decode_overrides, encode_overrides
@@ -61,6 +62,7 @@ __all__ = [
     "LedgerError",
     "LedgerRow",
     "NotALedgerError",
+    "OutputFolderTakenError",
     "RowState",
     "RunnerLock",
     "StaleStateError",

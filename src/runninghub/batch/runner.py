@@ -45,6 +45,7 @@ from .._errors import (
 )
 from .._models import NodeOverride, Task, TaskStatus
 from ._keys import client_key_id, keys_of_running_tasks
+from ._outdir import claim_out_dir
 from ._slots import SlotPool
 from .ledger import Ledger, LedgerRow, RowState
 from .report import BatchProgress, BatchReport, Manifest, render_name, state_counts
@@ -142,11 +143,19 @@ class BatchRunner:
     async def run_async(self) -> BatchReport:
         """Run to the end (or to a spend guard) and return the report.
 
-        Raises LedgerBusyError when another process runs this ledger, InsufficientFundsError
+        Raises LedgerBusyError when another process runs this ledger, OutputFolderTakenError
+        when the output folder belongs to another batch, InsufficientFundsError
         when the balance is empty before the first submit, and the error that stopped the batch
         when a key is refused for good (authentication, funds, unknown workflow).
         """
         self._ledger.lock()
+        try:
+            # Before anything is written there: another batch's files are never replaced.
+            tasks = {a.task_id for a in self._ledger.attempts() if a.task_id}
+            claim_out_dir(self._out_dir, self._ledger.batch_id, self._ledger.path, tasks)
+        except BaseException:
+            self._ledger.unlock()
+            raise
         try:
             return await self._run_locked()
         except BaseExceptionGroup as group:
