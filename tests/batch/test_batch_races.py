@@ -129,19 +129,9 @@ def test_two_batches_started_at_once_on_one_out_never_replace_each_others_files(
     env = _env(tmp_path)
     with GatedProxy(server.base_url) as proxy:
         graph = proxy.gate(GRAPH)
+        args = ("run", TEXT, "--inputs", str(inputs), "--out", str(out))
         procs = [
-            _start(
-                proxy.base_url,
-                env,
-                "run",
-                TEXT,
-                "--inputs",
-                str(inputs),
-                "--out",
-                str(out),
-                "--ledger",
-                str(tmp_path / f"{name}.sqlite"),
-            )  # fmt: skip
+            _start(proxy.base_url, env, *args, "--ledger", str(tmp_path / f"{name}.sqlite"))
             for name in ("a", "b")
         ]
         both_arrived = graph.wait_for(2, timeout=30)
