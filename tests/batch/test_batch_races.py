@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -152,3 +153,36 @@ def test_two_batches_started_at_once_on_one_out_never_replace_each_others_files(
     for row in rows:
         [saved] = row.outputs
         assert Path(saved).is_file()
+
+
+def test_sigterm_during_a_submit_finishes_and_records_it_like_ctrl_c(
+    make_emulator: MakeEmulator, tmp_path: Path
+) -> None:
+    """The submit is held at the proxy while the process gets SIGTERM: the process must wait
+    for its answer, record the task id, say how to go on, and exit 143; a resume then finishes
+    the task without submitting it again."""
+    server = make_emulator(queue_seconds=0, task_seconds=0.2, concurrency=4)
+    inputs = _prompts(tmp_path / "prompts.csv", 2)
+    ledger = tmp_path / "out" / "batch.sqlite"
+    env = _env(tmp_path)
+    args = ("run", TEXT, "--inputs", str(inputs), "--out", str(tmp_path / "out"))
+    with GatedProxy(server.base_url) as proxy:
+        submit = proxy.gate(SUBMIT)
+        proc = _start(proxy.base_url, env, *args, "--concurrency", "1")
+        arrived = submit.wait_for(1, timeout=30)
+        assert arrived, _finish(proc)
+        proc.send_signal(signal.SIGTERM)
+        submit.open()
+        code, _, err = _finish(proc)
+    assert code == 128 + signal.SIGTERM, err
+    assert "terminated: submitted tasks keep running; `batch resume` picks up" in err
+    assert "Traceback" not in err
+    with Ledger.open(ledger) as opened:
+        first = opened.row(1)
+    assert first.state is RowState.SUBMITTED and first.task_id is not None
+    assert server.stats()["tasks_created"] == 1
+
+    resumed = _finish(_start(server.base_url, env, "resume", "--ledger", str(ledger)))
+    assert resumed[0] == 0, resumed
+    assert set(row_states(ledger).values()) == {"succeeded"}
+    assert server.stats()["tasks_created"] == 2  # row 1 was followed, not submitted again
