@@ -37,9 +37,10 @@ def batch() -> None:
     Inputs: a CSV or JSONL file (one row per task), or a directory (one row per media
     file, column `file`). A column named NODE.FIELD maps itself; map others with
     --map COLUMN=NODE.FIELD. Every row is validated before the first submit.
-    Progress is recorded in a SQLite ledger (default OUT/batch.sqlite): a crash or Ctrl-C
-    loses nothing, and `batch resume` never submits an input twice. Outputs and
-    OUT/manifest.jsonl (row -> task -> files) land in OUT.
+    Progress is recorded in a SQLite ledger (default OUT/batch.sqlite): a crash, Ctrl-C
+    or SIGTERM (exit 143) loses nothing, and `batch resume` never submits an input
+    twice. Outputs and OUT/manifest.jsonl (row -> task -> files) land in OUT, which
+    belongs to that one batch.
     """
 
 
