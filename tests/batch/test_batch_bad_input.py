@@ -157,9 +157,19 @@ CASES = [
         message="the batch description in {d}/bad-spec.sqlite is garbled",
     ),
     case(
-        "a ledger with a garbled row",
+        "a ledger with a garbled row (status)",
+        *("batch", "status", "--ledger", "{d}/bad-row.sqlite"),
+        message="{d}/bad-row.sqlite is garbled: rows in state 'exploded'",
+    ),
+    case(
+        "a ledger with a garbled row (resume)",
         *("batch", "resume", "--ledger", "{d}/bad-row.sqlite"),
-        message="row 2 of the ledger is garbled",
+        message="is garbled",
+    ),
+    case(
+        "a ledger with garbled outputs",
+        *("batch", "resume", "--ledger", "{d}/bad-outputs.sqlite"),
+        message="row 3 of the ledger is garbled",
     ),
 ]
 
@@ -194,17 +204,24 @@ def prepare(d: Path) -> None:
 def _ledgers(d: Path) -> None:
     spec = BatchSpec(workflow_id=TEXT, out_dir=str(d / "ledger-out"))
     rows = [(n, f"fp{n}", "[]") for n in range(1, 400)]
-    for name in ("garbled", "bad-spec", "bad-row"):
+    for name in ("garbled", "bad-spec", "bad-row", "bad-outputs"):
         Ledger.create(d / f"{name}.sqlite", spec, rows).close()
     with (d / "garbled.sqlite").open("r+b") as handle:  # pages past the header: the rows
         handle.seek(4096 * 3)
         handle.write(bytes(range(256)) * 32)
-    with sqlite3.connect(d / "bad-spec.sqlite") as conn:
-        conn.execute("UPDATE batch_meta SET value = '{\"workflow_id\": ' WHERE key = 'spec'")
-    with sqlite3.connect(d / "bad-row.sqlite") as conn:
-        conn.execute("UPDATE rows SET state = 'exploded' WHERE row = 2")
-    for name in ("bad-spec", "bad-row"):
-        sqlite3.connect(d / f"{name}.sqlite").close()
+    _tamper(d / "bad-spec.sqlite", "UPDATE batch_meta SET value = '{\"a\": ' WHERE key = 'spec'")
+    _tamper(d / "bad-row.sqlite", "UPDATE rows SET state = 'exploded' WHERE row = 2")
+    _tamper(d / "bad-outputs.sqlite", "UPDATE rows SET outputs = '[\"a\", ' WHERE row = 3")
+
+
+def _tamper(ledger: Path, sql: str) -> None:
+    """Change a ledger behind runninghub's back, as a stray tool or a bad edit would."""
+    conn = sqlite3.connect(ledger)
+    try:
+        with conn:
+            conn.execute(sql)
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize("bad", CASES)

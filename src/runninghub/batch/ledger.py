@@ -244,7 +244,10 @@ class Ledger:
         """How many rows are in each state (every state present, zero when empty)."""
         result = dict.fromkeys(RowState, 0)
         for state, count in self._conn.execute("SELECT state, COUNT(*) FROM rows GROUP BY state"):
-            result[RowState(state)] = count
+            try:
+                result[RowState(state)] = count
+            except ValueError:
+                raise LedgerError(f"{self.path} is garbled: rows in state {state!r}") from None
         return result
 
     def attempts(self, row: int | None = None) -> list[Attempt]:
