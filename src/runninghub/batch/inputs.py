@@ -13,7 +13,8 @@ Rules (also in ``runninghub batch run --help``):
   is an error (which one should win is a guess we do not make).
 - A value for a media field is a URL, an already uploaded name (``api/...``, ``openapi/...``),
   or a local file: a relative path is resolved against the inputs file's directory (against
-  the current directory for ``--set``) and must exist; it is uploaded when its row is submitted.
+  the current directory for ``--set``) and must exist, be non-empty and hold the kind of media
+  its extension names (checked by content); it is uploaded when its row is submitted.
 - Every row is validated against the workflow before anything is submitted, so a bad row 900
   never surfaces after 899 paid tasks.
 - Two rows with identical inputs are an error unless duplicates are allowed explicitly: they
