@@ -113,8 +113,13 @@ def test_keys_reordered_or_replaced_between_run_and_resume_never_lose_a_task(
     assert replaced[0] == 3, replaced
     assert "was submitted with a key that is not among the 2 given" in replaced[2]
     assert list(row_states(ledger).values()).count("submitted") == 2
+    wrong = tmp_path / "wrong-keys.txt"
+    wrong.write_text(f"{THIRD_KEY}\n{OTHER_KEY}\n")
+    rerun = _finish(_start(server.base_url, env, *args[:-1], str(wrong)))  # `batch run` again
+    assert rerun[0] == 3, rerun
+    assert "was submitted with a key that is not among the 2 given" in rerun[2]
 
-    keys.write_text(f"{OTHER_KEY}\n{API_KEY}\n")
+    keys.write_text(f"{OTHER_KEY}\n{API_KEY}\n")  # the stored --keys file, swapped
     swapped = _finish(_start(server.base_url, env, "resume", "--ledger", str(ledger)))
     assert swapped[0] == 0, swapped
     assert set(row_states(ledger).values()) == {"succeeded"}

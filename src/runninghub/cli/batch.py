@@ -146,6 +146,9 @@ def run_command(state: CliState, /, workflow_id: str, inputs_path: Path, **optio
     spec = _new_spec(workflow_id, inputs_path, out_dir, template, options, key_count=len(keys))
 
     async def prepare(clients: Sequence[AsyncClient]) -> Ledger:
+        if ledger_path.is_file():  # a rerun: refuse wrong keys before the settings change
+            with _open_ledger(ledger_path, read_only=True) as existing:
+                _check_running_keys(state, existing, keys)
         return await _ledger_for_inputs(clients[0], ledger_path, spec, inputs_path, options)
 
     report = _drive(state, keys, prepare)
