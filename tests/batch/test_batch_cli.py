@@ -241,3 +241,31 @@ def test_a_ledger_is_only_reused_for_the_same_inputs(
     assert other.exit_code == 2
     assert "made from other inputs (row 3 differs)" in other.stderr
     assert emulator.stats()["tasks_created"] == 2
+
+
+def test_a_second_batch_is_refused_an_out_that_another_batch_writes_to(
+    rh: Callable[..., Result], emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    make_images(tmp_path / "photos", 2)
+    write_prompts(tmp_path / "prompts.csv", 2)
+    url = emulator.base_url
+    first = rh("--base-url", url, "batch", "run", INVERT, "--inputs", "photos", "--out", "shared",
+               "--ledger", "a.sqlite")  # fmt: skip
+    assert first.exit_code == 0, first.output
+    shared = tmp_path / "shared"
+    before = {p.name: p.read_bytes() for p in shared.iterdir() if p.is_file()}
+
+    second = rh("--base-url", url, "batch", "run", TEXT, "--inputs", "prompts.csv", "--map",
+                "prompt=6.text", "--out", "shared", "--ledger", "b.sqlite")  # fmt: skip
+    assert second.exit_code == 2, second.output
+    assert f"{shared} holds the outputs of another batch" in second.stderr
+    assert "choose another --out" in second.stderr
+    assert emulator.stats()["tasks_created"] == 2  # nothing submitted for the second batch
+    assert not (tmp_path / "b.sqlite").exists()
+    assert {p.name: p.read_bytes() for p in shared.iterdir() if p.is_file()} == before
+
+    again = rh("--base-url", url, "batch", "resume", "--ledger", "a.sqlite")
+    assert again.exit_code == 0, again.output  # the folder's own batch still uses it
+    moved = rh("--base-url", url, "batch", "run", TEXT, "--inputs", "prompts.csv", "--map",
+               "prompt=6.text", "--out", "elsewhere", "--ledger", "b.sqlite")  # fmt: skip
+    assert moved.exit_code == 0, moved.output

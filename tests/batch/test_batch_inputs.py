@@ -18,6 +18,7 @@ from runninghub.batch.inputs import (
 )
 
 WORKFLOW_ID = "1904136902449209346"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(24)  # what a PNG starts with: enough for planning
 
 GRAPH: dict[str, Any] = {
     "3": {
@@ -56,7 +57,7 @@ def test_a_csv_maps_columns_coerces_values_and_resolves_files(
     tmp_path: Path, graph: WorkflowGraph
 ) -> None:
     (tmp_path / "imgs").mkdir()
-    (tmp_path / "imgs" / "a.png").write_bytes(b"png")
+    (tmp_path / "imgs" / "a.png").write_bytes(PNG_BYTES)
     inputs = tmp_path / "inputs.csv"
     inputs.write_text("prompt,KSampler.seed,107.image\na fox,7,imgs/a.png\n")
     plan = _plan(inputs, graph, maps={"prompt": "Positive Prompt.text"}, sets={"3.steps": "30"})
@@ -100,7 +101,7 @@ def test_a_column_naming_an_unknown_field_suggests_the_right_one(
 
 def test_a_directory_gives_one_row_per_media_file(tmp_path: Path, graph: WorkflowGraph) -> None:
     for name in ("b.png", "a.JPG", "notes.txt", ".hidden.png"):
-        (tmp_path / name).write_bytes(b"x")
+        (tmp_path / name).write_bytes(PNG_BYTES)
     plan = _plan(tmp_path, graph)  # `file` maps to the only media field, 107.image
     assert plan.columns == {"file": "107.image"}
     files = [_by_address(r.overrides)["107.image"] for r in plan.rows]
@@ -113,7 +114,7 @@ def test_a_directory_needs_a_map_when_the_media_field_is_ambiguous(tmp_path: Pat
         "200": {"class_type": "LoadImage", "inputs": {"image": "mask.png"}},
     }
     graph = WorkflowGraph.from_api_format(two_loaders)
-    (tmp_path / "a.png").write_bytes(b"x")
+    (tmp_path / "a.png").write_bytes(PNG_BYTES)
     with pytest.raises(BatchInputError, match="'file' is not mapped"):
         _plan(tmp_path, graph)
     plan = _plan(tmp_path, graph, maps={"file": "200.image"})

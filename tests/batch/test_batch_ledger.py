@@ -207,6 +207,9 @@ def test_a_file_that_is_not_a_ledger_gives_a_clear_error(tmp_path: Path) -> None
 
 
 def test_create_refuses_an_existing_file(ledger: Ledger) -> None:
+    with pytest.raises(LedgerBusyError, match="another batch is running"):
+        Ledger.create(ledger.path, SPEC, _rows(1))  # its creator still holds the runner lock
+    ledger.unlock()
     with pytest.raises(LedgerError, match="already exists"):
         Ledger.create(ledger.path, SPEC, _rows(1))
 
@@ -219,7 +222,9 @@ def test_a_failed_create_leaves_no_file_behind(tmp_path: Path) -> None:
     path = tmp_path / "batch.sqlite"
     with pytest.raises(RuntimeError):
         Ledger.create(path, SPEC, rows())  # type: ignore[arg-type]
-    assert list(tmp_path.iterdir()) == []
+    # Only the (empty) runner lock file stays: removing a lock file is never safe.
+    assert [p.name for p in tmp_path.iterdir()] == ["batch.sqlite.lock"]
+    assert (tmp_path / "batch.sqlite.lock").stat().st_size == 0
 
 
 def test_a_process_killed_inside_a_transaction_leaves_the_previous_state(ledger: Ledger) -> None:

@@ -62,7 +62,16 @@ def test_all_is_honest() -> None:
 
 # The core's layers, lowest first. A module imports from its own layer or the ones below.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "leaves": ("_version", "_errors", "_models", "_redaction", "_wire_values", "_paths", "_extras"),
+    "leaves": (
+        "_version",
+        "_errors",
+        "_models",
+        "_redaction",
+        "_wire_values",
+        "_paths",
+        "_extras",
+        "_media",
+    ),
     "wire": (
         "_config",
         "_protocol",

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+from ._keys import key_id, keys_of_running_tasks
 from .inputs import (
     BatchInputError,
     BatchPlan,
@@ -34,6 +35,7 @@ from .ledger import (
     LedgerError,
     LedgerRow,
     NotALedgerError,
+    OutputFolderTakenError,
     RowState,
     StaleStateError,
 )
@@ -57,10 +59,13 @@ __all__ = [
     "LedgerRow",
     "Manifest",
     "NotALedgerError",
+    "OutputFolderTakenError",
     "PlannedRow",
     "ProgressCallback",
     "RowState",
     "StaleStateError",
+    "key_id",
+    "keys_of_running_tasks",
     "ledger_for_plan",
     "parse_assignments",
     "plan_batch",

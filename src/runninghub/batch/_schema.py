@@ -65,6 +65,13 @@ MIGRATIONS: tuple[str, ...] = (
         FROM rows WHERE attempt > 0;
     CREATE INDEX rows_by_state ON rows(state);
     """,
+    # 3: which key submitted each attempt, by a hash (keys may be reordered between runs), and
+    # an identity of the batch that its output folder is claimed with.
+    """
+    ALTER TABLE rows ADD COLUMN key_id TEXT;
+    ALTER TABLE attempts ADD COLUMN key_id TEXT;
+    INSERT OR IGNORE INTO batch_meta (key, value) VALUES ('batch_id', lower(hex(randomblob(16))));
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -135,24 +142,71 @@ def initialise(
     conn.execute("COMMIT")
 
 
-def connect(path: Path, *, identify: bool = False) -> sqlite3.Connection:
-    """Open the file; with ``identify``, refuse (without changing it) a file that is no ledger."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+def connect(path: Path, *, identify: bool = False, read_only: bool = False) -> sqlite3.Connection:
+    """Open the file; with ``identify``, refuse (without changing it) a file that is no ledger,
+    or a damaged one. ``read_only`` never writes, so it works on a read-only disk too."""
+    try:
+        if read_only:
+            conn = _open_read_only(path)
+        else:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    except sqlite3.DatabaseError as exc:
+        raise _database_error(path, exc) from None
     try:
         if identify:
             check_is_ledger(conn, path)
-        conn.execute("PRAGMA busy_timeout = 10000")
-        conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: a committed transition survives a power loss, not only a process crash.
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
+        if not read_only:
+            _prepare_for_writing(conn)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise NotALedgerError(f"{path} is not a batch ledger ({exc})") from None
+        raise _database_error(path, exc) from None
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _prepare_for_writing(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # FULL: a committed transition survives a power loss, not only a process crash.
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10.0)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:
+        # A WAL file on a read-only disk: its shared-memory index cannot be made there.
+        # Nothing can write on that disk either, so the file may be read as immutable.
+        conn.close()
+        conn = sqlite3.connect(f"{uri}&immutable=1", uri=True, isolation_level=None)
+    return conn
+
+
+def _database_error(path: Path, exc: sqlite3.DatabaseError) -> LedgerError:
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code == _SQLITE_READONLY or (code == _SQLITE_CANTOPEN and not _writable(path)):
+        return LedgerError(
+            f"cannot write the ledger {path}: {exc}",
+            hint="a batch records every step in its ledger: put it on a writable disk"
+            " (`runninghub batch status` only reads it)",
+        )
+    if code == _SQLITE_CANTOPEN:
+        return LedgerError(f"cannot open the ledger {path}: {exc}")
+    if code == _SQLITE_CORRUPT:
+        return LedgerError(f"the ledger {path} is damaged ({exc})")
+    return NotALedgerError(f"{path} is not a batch ledger ({exc})")
+
+
+_SQLITE_CORRUPT, _SQLITE_READONLY, _SQLITE_CANTOPEN = 11, 8, 14
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def check_is_ledger(conn: sqlite3.Connection, path: Path) -> None:
@@ -164,4 +218,10 @@ def check_is_ledger(conn: sqlite3.Connection, path: Path) -> None:
         raise LedgerError(
             f"{path} was written by a newer runninghub (schema {version} > {SCHEMA_VERSION})",
             hint="upgrade runninghub to use this ledger",
+        )
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        raise LedgerError(
+            f"the ledger {path} is damaged ({'; '.join(map(str, problems))})",
+            hint="restore it from a copy; the outputs already saved are listed in manifest.jsonl",
         )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from .._errors import RunningHubError
+from .._errors import InvalidRequestError, RunningHubError
 
 __all__ = [
     "IllegalTransitionError",
     "LedgerBusyError",
     "LedgerError",
     "NotALedgerError",
+    "OutputFolderTakenError",
     "StaleStateError",
 ]
 
@@ -31,3 +32,7 @@ class IllegalTransitionError(LedgerError):
 
 class StaleStateError(LedgerError):
     """The row was not in the expected state: someone else moved it first."""
+
+
+class OutputFolderTakenError(InvalidRequestError):
+    """The output folder holds another batch's outputs (exit 2: choose another ``--out``)."""

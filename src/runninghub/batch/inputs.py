@@ -13,7 +13,8 @@ Rules (also in ``runninghub batch run --help``):
   is an error (which one should win is a guess we do not make).
 - A value for a media field is a URL, an already uploaded name (``api/...``, ``openapi/...``),
   or a local file: a relative path is resolved against the inputs file's directory (against
-  the current directory for ``--set``) and must exist; it is uploaded when its row is submitted.
+  the current directory for ``--set``) and must exist, be non-empty and hold the kind of media
+  its extension names (checked by content); it is uploaded when its row is submitted.
 - Every row is validated against the workflow before anything is submitted, so a bad row 900
   never surfaces after 899 paid tasks.
 - Two rows with identical inputs are an error unless duplicates are allowed explicitly: they
@@ -22,20 +23,22 @@ Rules (also in ``runninghub batch run --help``):
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import InvalidRequestError, RunningHubError
+from .._errors import RunningHubError
+from .._media import HEAD_BYTES, media_problem
 from .._models import NodeOverride
 from ..workflow import Field, FieldKind, WorkflowGraph
+from ._outdir import check_out_dir_free
+from ._readers import MEDIA_SUFFIXES, BatchInputError, InputTable, read_inputs
 from .errors import LedgerError
-from .ledger import Ledger
+from .ledger import Ledger, RunnerLock
 from .spec import BatchSpec, encode_overrides
 
 __all__ = [
@@ -51,26 +54,8 @@ __all__ = [
     "read_inputs",
 ]
 
-MEDIA_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".mp4", ".mov", ".webm",
-     ".avi", ".mkv", ".mp3", ".wav", ".flac", ".ogg", ".m4a", ".zip"}
-)  # fmt: skip
 _REMOTE_PREFIXES = ("http://", "https://", "api/", "openapi/")
 _MAX_REPORTED = 10
-
-
-class BatchInputError(InvalidRequestError):
-    """The batch inputs are unusable (unmapped column, bad row, missing file...)."""
-
-
-@dataclass(frozen=True)
-class InputTable:
-    """The raw inputs: column names in order and one dict per row (``None``: not set)."""
-
-    source: Path
-    base_dir: Path
-    columns: tuple[str, ...]
-    records: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -107,83 +92,6 @@ def parse_assignments(items: Sequence[str], option: str) -> dict[str, str]:
             raise BatchInputError(f"{option} {name.strip()} is given twice")
         result[name.strip()] = value
     return result
-
-
-def read_inputs(path: str | Path) -> InputTable:
-    """Read a ``.csv``/``.tsv``, a ``.jsonl``/``.ndjson`` file, or a directory of media files."""
-    source = Path(path).expanduser()
-    if source.is_dir():
-        return _read_directory(source)
-    if not source.is_file():
-        raise BatchInputError(f"inputs not found: {source}")
-    suffix = source.suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        return _read_csv(source, delimiter="\t" if suffix == ".tsv" else ",")
-    if suffix in (".jsonl", ".ndjson"):
-        return _read_jsonl(source)
-    raise BatchInputError(
-        f"cannot read inputs from {source.name}",
-        hint="use a .csv, .tsv or .jsonl file, or a directory",
-    )
-
-
-def _read_directory(source: Path) -> InputTable:
-    files = sorted(
-        p
-        for p in source.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in MEDIA_SUFFIXES
-    )
-    records: list[dict[str, Any]] = [{"file": str(p.resolve())} for p in files]
-    return InputTable(source, source.resolve(), ("file",), records)
-
-
-def _read_csv(source: Path, *, delimiter: str) -> InputTable:
-    with source.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            return InputTable(source, source.parent.resolve(), (), [])
-        columns = tuple(name.strip() for name in header)
-        _check_header(columns, source)
-        records = [_csv_record(columns, cells, reader.line_num) for cells in reader if any(cells)]
-    return InputTable(source, source.parent.resolve(), columns, records)
-
-
-def _check_header(columns: tuple[str, ...], source: Path) -> None:
-    if any(not name for name in columns):
-        raise BatchInputError(f"{source.name}: the header has an empty column name")
-    seen: set[str] = set()
-    for name in columns:
-        if name in seen:
-            raise BatchInputError(f"{source.name}: column {name!r} appears twice in the header")
-        seen.add(name)
-
-
-def _csv_record(columns: tuple[str, ...], cells: list[str], line: int) -> dict[str, Any]:
-    if len(cells) > len(columns):
-        raise BatchInputError(f"line {line}: {len(cells)} cells for {len(columns)} columns")
-    cells = cells + [""] * (len(columns) - len(cells))  # short rows: the rest is unset
-    return {name: (cell if cell != "" else None) for name, cell in zip(columns, cells, strict=True)}
-
-
-def _read_jsonl(source: Path) -> InputTable:
-    columns: dict[str, None] = {}  # insertion-ordered set
-    records: list[dict[str, Any]] = []
-    with source.open(encoding="utf-8-sig") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BatchInputError(
-                    f"{source.name} line {line_no}: not JSON ({exc.msg})"
-                ) from None
-            if not isinstance(record, dict):
-                raise BatchInputError(f"{source.name} line {line_no}: expected a JSON object")
-            columns.update(dict.fromkeys(record))
-            records.append(record)
-    return InputTable(source, source.parent.resolve(), tuple(columns), records)
 
 
 def plan_batch(  # noqa: PLR0913 - keyword-only options of the plan
@@ -302,7 +210,18 @@ def _media_value(value: Any, base_dir: Path) -> Any:
         path = base_dir / path
     if not path.is_file():
         raise BatchInputError(f"file not found: {path}")
+    _check_media(path)
     return path
+
+
+def _check_media(path: Path) -> None:
+    """Refuse, before anything is paid for, a file that is empty or not the media it is named."""
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        size = os.fstat(handle.fileno()).st_size
+    problem = media_problem(path.name, head, size)
+    if problem is not None:
+        raise BatchInputError(f"{path} {problem}")
 
 
 def fingerprint(workflow_id: str, overrides: Sequence[NodeOverride]) -> str:
@@ -340,29 +259,37 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
     ledger made from other inputs or for another workflow is refused (LedgerError).
     """
     target = Path(path)
-    if not target.exists():
-        rows = ((r.row, r.fingerprint, r.overrides_json) for r in plan.rows)
-        return Ledger.create(target, spec, rows)
-    ledger = Ledger.open(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # The lock comes first: two runs started at once must not both find no ledger and make one.
+    lock = RunnerLock(target).acquire()
     try:
-        ledger.lock()  # no other process may be running it while its settings change
+        if not target.exists():
+            check_out_dir_free(Path(spec.out_dir))  # refused before a ledger is made for it
+            rows = ((r.row, r.fingerprint, r.overrides_json) for r in plan.rows)
+            return Ledger.create(target, spec, rows, lock=lock)
+        ledger = Ledger.open(target, lock=lock)
+    except BaseException:
+        lock.release()
+        raise
+    try:
         _check_same_batch(ledger, plan)
-        stored = ledger.spec
-        ledger.update_spec(
-            dataclasses.replace(
-                stored,
-                concurrency=spec.concurrency,
-                max_tasks=spec.max_tasks,
-                max_coins=spec.max_coins,
-                keys_file=spec.keys_file,
-                key_count=spec.key_count,
-                name_template=spec.name_template,
-            )
-        )
+        ledger.update_spec(_with_new_limits(ledger.spec, spec))
     except BaseException:
         ledger.close()
         raise
     return ledger
+
+
+def _with_new_limits(stored: BatchSpec, given: BatchSpec) -> BatchSpec:
+    return dataclasses.replace(
+        stored,
+        concurrency=given.concurrency,
+        max_tasks=given.max_tasks,
+        max_coins=given.max_coins,
+        keys_file=given.keys_file,
+        key_count=given.key_count,
+        name_template=given.name_template,
+    )
 
 
 def _check_same_batch(ledger: Ledger, plan: BatchPlan) -> None:

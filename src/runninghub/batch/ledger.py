@@ -13,18 +13,25 @@ still ``submitting`` after a crash may or may not have a task on the service, so
 from __future__ import annotations
 
 import contextlib
-import enum
 import json
 import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .._models import NodeOverride
+from ._rows import (
+    ALLOWED_TRANSITIONS,
+    ATTEMPT_SELECT,
+    ROW_SELECT,
+    Attempt,
+    LedgerRow,
+    RowState,
+    attempt_from_db,
+    row_from_db,
+)
 from ._schema import (
     SCHEMA_VERSION,
     connect,
@@ -39,6 +46,7 @@ from .errors import (
     LedgerBusyError,
     LedgerError,
     NotALedgerError,
+    OutputFolderTakenError,
     StaleStateError,
 )
 from .spec import BatchSpec, decode_overrides, encode_overrides
@@ -54,89 +62,54 @@ __all__ = [
     "LedgerError",
     "LedgerRow",
     "NotALedgerError",
+    "OutputFolderTakenError",
     "RowState",
+    "RunnerLock",
     "StaleStateError",
     "decode_overrides",
     "encode_overrides",
 ]
 
 
-class RowState(enum.Enum):
-    """Where one input row stands."""
+class RunnerLock:
+    """The lock that gives one process the right to run a ledger (``LEDGER.lock``, flock).
 
-    PENDING = "pending"
-    SUBMITTING = "submitting"
-    SUBMITTED = "submitted"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    UNKNOWN = "unknown"
+    Released by :meth:`release`, or by the system when the process dies.
+    """
 
-    @property
-    def is_final(self) -> bool:
-        return self in (RowState.SUCCEEDED, RowState.FAILED, RowState.CANCELED, RowState.UNKNOWN)
+    def __init__(self, ledger_path: Path) -> None:
+        self.ledger_path = ledger_path
+        self._fd: int | None = None
 
+    def acquire(self) -> RunnerLock:
+        """Take the lock now or raise LedgerBusyError (idempotent)."""
+        if self._fd is not None:
+            return self
+        fd = os.open(f"{self.ledger_path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            flock_exclusive(fd)
+        except BlockingIOError:
+            os.close(fd)
+            raise LedgerBusyError(
+                f"another batch is running on {self.ledger_path}",
+                hint="wait for it to finish, or stop it first",
+            ) from None
+        self._fd = fd
+        return self
 
-_S = RowState
-ALLOWED_TRANSITIONS: frozenset[tuple[RowState, RowState]] = frozenset(
-    {
-        (_S.PENDING, _S.SUBMITTING),
-        (_S.SUBMITTING, _S.SUBMITTED),  # the service answered with a task id
-        (_S.SUBMITTING, _S.PENDING),  # the service refused and provably created nothing
-        (_S.SUBMITTING, _S.FAILED),  # refused for good (bad input, funds...): nothing created
-        (_S.SUBMITTING, _S.UNKNOWN),  # the answer was lost, or the process died meanwhile
-        (_S.SUBMITTED, _S.SUCCEEDED),
-        (_S.SUBMITTED, _S.FAILED),
-        (_S.SUBMITTED, _S.CANCELED),
-        (_S.FAILED, _S.PENDING),  # retry, on request
-        (_S.CANCELED, _S.PENDING),
-        (_S.UNKNOWN, _S.PENDING),
-    }
-)
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    """One input row as the ledger last recorded it."""
-
-    row: int
-    state: RowState
-    fingerprint: str
-    overrides_json: str = field(repr=False)
-    task_id: str | None = None
-    key_index: int | None = None
-    attempt: int = 0
-    outputs: tuple[str, ...] = ()
-    coins: Decimal | None = None
-    error: str | None = None
-
-    @property
-    def overrides(self) -> list[NodeOverride]:
-        return decode_overrides(self.overrides_json)
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One submission of a row (the history survives retries)."""
-
-    row: int
-    attempt: int
-    key_index: int | None
-    task_id: str | None
-    state: RowState
-    error: str | None
-    coins: Decimal | None
-    started_at: float
-    ended_at: float | None
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class Ledger:
     """A batch ledger file. Open with :meth:`create` or :meth:`open`; close when done."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: RunnerLock | None = None):
         self.path = path
         self._conn = conn
-        self._lock_fd: int | None = None
+        self._lock = lock or RunnerLock(path)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -146,43 +119,54 @@ class Ledger:
         path: str | os.PathLike[str],
         spec: BatchSpec,
         rows: Iterable[tuple[int, str, str]] = (),
+        *,
+        lock: RunnerLock | None = None,
     ) -> Ledger:
         """Make a new ledger holding ``spec`` and ``(row, fingerprint, overrides_json)`` rows.
 
-        The file appears complete or not at all (built beside the target, then renamed), and a
-        path where a file already exists is refused.
+        The runner lock is taken first (and kept by the returned ledger), so that two runs
+        started at once cannot both create it. The file appears complete or not at all (built
+        beside the target, then linked into place), and an existing file is never replaced.
         """
         target = Path(path)
-        if target.exists():
-            raise LedgerError(f"{target} already exists; resume it or choose another --ledger")
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        remove_database(staging)
+        lock = (lock or RunnerLock(target)).acquire()
         try:
-            conn = connect(staging)
-            try:
-                initialise(conn, spec, rows)
-            finally:
-                conn.close()  # checkpoints the WAL into the main file
-            os.replace(staging, target)
-            fsync_dir(target.parent)
-        finally:
-            remove_database(staging)
-        return cls.open(target)
+            if target.exists():
+                raise _exists(target)
+            _build(target, spec, rows)
+            return cls.open(target, lock=lock)
+        except BaseException:
+            lock.release()
+            raise
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Ledger:
-        """Open an existing ledger, upgrading its schema if it is older than this version."""
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        lock: RunnerLock | None = None,
+        read_only: bool = False,
+    ) -> Ledger:
+        """Open an existing ledger, upgrading its schema if it is older than this version.
+
+        ``read_only`` changes nothing (no upgrade either), so a ledger on a read-only disk can
+        be inspected; ``lock`` is a runner lock already held for this path, handed over.
+        """
         target = Path(path)
         if not target.is_file():
             raise LedgerError(f"no batch ledger at {target}")
-        conn = connect(target, identify=True)
+        conn = connect(target, identify=True, read_only=read_only)
         try:
-            migrate(conn)
+            if not read_only:
+                migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise LedgerError(f"cannot upgrade the ledger {target}: {exc}") from None
         except BaseException:
             conn.close()
             raise
-        return cls(target, conn)
+        return cls(target, conn, lock)
 
     def close(self) -> None:
         self.unlock()
@@ -198,23 +182,10 @@ class Ledger:
 
     def lock(self) -> None:
         """Take the runner lock (released by :meth:`close` or when the process dies)."""
-        if self._lock_fd is not None:
-            return
-        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            flock_exclusive(fd)
-        except BlockingIOError:
-            os.close(fd)
-            raise LedgerBusyError(
-                f"another batch is running on {self.path}",
-                hint="wait for it to finish, or stop it first",
-            ) from None
-        self._lock_fd = fd
+        self._lock.acquire()
 
     def unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        self._lock.release()
 
     # -- description -----------------------------------------------------------------------
 
@@ -224,10 +195,22 @@ class Ledger:
 
     @property
     def spec(self) -> BatchSpec:
-        row = self._conn.execute("SELECT value FROM batch_meta WHERE key = 'spec'").fetchone()
-        if row is None:
-            raise LedgerError(f"{self.path} has no batch description")
-        return BatchSpec.from_json(row[0])
+        text = self._meta("spec")
+        try:
+            return BatchSpec.from_json(text)
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            raise LedgerError(f"the batch description in {self.path} is garbled ({exc})") from None
+
+    @property
+    def batch_id(self) -> str:
+        """This batch's identity (random, made with the ledger): what its --out is claimed by."""
+        return self._meta("batch_id")
+
+    def _meta(self, key: str) -> str:
+        row = self._conn.execute("SELECT value FROM batch_meta WHERE key = ?", (key,)).fetchone()
+        if row is None or not isinstance(row[0], str):
+            raise LedgerError(f"{self.path} has no batch {key.replace('_', ' ')}")
+        return row[0]
 
     def update_spec(self, spec: BatchSpec) -> None:
         """Record changed settings (a resume with new limits)."""
@@ -237,22 +220,22 @@ class Ledger:
     # -- rows ------------------------------------------------------------------------------
 
     def row(self, number: int) -> LedgerRow:
-        found = self._conn.execute(f"{_ROW_SELECT} WHERE row = ?", (number,)).fetchone()
+        found = self._conn.execute(f"{ROW_SELECT} WHERE row = ?", (number,)).fetchone()
         if found is None:
             raise LedgerError(f"row {number} is not in {self.path}")
-        return _row_from_db(found)
+        return row_from_db(found)
 
     def rows(self, states: Iterable[RowState] | None = None) -> list[LedgerRow]:
         """Rows in input order, optionally only those in ``states``."""
         if states is None:
-            cursor = self._conn.execute(f"{_ROW_SELECT} ORDER BY row")
+            cursor = self._conn.execute(f"{ROW_SELECT} ORDER BY row")
         else:
             names = [s.value for s in states]
             marks = ",".join("?" * len(names))
             cursor = self._conn.execute(
-                f"{_ROW_SELECT} WHERE state IN ({marks}) ORDER BY row", names
+                f"{ROW_SELECT} WHERE state IN ({marks}) ORDER BY row", names
             )
-        return [_row_from_db(r) for r in cursor]
+        return [row_from_db(r) for r in cursor]
 
     def fingerprints(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT fingerprint FROM rows ORDER BY row")]
@@ -261,18 +244,20 @@ class Ledger:
         """How many rows are in each state (every state present, zero when empty)."""
         result = dict.fromkeys(RowState, 0)
         for state, count in self._conn.execute("SELECT state, COUNT(*) FROM rows GROUP BY state"):
-            result[RowState(state)] = count
+            try:
+                result[RowState(state)] = count
+            except ValueError:
+                raise LedgerError(f"{self.path} is garbled: rows in state {state!r}") from None
         return result
 
     def attempts(self, row: int | None = None) -> list[Attempt]:
-        sql = "SELECT row, attempt, key_index, task_id, state, error, coins, started_at, ended_at"
-        sql += " FROM attempts"
+        sql = ATTEMPT_SELECT
         args: tuple[Any, ...] = ()
         if row is not None:
             sql += " WHERE row = ?"
             args = (row,)
         cursor = self._conn.execute(sql + " ORDER BY row, attempt", args)
-        return [_attempt_from_db(r) for r in cursor]
+        return [attempt_from_db(r) for r in cursor]
 
     def tasks_created(self) -> int:
         """Attempts that created (or may have created) a task: what the spend guard counts."""
@@ -287,22 +272,26 @@ class Ledger:
 
     # -- transitions -----------------------------------------------------------------------
 
-    def claim(self, row: int, key_index: int) -> int:
-        """``pending -> submitting`` for a submit about to be sent; returns the attempt number."""
+    def claim(self, row: int, key_index: int, key_id: str | None = None) -> int:
+        """``pending -> submitting`` for a submit about to be sent; returns the attempt number.
+
+        ``key_id`` names the key (by a hash, see :func:`runninghub.batch.key_id`), so that a
+        resume finds the key the task belongs to even if the keys were reordered.
+        """
         now = time.time()
         with self._transaction() as conn:
             current = self._expect(conn, row, RowState.PENDING, RowState.SUBMITTING)
             attempt = current.attempt + 1
             conn.execute(
-                "UPDATE rows SET state = 'submitting', attempt = ?, key_index = ?, task_id = NULL,"
-                " error = NULL, outputs = '[]', coins = NULL, updated_at = ?"
+                "UPDATE rows SET state = 'submitting', attempt = ?, key_index = ?, key_id = ?,"
+                " task_id = NULL, error = NULL, outputs = '[]', coins = NULL, updated_at = ?"
                 " WHERE row = ? AND state = 'pending'",
-                (attempt, key_index, now, row),
+                (attempt, key_index, key_id, now, row),
             )
             conn.execute(
-                "INSERT INTO attempts (row, attempt, key_index, state, started_at)"
-                " VALUES (?, ?, ?, 'submitting', ?)",
-                (row, attempt, key_index, now),
+                "INSERT INTO attempts (row, attempt, key_index, key_id, state, started_at)"
+                " VALUES (?, ?, ?, ?, 'submitting', ?)",
+                (row, attempt, key_index, key_id, now),
             )
         return attempt
 
@@ -397,10 +386,10 @@ class Ledger:
     def _expect(self, conn: sqlite3.Connection, row: int, frm: RowState, to: RowState) -> LedgerRow:
         if (frm, to) not in ALLOWED_TRANSITIONS:
             raise IllegalTransitionError(f"row {row}: {frm.value} -> {to.value} is not allowed")
-        found = conn.execute(f"{_ROW_SELECT} WHERE row = ?", (row,)).fetchone()
+        found = conn.execute(f"{ROW_SELECT} WHERE row = ?", (row,)).fetchone()
         if found is None:
             raise LedgerError(f"row {row} is not in {self.path}")
-        current = _row_from_db(found)
+        current = row_from_db(found)
         if current.state is not frm:
             raise StaleStateError(
                 f"row {row} is {current.state.value}, not {frm.value}; cannot move to {to.value}"
@@ -417,41 +406,6 @@ class Ledger:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
-
-
-_ROW_SELECT = (
-    "SELECT row, state, fingerprint, overrides, task_id, key_index, attempt, outputs, coins, error"
-    " FROM rows"
-)
-
-
-def _row_from_db(r: Sequence[Any]) -> LedgerRow:
-    return LedgerRow(
-        row=r[0],
-        state=RowState(r[1]),
-        fingerprint=r[2],
-        overrides_json=r[3],
-        task_id=r[4],
-        key_index=r[5],
-        attempt=r[6],
-        outputs=tuple(json.loads(r[7])),
-        coins=None if r[8] is None else Decimal(r[8]),
-        error=r[9],
-    )
-
-
-def _attempt_from_db(r: Sequence[Any]) -> Attempt:
-    return Attempt(
-        row=r[0],
-        attempt=r[1],
-        key_index=r[2],
-        task_id=r[3],
-        state=RowState(r[4]),
-        error=r[5],
-        coins=None if r[6] is None else Decimal(r[6]),
-        started_at=r[7],
-        ended_at=r[8],
-    )
 
 
 def _record_attempt(  # noqa: PLR0913 - keyword-only fields of one attempt row
@@ -472,3 +426,26 @@ def _record_attempt(  # noqa: PLR0913 - keyword-only fields of one attempt row
         " coins = COALESCE(?, coins), ended_at = ? WHERE row = ? AND attempt = ?",
         (to.value, task_id, error, coins, ended_at, current.row, current.attempt),
     )
+
+
+def _exists(target: Path) -> LedgerError:
+    return LedgerError(f"{target} already exists; resume it or choose another --ledger")
+
+
+def _build(target: Path, spec: BatchSpec, rows: Iterable[tuple[int, str, str]]) -> None:
+    """Write the new ledger beside ``target``, then link it into place (never over a file)."""
+    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    remove_database(staging)
+    try:
+        conn = connect(staging)
+        try:
+            initialise(conn, spec, rows)
+        finally:
+            conn.close()  # checkpoints the WAL into the main file
+        try:
+            os.link(staging, target)
+        except FileExistsError:
+            raise _exists(target) from None
+        fsync_dir(target.parent)
+    finally:
+        remove_database(staging)

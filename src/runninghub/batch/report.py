@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import string
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -165,16 +166,20 @@ class Manifest:
 
 
 def check_name_template(template: str) -> str:
-    """Refuse a ``--name`` template that could make two outputs share a name, or a path."""
+    """Refuse a ``--name`` template that could make two outputs share a name, or a path, or a
+    name too long for a file system (every save would fail after its task was paid for)."""
     try:
-        names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
-        render_name(template, row=1, node="9", index=0, n=0, ext="png", task_id="1")
-    except (ValueError, KeyError, IndexError) as exc:
+        parsed = [
+            (f, spec) for _, f, spec, _ in string.Formatter().parse(template) if f is not None
+        ]
+        _check_widths(template, parsed)
+        longest = render_name(template, **_LONGEST_VALUES)
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
         raise BatchInputError(
             f"bad --name template {template!r}: {exc}",
             hint=f"fields: {', '.join('{' + f + '}' for f in NAME_FIELDS)}",
         ) from None
-    bare = {name.split(".")[0].split("[")[0].split("!")[0].split(":")[0] for name in names}
+    bare = {name.split(".")[0].split("[")[0].split("!")[0].split(":")[0] for name, _ in parsed}
     if "row" not in bare or not ({"index", "n"} & bare):
         raise BatchInputError(
             f"--name template {template!r} must contain {{row}} and {{index}} or {{n}}",
@@ -182,7 +187,32 @@ def check_name_template(template: str) -> str:
         )
     if "/" in template or "\\" in template:
         raise BatchInputError("--name is a file name; choose the directory with --out")
+    size = len(longest.encode("utf-8", "surrogatepass"))
+    if size > NAME_MAX:
+        raise BatchInputError(
+            f"--name template {template!r} makes names of up to {size} bytes;"
+            f" file systems allow {NAME_MAX}",
+            hint="shorten the fixed text of the template",
+        )
     return template
+
+
+NAME_MAX = 255  # bytes in one file name, on every common file system
+_MAX_WIDTH = 64
+# The longest value each field takes in practice: a million rows, 19-digit task ids...
+_LONGEST_VALUES: dict[str, Any] = {
+    "row": 999_999, "node": "9" * 16, "index": 999, "n": 999, "ext": "jpeg", "task_id": "9" * 19
+}  # fmt: skip
+
+
+def _check_widths(template: str, parsed: list[tuple[str, str | None]]) -> None:
+    """A width such as ``{row:999999999d}`` would build a gigabyte-long name."""
+    for name, spec in parsed:
+        widths = [int(number) for number in re.findall(r"\d+", spec or "")]
+        if widths and max(widths) > _MAX_WIDTH:
+            raise BatchInputError(
+                f"--name template {template!r}: the width in {{{name}:{spec}}} is over {_MAX_WIDTH}"
+            )
 
 
 def render_name(template: str, **values: Any) -> str:

@@ -44,6 +44,8 @@ from .._errors import (
     WaitTimeoutError,
 )
 from .._models import NodeOverride, Task, TaskStatus
+from ._keys import client_key_id, keys_of_running_tasks
+from ._outdir import claim_out_dir
 from ._slots import SlotPool
 from .ledger import Ledger, LedgerRow, RowState
 from .report import BatchProgress, BatchReport, Manifest, render_name, state_counts
@@ -100,6 +102,7 @@ class BatchRunner:
             raise ConfigError("a batch needs at least one client")
         self._ledger = ledger
         self._clients = list(clients)
+        self._key_ids = [client_key_id(client) for client in self._clients]
         self._on_progress = on_progress
         self._spec = ledger.spec
         self._out_dir = Path(self._spec.out_dir)
@@ -140,11 +143,19 @@ class BatchRunner:
     async def run_async(self) -> BatchReport:
         """Run to the end (or to a spend guard) and return the report.
 
-        Raises LedgerBusyError when another process runs this ledger, InsufficientFundsError
+        Raises LedgerBusyError when another process runs this ledger, OutputFolderTakenError
+        when the output folder belongs to another batch, InsufficientFundsError
         when the balance is empty before the first submit, and the error that stopped the batch
         when a key is refused for good (authentication, funds, unknown workflow).
         """
         self._ledger.lock()
+        try:
+            # Before anything is written there: another batch's files are never replaced.
+            tasks = {a.task_id for a in self._ledger.attempts() if a.task_id}
+            claim_out_dir(self._out_dir, self._ledger.batch_id, self._ledger.path, tasks)
+        except BaseException:
+            self._ledger.unlock()
+            raise
         try:
             return await self._run_locked()
         except BaseExceptionGroup as group:
@@ -156,21 +167,21 @@ class BatchRunner:
             self._ledger.unlock()
 
     async def _run_locked(self) -> BatchReport:
-        self._check_keys()
+        attached = self._ledger.rows([RowState.SUBMITTED])
+        keys = keys_of_running_tasks(attached, self._key_ids)  # before anything is changed
         self._ledger.recover_interrupted()
         self._counts.update(self._ledger.counts())
         self._tasks_counted = self._ledger.tasks_created()
         self._coins_before = self._ledger.coins_spent()
         self._started = time.monotonic()
         pending = self._ledger.rows([RowState.PENDING])
-        attached = self._ledger.rows([RowState.SUBMITTED])
         if pending and self._guard() is None:
             await self._check_balance()
         pool = SlotPool(await self._ceilings())
         self._emit()
         async with asyncio.TaskGroup() as group:
             for row in attached:
-                key = row.key_index or 0
+                key = keys[row.row]
                 pool.occupy(key)
                 group.create_task(self._follow(row.row, key, str(row.task_id), pool))
             await self._dispatch(pending, pool, group)
@@ -179,16 +190,6 @@ class BatchRunner:
         return self._report()
 
     # -- setup -----------------------------------------------------------------------------
-
-    def _check_keys(self) -> None:
-        used = {r.key_index for r in self._ledger.rows([RowState.SUBMITTED])}
-        needed = max((k for k in used if k is not None), default=-1) + 1
-        if needed > len(self._clients):
-            raise ConfigError(
-                f"this batch has tasks running on {needed} keys but only"
-                f" {len(self._clients)} were given",
-                hint="resume with the same --keys file",
-            )
 
     async def _check_balance(self) -> None:
         for index, client in enumerate(self._clients):
@@ -297,7 +298,7 @@ class BatchRunner:
             raise
 
     def _claim(self, row: int, key: int) -> None:
-        self._ledger.claim(row, key)
+        self._ledger.claim(row, key, self._key_ids[key])
         self._moved(RowState.PENDING, RowState.SUBMITTING)
 
     async def _send(self, row: int, key: int, overrides: list[NodeOverride]) -> _Result:

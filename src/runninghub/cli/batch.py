@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-import time
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._batch_report import ProgressLine, finish
 from ._context import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
     from runninghub import AsyncClient
-    from runninghub.batch import BatchProgress, BatchReport, BatchSpec, Ledger
+    from runninghub.batch import BatchReport, BatchSpec, Ledger
 
 __all__ = ["batch"]
 
@@ -36,9 +37,10 @@ def batch() -> None:
     Inputs: a CSV or JSONL file (one row per task), or a directory (one row per media
     file, column `file`). A column named NODE.FIELD maps itself; map others with
     --map COLUMN=NODE.FIELD. Every row is validated before the first submit.
-    Progress is recorded in a SQLite ledger (default OUT/batch.sqlite): a crash or Ctrl-C
-    loses nothing, and `batch resume` never submits an input twice. Outputs and
-    OUT/manifest.jsonl (row -> task -> files) land in OUT.
+    Progress is recorded in a SQLite ledger (default OUT/batch.sqlite): a crash, Ctrl-C
+    or SIGTERM (exit 143) loses nothing, and `batch resume` never submits an input
+    twice. Outputs and OUT/manifest.jsonl (row -> task -> files) land in OUT, which
+    belongs to that one batch.
     """
 
 
@@ -112,6 +114,11 @@ def run_limits(func: F) -> F:
     is_flag=True,
     help="Run rows with identical inputs anyway (each is paid for).",
 )
+@click.option(
+    "--allow-multiline",
+    is_flag=True,
+    help="Accept quoted CSV cells that span lines (refused by default: usually a stray quote).",
+)
 @run_limits
 @json_option
 @pass_state
@@ -139,10 +146,13 @@ def run_command(state: CliState, /, workflow_id: str, inputs_path: Path, **optio
     spec = _new_spec(workflow_id, inputs_path, out_dir, template, options, key_count=len(keys))
 
     async def prepare(clients: Sequence[AsyncClient]) -> Ledger:
+        if ledger_path.is_file():  # a rerun: refuse wrong keys before the settings change
+            with _open_ledger(ledger_path, read_only=True) as existing:
+                _check_running_keys(state, existing, keys)
         return await _ledger_for_inputs(clients[0], ledger_path, spec, inputs_path, options)
 
     report = _drive(state, keys, prepare)
-    _finish(state, report)
+    finish(state, report)
 
 
 @batch.command("resume")
@@ -207,7 +217,7 @@ def status_command(state: CliState, /, ledger_path: Path | None) -> None:
     """Count the rows of a batch by state."""  # fmt: skip
     from runninghub.batch import state_counts
 
-    with _open_ledger(ledger_path) as ledger:
+    with _open_ledger(ledger_path, read_only=True) as ledger:  # also on a read-only disk
         counts = state_counts(ledger.counts())
         spec = ledger.spec
     shown = ("total", "succeeded", "failed", "canceled", "pending", "running", "unknown")
@@ -225,6 +235,7 @@ def _resume(
         ledger.lock()  # no other process may be running it while its settings change
         spec = _updated_spec(ledger.spec, options)
         keys = _read_keys(state, Path(spec.keys_file) if spec.keys_file else None)
+        _check_running_keys(state, ledger, keys)  # before the new settings are stored
         ledger.update_spec(replace(spec, key_count=len(keys)))
         if retry_states:
             ledger.reset_for_retry(retry_states)
@@ -235,7 +246,15 @@ def _resume(
 
         return Ledger.open(path)
 
-    _finish(state, _drive(state, keys, prepare))
+    finish(state, _drive(state, keys, prepare))
+
+
+def _check_running_keys(state: CliState, ledger: Ledger, keys: list[str | None]) -> None:
+    """Refuse keys that do not hold the batch's running tasks (ConfigError, exit 3)."""
+    from runninghub.batch import RowState, key_id, keys_of_running_tasks
+
+    ids = [key_id(key or state.settings().api_key) for key in keys]
+    keys_of_running_tasks(ledger.rows([RowState.SUBMITTED]), ids)
 
 
 def _drive(
@@ -243,15 +262,19 @@ def _drive(
     keys: list[str | None],
     prepare: Callable[[Sequence[AsyncClient]], Awaitable[Ledger]],
 ) -> BatchReport:
-    """Make one client per key, get the ledger ready, run it; Ctrl-C keeps what was done."""
+    """Make one client per key, get the ledger ready, run it; Ctrl-C or SIGTERM keeps what
+    was done (the submit in flight is finished and recorded)."""
     from runninghub.batch import BatchRunner
+
+    terminated: list[int] = []
 
     async def main() -> BatchReport:
         async with AsyncExitStack() as stack:
+            stack.enter_context(_cancel_on_sigterm(terminated))
             clients = [await stack.enter_async_context(_client(state, key)) for key in keys]
             ledger = await prepare(clients)
             stack.callback(ledger.close)
-            bar = _ProgressLine(state)
+            bar = ProgressLine(state)
             stack.callback(bar.close)
             return await BatchRunner(ledger, clients, on_progress=bar.update).run_async()
 
@@ -264,6 +287,37 @@ def _drive(
     except KeyboardInterrupt:
         state.render.warn("interrupted: submitted tasks keep running; `batch resume` picks up")
         raise
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        state.render.warn("terminated: submitted tasks keep running; `batch resume` picks up")
+        click.get_current_context().exit(EXIT_TERMINATED)
+        raise  # not reached: exit() raises
+
+
+EXIT_TERMINATED = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
+
+
+@contextlib.contextmanager
+def _cancel_on_sigterm(terminated: list[int]) -> Iterator[None]:
+    """SIGTERM cancels the batch like Ctrl-C does, instead of killing it mid-submit."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+
+    def on_sigterm() -> None:
+        terminated.append(signal.SIGTERM)
+        if main is not None:
+            main.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    except (NotImplementedError, RuntimeError, ValueError):  # no signals here (thread, Windows)
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 def _client(state: CliState, key: str | None) -> AsyncClient:
@@ -288,7 +342,8 @@ async def _ledger_for_inputs(
 
     maps = parse_assignments(options["maps"], "--map")
     sets = parse_assignments(options["sets"], "--set")
-    table = read_inputs(inputs)  # fail on bad inputs before any network call
+    # Bad inputs fail here, before any network call.
+    table = read_inputs(inputs, multiline=options["allow_multiline"])
     graph = await client.workflow_graph(spec.workflow_id)
     plan = plan_batch(
         table,
@@ -384,15 +439,16 @@ def _read_keys(state: CliState, keys_file: Path | None) -> list[str | None]:
 class _open_ledger:
     """Open the ledger, turning ledger problems into a usage error on --ledger."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
         self.path = path or Path(_DEFAULT_OUT) / _LEDGER_NAME
+        self.read_only = read_only
         self.ledger: Ledger | None = None
 
     def __enter__(self) -> Ledger:
         from runninghub.batch import Ledger, LedgerError
 
         try:
-            self.ledger = Ledger.open(self.path)
+            self.ledger = Ledger.open(self.path, read_only=self.read_only)
         except LedgerError as exc:
             raise _ledger_usage_error(exc) from None
         return self.ledger
@@ -410,69 +466,3 @@ def _ledger_usage_error(exc: Any) -> click.BadParameter:
     """A ledger that cannot be used is a problem with --ledger (exit 2)."""
     hint = f" ({exc.hint})" if exc.hint else ""
     return click.BadParameter(f"{exc.message}{hint}", param_hint="--ledger")
-
-
-# -- what the user sees -------------------------------------------------------------------------
-
-
-class _ProgressLine:
-    """One live line on stderr while the batch runs (only on a terminal, never with --quiet)."""
-
-    def __init__(self, state: CliState) -> None:
-        self._enabled = not state.quiet and sys.stderr.isatty()
-        self._last = 0.0
-        self._shown = False
-
-    def update(self, progress: BatchProgress) -> None:
-        now = time.monotonic()
-        if not self._enabled or now - self._last < 0.1:
-            return
-        self._last = now
-        rate = f"{progress.rate:.2f}/s" if progress.rate else "-"
-        eta = f"{progress.eta:.0f}s" if progress.eta is not None else "-"
-        text = (
-            f"{progress.done}/{progress.total} done  {progress.running} running"
-            f"  {progress.queued} queued  {progress.failed + progress.unknown} failed"
-            f"  {rate}  eta {eta}"
-        )
-        click.echo(f"\r\x1b[K{text}", err=True, nl=False)
-        self._shown = True
-
-    def close(self) -> None:
-        if self._shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
-
-
-def _finish(state: CliState, report: BatchReport) -> None:
-    """Print the report; exit 1 when rows failed, 4 when rows could not be submitted."""
-    counts = report.counts
-    human = [
-        f"{counts['succeeded']}/{counts['total']} succeeded, {counts['failed']} failed,"
-        f" {counts['canceled']} canceled, {counts['unknown']} unknown,"
-        f" {counts['pending']} pending, {counts['running']} running",
-        f"{report.tasks_submitted} tasks submitted in {report.elapsed:.1f} s,"
-        f" {report.coins} coins ({report.coins_total} in all)",
-        f"manifest: {report.manifest}",
-    ]
-    if report.stopped:
-        human.append(f"stopped submitting: {report.stopped}")
-    state.render.result(report.to_dict(), human)
-    for error in report.errors[:20]:
-        state.render.warn(error)
-    if counts["unknown"]:
-        state.render.note(
-            "unknown rows may or may not have run; `batch retry --unknown` resubmits them"
-        )
-    code = _exit_code(report)
-    if code:
-        # The batch ran but not every row succeeded: an exit code, not an error to report.
-        click.get_current_context().exit(code)
-
-
-def _exit_code(report: BatchReport) -> int:
-    counts = report.counts
-    if counts["failed"] or counts["canceled"] or counts["unknown"]:
-        return 1
-    if (counts["pending"] or counts["running"]) and not report.stopped:
-        return 4  # rows left behind by errors (see the warnings); `batch resume` retries
-    return 0
