@@ -73,6 +73,8 @@ class Endpoint:
     family: Family
     retry: RetryClass
     key_field: str | None = None  # where the legacy family wants the key in the body
+    path_slashes: bool = False  # the id is a path of segments (a model endpoint)
+    bare: bool = False  # a storage target, not the API: no key sent, no JSON answer
 
 
 _L, _V2 = Family.LEGACY, Family.V2
@@ -94,6 +96,16 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("app_inputs", "GET", "/api/webapp/apiCallDemo", _L, _SAFE, "apiKey"),
         Endpoint("webhook_detail", "POST", "/task/openapi/getWebhookDetail", _L, _SAFE, "apiKey"),
         Endpoint("retry_webhook", "POST", "/task/openapi/retryWebhook", _L, _UNSAFE, "apiKey"),
+        Endpoint("submit_model", "POST", "/openapi/v2/{id}", _V2, _CREATES, path_slashes=True),
+        Endpoint(
+            "price_preview", "POST", "/openapi/v2/price-preview/{id}", _V2, _SAFE, path_slashes=True
+        ),
+        Endpoint("api_keys", "GET", "/openapi/v2/api-key/list", _V2, _SAFE),
+        Endpoint("resources", "POST", "/openapi/v2/resource/list", _V2, _SAFE),
+        Endpoint("ai_apps", "POST", "/openapi/v2/aiapp/list", _V2, _SAFE),
+        # A LoRA is named by its md5: asking again, or putting the same bytes again, is harmless.
+        Endpoint("lora_target", "POST", "/api/openapi/getLoraUploadUrl", _L, _SAFE, "apiKey"),
+        Endpoint("lora_put", "PUT", "{id}", _V2, _SAFE, bare=True),
     )
 }
 
@@ -106,6 +118,7 @@ class UploadBody:
     stream: IO[bytes]
     content_type: str
     start: int | None  # the position to rewind to; None when the stream cannot seek
+    raw: bool = False  # sent as the whole body (a presigned PUT), not as a multipart part
 
     def rewind(self) -> bool:
         if self.start is None:
@@ -208,10 +221,14 @@ def build_request(  # noqa: PLR0913 - the keyword-only parts of one request
 ) -> RequestSpec:
     """Place the key where the endpoint's family wants it (body, query string or header)."""
     path = endpoint.path
+    if endpoint.bare:  # a presigned storage URL: it carries its own signature, not our key
+        assert upload is not None and path_id
+        return RequestSpec(endpoint.method, path_id, {"Content-Type": upload.content_type},
+                           upload=upload)  # fmt: skip
     if "{id}" in path:
         if not path_id:
             raise InvalidRequestError(f"{endpoint.name} needs an id")
-        path = path.replace("{id}", quote(path_id, safe=""))
+        path = path.replace("{id}", quote(path_id, safe="/" if endpoint.path_slashes else ""))
     headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
     json_body: dict[str, Any] | None = None
     if body is not None:

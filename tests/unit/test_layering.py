@@ -62,12 +62,23 @@ def test_all_is_honest() -> None:
 
 # The core's layers, lowest first. A module imports from its own layer or the ones below.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "leaves": ("_version", "_errors", "_models", "_redaction", "_wire_values", "_paths", "_extras"),
+    "leaves": (
+        "_version",
+        "_errors",
+        "_models",
+        "_directory",
+        "_redaction",
+        "_wire_values",
+        "_paths",
+        "_extras",
+    ),
     "wire": (
         "_config",
         "_protocol",
         "_answers",
         "_task_answers",
+        "_list_answers",
+        "_catalogue",
         "_fields",
         "workflow",
         "_uploads",
@@ -79,13 +90,14 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_waiting",
         "_options",
         "_checks",
+        "_model_checks",
         "_overrides",
         "_graph_cache",
         "_operations",
         "_steps",
         "journal",  # the local record of tasks: the flows write to it
     ),
-    "flows": ("_core", "_flows", "_handle"),
+    "flows": ("_core", "_flows", "_model_flows", "_handle"),
     "faces": ("_client", "_async_client", "_seed_client", "compat", "_support", "__init__"),
     "apps": ("batch", "mcp", "cli", "skill", "__main__"),
 }
