@@ -8,6 +8,7 @@ the emulator reads it separately.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -17,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ._errors import ConfigError
+from ._errors import ConfigError, InvalidRequestError
 from ._models import _View
 
 __all__ = [
@@ -101,6 +102,19 @@ class Catalogue:
 
     def get(self, endpoint: str) -> ModelInfo | None:
         return self.models.get(endpoint.strip().strip("/"))
+
+    def require(self, endpoint: str) -> ModelInfo:
+        """The model at ``endpoint``, or InvalidRequestError naming the closest ones."""
+        found = self.get(endpoint)
+        if found is not None:
+            return found
+        wanted = endpoint.strip().strip("/")
+        close = difflib.get_close_matches(wanted, list(self.models), n=3, cutoff=0.6)
+        guess = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise InvalidRequestError(
+            f"the catalogue ({self.version}) has no model {wanted[:100]!r}{guess}",
+            hint="see `runninghub model list --search TEXT`",
+        )
 
     def search(
         self, *, type: str | None = None, category: str | None = None, text: str | None = None

@@ -7,7 +7,6 @@ sent; its local media files are uploaded first and replaced by their ``download_
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import logging
 import os
@@ -75,24 +74,11 @@ def model(client: ClientCore, endpoint: str) -> Flow[ModelInfo]:
     Raises InvalidRequestError for an endpoint the catalogue does not know (with the
     closest ones it does).
     """
-    found = _known(client, check_endpoint(endpoint))
-    if found is None:
-        raise _not_in_catalogue(client, endpoint)
-    return (yield from _local(found))
+    return (yield from _local(client._catalogue().require(check_endpoint(endpoint))))
 
 
 def _known(client: ClientCore, endpoint: str) -> ModelInfo | None:
     return client._catalogue().get(endpoint)
-
-
-def _not_in_catalogue(client: ClientCore, endpoint: str) -> InvalidRequestError:
-    catalogue = client._catalogue()
-    close = difflib.get_close_matches(endpoint.strip(), list(catalogue.models), n=3, cutoff=0.6)
-    guess = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return InvalidRequestError(
-        f"the catalogue ({catalogue.version}) has no model {endpoint.strip()[:100]!r}{guess}",
-        hint="see `runninghub model list --search TEXT`",
-    )
 
 
 # ---------------------------------------------------------------------- submit and run
@@ -197,9 +183,7 @@ def model_price(
     """What one call would cost: the catalogue's list price for these parameters, and (with
     ``preview``) the service's own estimate when the key may ask for it. Nothing is run."""
     name = check_endpoint(endpoint)
-    known = _known(client, name)
-    if known is None:
-        raise _not_in_catalogue(client, name)
+    known = client._catalogue().require(name)
     plan = plan_model_params(known, params or {})
     listed = list_price(known, plan.params)
     price = known.price

@@ -11,6 +11,7 @@ import click
 
 from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
+from .lists import app_list
 from .nodes import app_inputs
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ def run(
 
 @click.group()
 def app() -> None:
-    """AI apps: list an app's inputs, run it.
+    """AI apps: list the public ones, show an app's inputs, run it.
 
     \b
     Examples:
@@ -259,3 +260,4 @@ def app_run(
 
 
 app.add_command(app_inputs, "inputs")
+app.add_command(app_list, "list")
