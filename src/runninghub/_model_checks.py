@@ -25,7 +25,7 @@ from ._errors import InvalidRequestError
 
 Place = tuple[str, int | None]  # a media key, and its index in a list (None: a single value)
 
-__all__ = ["ModelPlan", "check_endpoint", "list_price", "plan_model_params"]
+__all__ = ["ModelPlan", "check_endpoint", "list_price", "missing_params", "plan_model_params"]
 
 # The path after /openapi/v2/: segments of letters, digits, '.', '_' and '-'.
 _ENDPOINT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99}){0,5}")
@@ -65,9 +65,11 @@ class ModelPlan:
         return body
 
 
-def plan_model_params(model: ModelInfo | None, params: Mapping[str, Any]) -> ModelPlan:
+def plan_model_params(
+    model: ModelInfo | None, params: Mapping[str, Any], *, complete: bool = True
+) -> ModelPlan:
     """Check ``params`` against ``model`` (None: an unknown endpoint, sent unchecked except
-    that ``pathlib.Path`` values are uploaded)."""
+    that ``pathlib.Path`` values are uploaded); ``complete``: every required key present."""
     if not isinstance(params, Mapping):
         raise _bad("model parameters must be a mapping of key to value")
     if model is None:
@@ -82,11 +84,16 @@ def plan_model_params(model: ModelInfo | None, params: Mapping[str, Any]) -> Mod
             continue
         uploads.update(_check_value(declared, value))
         body[declared.key] = list(value) if isinstance(value, tuple) else value
-    missing = [p.key for p in model.params if p.required and p.key not in body]
-    if missing:
+    missing = missing_params(model, body)
+    if missing and complete:
         raise _bad(f"{model.endpoint}: required parameter {missing[0]!r} is missing",
                    f"set it with --set {missing[0]}=... (see `runninghub model show`)")  # fmt: skip
     return ModelPlan(body, uploads)
+
+
+def missing_params(model: ModelInfo, body: Mapping[str, Any]) -> list[str]:
+    """The required keys ``body`` lacks."""
+    return [p.key for p in model.params if p.required and p.key not in body]
 
 
 def _unchecked(body: dict[str, Any]) -> ModelPlan:

@@ -20,7 +20,13 @@ from ._core import ClientCore
 from ._directory import AiAppInfo, ApiKeyInfo, LoraUpload, Page, PricePreview, ResourceInfo
 from ._errors import APIResponseError, AuthenticationError, InvalidRequestError, NotFoundError
 from ._flows import _finish, call, upload
-from ._model_checks import ModelPlan, check_endpoint, list_price, plan_model_params
+from ._model_checks import (
+    ModelPlan,
+    check_endpoint,
+    list_price,
+    missing_params,
+    plan_model_params,
+)
 from ._models import Task
 from ._options import ProgressCallback, SubmitOptions, WaitOptions
 from ._protocol import UploadBody
@@ -180,11 +186,12 @@ def run_model(  # noqa: PLR0913 - the public signature: options as keywords
 def model_price(
     client: ClientCore, endpoint: str, params: ModelParams = None, *, preview: bool = True
 ) -> Flow[PricePreview]:
-    """What one call would cost: the catalogue's list price for these parameters, and (with
-    ``preview``) the service's own estimate when the key may ask for it. Nothing is run."""
+    """What one call would cost: the catalogue's list price for these parameters (defaults
+    for the rest), and (with ``preview``) the service's own estimate when the key may ask
+    and every required parameter is given. Nothing is run."""
     name = check_endpoint(endpoint)
     known = client._catalogue().require(name)
-    plan = plan_model_params(known, params or {})
+    plan = plan_model_params(known, params or {}, complete=False)
     listed = list_price(known, plan.params)
     price = known.price
     base = PricePreview(
@@ -197,6 +204,9 @@ def model_price(
         return base
     if plan.uploads:
         return _with_note(base, "no service estimate: media given as local files (give URLs)")
+    missing = missing_params(known, plan.params)
+    if missing:
+        return _with_note(base, f"no service estimate: set the required {', '.join(missing)}")
     try:
         asked = yield from call(client, client._op_price_preview(name, plan.params))
     except (AuthenticationError, NotFoundError) as exc:
