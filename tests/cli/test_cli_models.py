@@ -60,8 +60,8 @@ def test_model_show_lists_parameters_with_their_limits(rh: Invoker) -> None:
 
 def test_a_replacement_catalogue_is_given_with_catalogue(rh: Invoker, tmp_path: Path) -> None:
     mine = tmp_path / "registry.json"
-    mine.write_text(json.dumps({"version": "next", "models": [
-        {"endpoint": "acme/draw", "output_type": "image", "category": "Acme", "params": []}]}))  # fmt: skip
+    acme = {"endpoint": "acme/draw", "output_type": "image", "category": "Acme", "params": []}
+    mine.write_text(json.dumps({"version": "next", "models": [acme]}))
     result = rh("model", "--catalogue", str(mine), "list", "--json")
     assert json.loads(result.stdout)["catalogue"] == "next"
     broken = tmp_path / "broken.json"
