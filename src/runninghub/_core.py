@@ -68,6 +68,11 @@ class ClientCore(Operations):
         self._graphs = GraphCache(self._settings)
         self._open_transport(self._http_options())
 
+    @property
+    def catalogue(self) -> Catalogue:
+        """The model catalogue this client checks models against (its ``version`` too)."""
+        return self._catalogue()
+
     def _catalogue(self) -> Catalogue:
         """The model catalogue, read on first use (``catalogue``, else the environment's,
         else the shipped one)."""
