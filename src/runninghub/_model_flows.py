@@ -7,19 +7,17 @@ sent; its local media files are uploaded first and replaced by their ``download_
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 from ._catalogue import ModelInfo
 from ._core import ClientCore
-from ._directory import AiAppInfo, ApiKeyInfo, LoraUpload, Page, PricePreview, ResourceInfo
+from ._directory import AiAppInfo, ApiKeyInfo, Page, PricePreview, ResourceInfo
 from ._errors import APIResponseError, AuthenticationError, InvalidRequestError, NotFoundError
-from ._flows import _finish, call, upload
+from ._flows import _finish, call, upload, upload_lora
 from ._model_checks import (
     ModelPlan,
     check_endpoint,
@@ -29,9 +27,7 @@ from ._model_checks import (
 )
 from ._models import Task
 from ._options import ProgressCallback, SubmitOptions, WaitOptions
-from ._protocol import UploadBody
 from ._steps import Flow
-from ._uploads import UPLOAD_LIMIT
 
 __all__ = [
     "ai_apps",
@@ -42,7 +38,7 @@ __all__ = [
     "resources",
     "run_model",
     "submit_model",
-    "upload_lora",
+    "upload_lora",  # written in _flows: workflow submits use it for RHLoraLoader files
 ]
 
 T = TypeVar("T")
@@ -229,43 +225,6 @@ def _merged(base: PricePreview, asked: PricePreview) -> PricePreview:
 
 
 # ---------------------------------------------------------------------- LoRA and lists
-
-
-def upload_lora(client: ClientCore, path: PathLike, *, name: str | None = None) -> Flow[LoraUpload]:
-    """Upload a ``.safetensors`` LoRA for an ``RHLoraLoader`` node; returns its file name.
-
-    The md5 names the file on the service: one it already holds is not sent again. The
-    bytes are streamed to the signed address the service gives, never read whole.
-    """
-    source = Path(path).expanduser()
-    if not source.is_file() or source.suffix.lower() != ".safetensors":
-        raise InvalidRequestError(f"{str(path)[:120]!r} is not a .safetensors file")
-    digest, size = _md5(source)
-    label = _lora_name(name or source.name)
-    file_name, url = yield from call(client, client._op_lora_target(label, digest))
-    if url is None:
-        return LoraUpload(file_name, digest, uploaded=False, size=size)
-    with source.open("rb") as stream:
-        body = UploadBody(source.name, stream, "application/octet-stream", 0, raw=True)
-        yield from call(client, client._op_lora_put(url, body))
-    return LoraUpload(file_name, digest, uploaded=True, size=size)
-
-
-def _md5(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.md5(usedforsecurity=False), 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(UPLOAD_LIMIT // 30):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _lora_name(name: str) -> str:
-    """The name the service lists the LoRA under: printable, bounded."""
-    clean = "".join(c for c in Path(name).name if c.isprintable() and c not in "/\\").strip()
-    if not clean:
-        raise InvalidRequestError("a LoRA needs a printable name")
-    return clean[:100]
 
 
 def api_keys(client: ClientCore) -> Flow[list[ApiKeyInfo]]:

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from runninghub import InvalidRequestError
 from runninghub.emulator import EmulatorServer
 from runninghub.emulator.options import read_keys_file
 
-from .conftest import api_requests
+from .conftest import TEXT_WORKFLOW, api_requests
 
 KEY_A = "a" * 32
 KEY_B = "b" * 32
@@ -78,3 +79,16 @@ def test_the_key_list_is_masked(
                                                            ("ci", "NORMAL", True)]  # fmt: skip
     assert not any(secret in repr(keys) for secret in (KEY_A, KEY_B))
     assert all("*" in k.key or "…" in k.key for k in keys)
+
+
+def test_a_local_lora_in_a_workflow_override_goes_through_the_lora_upload(
+    client: Any, emulator: EmulatorServer, lora: Path, tmp_path: Path
+) -> None:
+    md5 = hashlib.md5(lora.read_bytes()).hexdigest()
+    # The demo graph has no RHLoraLoader; its prompt field stands in for the loader's lora_name.
+    # The emulator writes the prompt it ran into the picture's metadata.
+    client.run(TEXT_WORKFLOW, {"6.text": lora}, validate=False, out_dir=tmp_path / "out")
+    assert emulator.stats()["lora_uploads"] == 1 and emulator.stats()["uploads"] == 0
+    [picture] = (tmp_path / "out").iterdir()
+    with Image.open(picture) as image:
+        assert f"api-lora-cn/{md5}.safetensors" in image.text["prompt"]
