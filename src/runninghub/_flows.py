@@ -142,6 +142,9 @@ def submit(  # noqa: PLR0913 - the public signature: options as keywords
     instance: str = "default",
     add_metadata: bool = True,
     validate: bool | None = None,
+    personal_queue: bool | None = None,
+    retain_seconds: int | None = None,
+    access_password: str | None = None,
 ) -> Flow[Task]:
     """Start a saved workflow with overrides (``{"6.text": "a cat"}``, tuples, NodeOverride).
 
@@ -149,11 +152,17 @@ def submit(  # noqa: PLR0913 - the public signature: options as keywords
     for a media field) is uploaded first. Validation (``validate``, default: the
     client's) fetches the workflow's graph once (cached) or reads ``workflow_json``; if
     the graph cannot be fetched, that error is raised: pass ``validate=False`` to submit
-    unchecked. Raises InvalidRequestError for a bad override (before anything is sent
-    when validating), CapacityError when the account stays full after retries, and
-    SubmitOutcomeUnknownError when the answer was lost (the submit is never repeated).
+    unchecked. ``personal_queue`` queues on an exclusive key's own machines (CapacityError
+    814 when that queue is full), ``retain_seconds`` (10-180) keeps the machine warm after
+    the task, ``access_password`` opens a protected workflow (never logged). Raises
+    InvalidRequestError for a bad override (before anything is sent when validating),
+    CapacityError when the account stays full after retries, and SubmitOutcomeUnknownError
+    when the answer was lost (the submit is never repeated).
     """
-    options = SubmitOptions(workflow_json, webhook_url, instance, add_metadata, validate)
+    options = SubmitOptions(
+        workflow_json, webhook_url, instance, add_metadata, validate,
+        personal_queue, retain_seconds, access_password,
+    )  # fmt: skip
     return (yield from submit_workflow(client, workflow_id, overrides, options))
 
 
@@ -165,9 +174,19 @@ def submit_app(  # noqa: PLR0913 - the public signature: options as keywords
     webhook_url: str | None = None,
     instance: str = "default",
     validate: bool | None = None,
+    personal_queue: bool | None = None,
+    retain_seconds: int | None = None,
+    access_password: str | None = None,
 ) -> Flow[Task]:
-    """Start an AI app; its inputs (``app_inputs``) are the fields the overrides may set."""
-    options = SubmitOptions(webhook_url=webhook_url, instance=instance, validate=validate)
+    """Start an AI app; its inputs (``app_inputs``) are the fields the overrides may set.
+
+    Options as for ``submit``.
+    """
+    options = SubmitOptions(
+        webhook_url=webhook_url, instance=instance, validate=validate,
+        personal_queue=personal_queue, retain_seconds=retain_seconds,
+        access_password=access_password,
+    )  # fmt: skip
     return (yield from submit_ai_app(client, app_id, overrides, options))
 
 
@@ -256,13 +275,19 @@ def run(  # noqa: PLR0913 - the public signature: options as keywords
     instance: str = "default",
     add_metadata: bool = True,
     validate: bool | None = None,
+    personal_queue: bool | None = None,
+    retain_seconds: int | None = None,
+    access_password: str | None = None,
 ) -> Flow[Task]:
     """Submit, wait, and (with ``out_dir``) download the outputs; returns the final task.
 
     Arguments as for ``submit`` and ``TaskHandle.wait``. For the saved files' paths and
     checksums, call ``download(task, out_dir)`` yourself instead of passing ``out_dir``.
     """
-    options = SubmitOptions(workflow_json, webhook_url, instance, add_metadata, validate)
+    options = SubmitOptions(
+        workflow_json, webhook_url, instance, add_metadata, validate,
+        personal_queue, retain_seconds, access_password,
+    )  # fmt: skip
     task = yield from submit_workflow(client, workflow_id, overrides, options)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
     return (yield from _finish(client, task, waiting, out_dir))
@@ -280,9 +305,16 @@ def run_app(  # noqa: PLR0913 - the public signature: options as keywords
     webhook_url: str | None = None,
     instance: str = "default",
     validate: bool | None = None,
+    personal_queue: bool | None = None,
+    retain_seconds: int | None = None,
+    access_password: str | None = None,
 ) -> Flow[Task]:
     """``run`` for an AI app."""
-    options = SubmitOptions(webhook_url=webhook_url, instance=instance, validate=validate)
+    options = SubmitOptions(
+        webhook_url=webhook_url, instance=instance, validate=validate,
+        personal_queue=personal_queue, retain_seconds=retain_seconds,
+        access_password=access_password,
+    )  # fmt: skip
     task = yield from submit_ai_app(client, app_id, overrides, options)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
     return (yield from _finish(client, task, waiting, out_dir))

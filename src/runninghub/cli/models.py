@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._context import CliState, json_option, pass_state
-from .run import _check_out_dir, _finish_or_return, _readable_file, wait_options
+from .run import _check_out_dir, _finish_or_return, _readable_file, submit_extras, wait_options
 
 if TYPE_CHECKING:
     from runninghub import Client, ModelInfo, ModelParam
@@ -174,24 +174,14 @@ def _value_options(func: Any) -> Any:
 @click.argument("endpoint")
 @_value_options
 @wait_options
-@click.option("--personal-queue", is_flag=True, help="Queue on the account's own machines.")
-@click.option(
-    "--retain-seconds",
-    type=click.IntRange(10, 180),
-    metavar="S",
-    help="Keep the machine warm S seconds (10-180) after the task (billed).",
-)
 @json_option
 @pass_state
-def model_run(  # noqa: PLR0913 - the command's options
+def model_run(
     state: CliState,
     /,
     endpoint: str,
-    *,
     sets: tuple[str, ...],
     files: tuple[str, ...],
-    personal_queue: bool,
-    retain_seconds: int | None,
     **params: Any,
 ) -> None:
     """Run a standard model, wait, and save its outputs.
@@ -211,9 +201,8 @@ def model_run(  # noqa: PLR0913 - the command's options
             values,
             webhook_url=params["webhook"],
             instance=params["instance"],
-            personal_queue=True if personal_queue else None,
-            retain_seconds=retain_seconds,
             validate=False if params["no_validate"] else None,
+            **submit_extras(params),
         )
         _finish_or_return(state, client, handle, params)
 

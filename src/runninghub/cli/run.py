@@ -118,6 +118,15 @@ def wait_options(func: F) -> F:
             help="Ctrl-C cancels the task instead of only stopping the wait.",
         ),
         click.option("--no-validate", is_flag=True, help="Skip the local check of the overrides."),
+        click.option(
+            "--personal-queue", is_flag=True, help="Exclusive keys: wait in the account's queue."
+        ),
+        click.option(
+            "--retain-seconds",
+            type=click.IntRange(10, 180),
+            metavar="S",
+            help="Keep the machine warm S seconds (10-180) after the task (billed).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -211,8 +220,17 @@ def run(
             webhook_url=params["webhook"],
             instance=params["instance"],
             validate=False if params["no_validate"] else None,
+            **submit_extras(params),
         )
         _finish_or_return(state, client, handle, params)
+
+
+def submit_extras(params: dict[str, Any]) -> dict[str, Any]:
+    """``--personal-queue`` and ``--retain-seconds`` as the library's keywords."""
+    return {
+        "personal_queue": True if params["personal_queue"] else None,
+        "retain_seconds": params["retain_seconds"],
+    }
 
 
 @click.group()
@@ -255,6 +273,7 @@ def app_run(
             webhook_url=params["webhook"],
             instance=params["instance"],
             validate=False if params["no_validate"] else None,
+            **submit_extras(params),
         )
         _finish_or_return(state, client, handle, params)
 
