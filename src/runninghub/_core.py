@@ -19,7 +19,7 @@ from ._config import insecure_transport_warning, resolve_settings
 from ._graph_cache import GraphCache
 from ._operations import Operations
 from ._policy import Failure, PollPolicy, RetryPolicy, RetryState
-from ._protocol import Answer, Operation, decode_body
+from ._protocol import Answer, Family, Operation, decode_body
 from ._redaction import install_log_redaction, mask_key
 from ._version import __version__
 from .workflow import OverridesLike, normalize_overrides
@@ -115,7 +115,7 @@ class ClientCore(Operations):
 
     def _interpret(self, op: Operation[T], answer: Answer) -> T:
         logger.debug("<- HTTP %d for %s (%d bytes)", answer.status, op.what, len(answer.content))
-        if op.endpoint.bare:
+        if op.endpoint.family is Family.STORAGE:
             return op.parse(answer)  # a storage answer: its parser reads the status itself
         return op.parse(decode_body(answer, self._settings.api_key))
 

@@ -55,6 +55,7 @@ T = TypeVar("T")
 class Family(enum.Enum):
     LEGACY = "legacy"  # /task/openapi, /api/..., /uc/openapi: key in the body, {code,msg,data}
     V2 = "v2"  # /openapi/v2: Bearer only
+    STORAGE = "storage"  # a presigned storage URL the API handed out: no key, no JSON answer
 
 
 class RetryClass(enum.Enum):
@@ -74,10 +75,9 @@ class Endpoint:
     retry: RetryClass
     key_field: str | None = None  # where the legacy family wants the key in the body
     path_slashes: bool = False  # the id is a path of segments (a model endpoint)
-    bare: bool = False  # a storage target, not the API: no key sent, no JSON answer
 
 
-_L, _V2 = Family.LEGACY, Family.V2
+_L, _V2, _STORE = Family.LEGACY, Family.V2, Family.STORAGE
 _SAFE, _CREATES, _UNSAFE = RetryClass.SAFE, RetryClass.CREATES, RetryClass.UNSAFE
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -105,7 +105,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("ai_apps", "POST", "/openapi/v2/aiapp/list", _V2, _SAFE),
         # A LoRA is named by its md5: asking again, or putting the same bytes again, is harmless.
         Endpoint("lora_target", "POST", "/api/openapi/getLoraUploadUrl", _L, _SAFE, "apiKey"),
-        Endpoint("lora_put", "PUT", "{id}", _V2, _SAFE, bare=True),
+        Endpoint("lora_put", "PUT", "{id}", _STORE, _SAFE),
     )
 }
 
@@ -221,10 +221,11 @@ def build_request(  # noqa: PLR0913 - the keyword-only parts of one request
 ) -> RequestSpec:
     """Place the key where the endpoint's family wants it (body, query string or header)."""
     path = endpoint.path
-    if endpoint.bare:  # a presigned storage URL: it carries its own signature, not our key
-        assert upload is not None and path_id
-        return RequestSpec(endpoint.method, path_id, {"Content-Type": upload.content_type},
-                           upload=upload)  # fmt: skip
+    if endpoint.family is Family.STORAGE:  # the URL carries its own signature, never our key
+        if not path_id:
+            raise InvalidRequestError(f"{endpoint.name} needs the storage URL")
+        kind = upload.content_type if upload else "application/octet-stream"
+        return RequestSpec(endpoint.method, path_id, {"Content-Type": kind}, upload=upload)
     if "{id}" in path:
         if not path_id:
             raise InvalidRequestError(f"{endpoint.name} needs an id")
