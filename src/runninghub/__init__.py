@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._async_client import AsyncClient, AsyncTaskHandle
+    from ._catalogue import Catalogue, ModelInfo, ModelParam, ModelPrice
     from ._client import Client, Progress, TaskHandle
+    from ._directory import AiAppInfo, ApiKeyInfo, LoraUpload, Page, PricePreview, ResourceInfo
     from ._errors import (
         APIConnectionError,
         APIError,
@@ -96,6 +98,16 @@ _LAZY = {
     "RetryPolicy": "._policy",
     "RunningHubClient": "._seed_client",
     "WorkflowGraph": ".workflow",
+    "ModelInfo": "._catalogue",
+    "ModelParam": "._catalogue",
+    "ModelPrice": "._catalogue",
+    "Catalogue": "._catalogue",
+    "ApiKeyInfo": "._directory",
+    "ResourceInfo": "._directory",
+    "AiAppInfo": "._directory",
+    "Page": "._directory",
+    "PricePreview": "._directory",
+    "LoraUpload": "._directory",
 }
 
 
@@ -114,23 +126,33 @@ __all__ = [
     "APIResponseError",
     "APITimeoutError",
     "Account",
+    "AiAppInfo",
+    "ApiKeyInfo",
     "AppInput",
     "AsyncClient",
     "AsyncTaskHandle",
     "AuthenticationError",
     "CapacityError",
+    "Catalogue",
     "Client",
     "ConfigError",
     "ContentPolicyError",
     "InsufficientFundsError",
     "InvalidRequestError",
+    "LoraUpload",
+    "ModelInfo",
+    "ModelParam",
+    "ModelPrice",
     "NodeOverride",
     "NotFoundError",
     "Output",
     "OutputError",
+    "Page",
     "PollPolicy",
+    "PricePreview",
     "Progress",
     "QueueStatus",
+    "ResourceInfo",
     "RetryPolicy",
     "RunningHubClient",
     "RunningHubError",

@@ -15,7 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from . import _flows, _handle, _steps
+from . import _flows, _handle, _model_flows, _steps
 from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
@@ -97,6 +97,15 @@ class AsyncClient(ClientCore):
     # Files.
     upload = _awaited(_flows.upload)
     download = _awaited(_flows.download)
+    models = _awaited(_model_flows.models)
+    model = _awaited(_model_flows.model)
+    submit_model = _handed(_model_flows.submit_model)
+    run_model = _awaited(_model_flows.run_model)
+    model_price = _awaited(_model_flows.model_price)
+    upload_lora = _awaited(_model_flows.upload_lora)
+    api_keys = _awaited(_model_flows.api_keys)
+    resources = _awaited(_model_flows.resources)
+    ai_apps = _awaited(_model_flows.ai_apps)
 
     def task(self, task_id: str | int) -> AsyncTaskHandle:
         """A handle on an existing task (e.g. one submitted earlier), without any request."""
@@ -152,9 +161,10 @@ class _Session:
 
     async def _exchange(self, op: Operation[Any]) -> Answer:
         spec = op.request
-        async with self._http.stream(
-            spec.method, spec.path, **_steps.request_arguments(op)
-        ) as answer:
+        arguments = _steps.request_arguments(op)
+        if "content" in arguments:
+            arguments["content"] = _steps.as_async(arguments["content"])
+        async with self._http.stream(spec.method, spec.path, **arguments) as answer:
             reader = AnswerReader(answer.status_code, answer.headers)
             async for chunk in answer.aiter_bytes():
                 reader.add(chunk)

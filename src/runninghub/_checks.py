@@ -11,7 +11,14 @@ import re
 from ._errors import InvalidRequestError
 from ._options import WorkflowJSON
 
-__all__ = ["check_id", "check_instance", "check_task_id", "check_webhook_url", "workflow_text"]
+__all__ = [
+    "check_id",
+    "check_instance",
+    "check_retain_seconds",
+    "check_task_id",
+    "check_webhook_url",
+    "workflow_text",
+]
 
 INSTANCES = ("default", "plus")
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -37,6 +44,17 @@ def check_instance(value: str) -> str:
     """The machine size a task runs on."""
     if value not in INSTANCES:
         raise InvalidRequestError(f"instance must be 'default' or 'plus', not {value!r}")
+    return value
+
+
+def check_retain_seconds(value: int) -> int:
+    """How long the machine stays warm after a task: 0 (not at all) or 10 to 180 seconds."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (value == 0 or 10 <= value <= 180)
+    ):
+        raise InvalidRequestError(f"retain seconds must be 0 or 10-180, not {str(value)[:20]!r}")
     return value
 
 

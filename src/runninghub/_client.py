@@ -14,7 +14,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from . import _flows, _handle, _steps
+from . import _flows, _handle, _model_flows, _steps
 from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
@@ -82,6 +82,15 @@ class Client(ClientCore):
     webhook_detail = _driven(_flows.webhook_detail)
     retry_webhook = _driven(_flows.retry_webhook)
     download = _driven(_flows.download)
+    models = _driven(_model_flows.models)
+    model = _driven(_model_flows.model)
+    submit_model = _handing(_model_flows.submit_model)
+    run_model = _driven(_model_flows.run_model)
+    model_price = _driven(_model_flows.model_price)
+    upload_lora = _driven(_model_flows.upload_lora)
+    api_keys = _driven(_model_flows.api_keys)
+    resources = _driven(_model_flows.resources)
+    ai_apps = _driven(_model_flows.ai_apps)
 
     def task(self, task_id: str | int) -> TaskHandle:
         """A handle on an existing task (e.g. one submitted earlier), without any request."""

@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ._catalogue import Catalogue, load_catalogue
 from ._checks import check_id
 from ._config import insecure_transport_warning, resolve_settings
 from ._graph_cache import GraphCache
 from ._operations import Operations
 from ._policy import Failure, PollPolicy, RetryPolicy, RetryState
-from ._protocol import Answer, Operation, decode_body
+from ._protocol import Answer, Family, Operation, decode_body
 from ._redaction import install_log_redaction, mask_key
 from ._version import __version__
 from .workflow import OverridesLike, normalize_overrides
@@ -48,7 +49,10 @@ class ClientCore(Operations):
         poll: PollPolicy | None = None,
         config_dir: str | os.PathLike[str] | None = None,
         validate: bool = True,
+        catalogue: str | os.PathLike[str] | None = None,
     ) -> None:
+        self._catalogue_path = catalogue
+        self._loaded_catalogue: Catalogue | None = None
         self._settings = resolve_settings(
             api_key, base_url=base_url, site=site, config_dir=config_dir
         )
@@ -63,6 +67,18 @@ class ClientCore(Operations):
         self._rng = random.Random()
         self._graphs = GraphCache(self._settings)
         self._open_transport(self._http_options())
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The model catalogue this client checks models against (its ``version`` too)."""
+        return self._catalogue()
+
+    def _catalogue(self) -> Catalogue:
+        """The model catalogue, read on first use (``catalogue``, else the environment's,
+        else the shipped one)."""
+        if self._loaded_catalogue is None:
+            self._loaded_catalogue = load_catalogue(self._catalogue_path)
+        return self._loaded_catalogue
 
     def _open_transport(self, options: dict[str, Any]) -> None:
         raise NotImplementedError  # each face opens its own httpx client
@@ -99,6 +115,8 @@ class ClientCore(Operations):
 
     def _interpret(self, op: Operation[T], answer: Answer) -> T:
         logger.debug("<- HTTP %d for %s (%d bytes)", answer.status, op.what, len(answer.content))
+        if op.endpoint.family is Family.STORAGE:
+            return op.parse(answer)  # a storage answer: its parser reads the status itself
         return op.parse(decode_body(answer, self._settings.api_key))
 
     def _before_send(self, op: Operation[Any], state: RetryState) -> None:

@@ -200,7 +200,9 @@ CODE_TABLE: dict[str, _Mapping] = {
     "806": _Mapping(AuthenticationError, _KEY_HINT),
     "811": _Mapping(AuthenticationError, _KEY_HINT),
     "1002": _Mapping(AuthenticationError, _KEY_HINT),
-    "1014": _Mapping(AuthenticationError, "standard model APIs need an enterprise-shared key"),
+    "1014": _Mapping(
+        AuthenticationError, "standard models need an enterprise key (SHARED or EXCLUSIVE)"
+    ),
     # the request is wrong
     "301": _Mapping(InvalidRequestError, "a parameter is missing or invalid"),
     "433": _Mapping(InvalidRequestError, "ComfyUI rejected the prompt; see the node errors"),

@@ -8,6 +8,7 @@ faces' methods (``_client.py``, ``_async_client.py``), so they are documented he
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,15 +18,16 @@ import httpx
 
 from ._answers import parse_app_inputs
 from ._core import ClientCore, check_id
-from ._errors import APIError, APIResponseError, WaitTimeoutError
+from ._directory import LoraUpload
+from ._errors import APIError, APIResponseError, InvalidRequestError, WaitTimeoutError
 from ._models import Account, AppInput, QueueStatus, Task, Upload, WebhookDetail
 from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
 from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
 from ._overrides import graph_from_json, local_files, materialize, plan_overrides, with_uploads
 from ._policy import DownloadRetry, RetryPolicy, classify_api_error, classify_transport_error
-from ._protocol import Operation
+from ._protocol import Operation, UploadBody
 from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause, Stream
-from ._uploads import UploadSource, open_upload
+from ._uploads import UPLOAD_LIMIT, UploadSource, open_upload
 from ._waiting import FETCH_OUTPUTS, POLL, Finished, Listen, Sleep, TimedOut, WaitPlan
 from .workflow import OverridesLike, WorkflowGraph
 
@@ -140,6 +142,9 @@ def submit(  # noqa: PLR0913 - the public signature: options as keywords
     instance: str = "default",
     add_metadata: bool = True,
     validate: bool | None = None,
+    personal_queue: bool | None = None,
+    retain_seconds: int | None = None,
+    access_password: str | None = None,
 ) -> Flow[Task]:
     """Start a saved workflow with overrides (``{"6.text": "a cat"}``, tuples, NodeOverride).
 
@@ -147,11 +152,17 @@ def submit(  # noqa: PLR0913 - the public signature: options as keywords
     for a media field) is uploaded first. Validation (``validate``, default: the
     client's) fetches the workflow's graph once (cached) or reads ``workflow_json``; if
     the graph cannot be fetched, that error is raised: pass ``validate=False`` to submit
-    unchecked. Raises InvalidRequestError for a bad override (before anything is sent
-    when validating), CapacityError when the account stays full after retries, and
-    SubmitOutcomeUnknownError when the answer was lost (the submit is never repeated).
+    unchecked. ``personal_queue`` queues on an exclusive key's own machines (CapacityError
+    814 when that queue is full), ``retain_seconds`` (10-180) keeps the machine warm after
+    the task, ``access_password`` opens a protected workflow (never logged). Raises
+    InvalidRequestError for a bad override (before anything is sent when validating),
+    CapacityError when the account stays full after retries, and SubmitOutcomeUnknownError
+    when the answer was lost (the submit is never repeated).
     """
-    options = SubmitOptions(workflow_json, webhook_url, instance, add_metadata, validate)
+    options = SubmitOptions(
+        workflow_json, webhook_url, instance, add_metadata, validate,
+        personal_queue, retain_seconds, access_password,
+    )  # fmt: skip
     return (yield from submit_workflow(client, workflow_id, overrides, options))
 
 
@@ -163,9 +174,19 @@ def submit_app(  # noqa: PLR0913 - the public signature: options as keywords
     webhook_url: str | None = None,
     instance: str = "default",
     validate: bool | None = None,
+    personal_queue: bool | None = None,
+    retain_seconds: int | None = None,
+    access_password: str | None = None,
 ) -> Flow[Task]:
-    """Start an AI app; its inputs (``app_inputs``) are the fields the overrides may set."""
-    options = SubmitOptions(webhook_url=webhook_url, instance=instance, validate=validate)
+    """Start an AI app; its inputs (``app_inputs``) are the fields the overrides may set.
+
+    Options as for ``submit``.
+    """
+    options = SubmitOptions(
+        webhook_url=webhook_url, instance=instance, validate=validate,
+        personal_queue=personal_queue, retain_seconds=retain_seconds,
+        access_password=access_password,
+    )  # fmt: skip
     return (yield from submit_ai_app(client, app_id, overrides, options))
 
 
@@ -192,10 +213,52 @@ def submit_ai_app(
 
 
 def _upload_files(client: ClientCore, items: list[Any]) -> Flow[list[Any]]:
+    """Upload the local files of the overrides; a LoRA (``.safetensors``, for an
+    ``RHLoraLoader`` field) goes through ``upload_lora``, the rest through ``upload``."""
     names = {}
     for index, path in local_files(items).items():
-        names[index] = (yield from upload(client, path)).file_name
+        if path.suffix.lower() == ".safetensors":
+            names[index] = (yield from upload_lora(client, path)).file_name
+        else:
+            names[index] = (yield from upload(client, path)).file_name
     return with_uploads(items, names)
+
+
+def upload_lora(client: ClientCore, path: PathLike, *, name: str | None = None) -> Flow[LoraUpload]:
+    """Upload a ``.safetensors`` LoRA for an ``RHLoraLoader`` node; returns its file name.
+
+    The md5 names the file on the service: one it already holds is not sent again. The
+    bytes are streamed to the signed address the service gives, never read whole.
+    """
+    source = Path(path).expanduser()
+    if not source.is_file() or source.suffix.lower() != ".safetensors":
+        raise InvalidRequestError(f"{str(path)[:120]!r} is not a .safetensors file")
+    digest, size = _md5(source)
+    label = _lora_name(name or source.name)
+    file_name, url = yield from call(client, client._op_lora_target(label, digest))
+    if url is None:
+        return LoraUpload(file_name, digest, uploaded=False, size=size)
+    with source.open("rb") as stream:
+        body = UploadBody(source.name, stream, "application/octet-stream", 0, raw=True)
+        yield from call(client, client._op_lora_put(url, body))
+    return LoraUpload(file_name, digest, uploaded=True, size=size)
+
+
+def _md5(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.md5(usedforsecurity=False), 0
+    with path.open("rb") as stream:
+        while chunk := stream.read(UPLOAD_LIMIT // 30):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _lora_name(name: str) -> str:
+    """The name the service lists the LoRA under: printable, bounded."""
+    clean = "".join(c for c in Path(name).name if c.isprintable() and c not in "/\\").strip()
+    if not clean:
+        raise InvalidRequestError("a LoRA needs a printable name")
+    return clean[:100]
 
 
 def run(  # noqa: PLR0913 - the public signature: options as keywords
@@ -212,13 +275,19 @@ def run(  # noqa: PLR0913 - the public signature: options as keywords
     instance: str = "default",
     add_metadata: bool = True,
     validate: bool | None = None,
+    personal_queue: bool | None = None,
+    retain_seconds: int | None = None,
+    access_password: str | None = None,
 ) -> Flow[Task]:
     """Submit, wait, and (with ``out_dir``) download the outputs; returns the final task.
 
     Arguments as for ``submit`` and ``TaskHandle.wait``. For the saved files' paths and
     checksums, call ``download(task, out_dir)`` yourself instead of passing ``out_dir``.
     """
-    options = SubmitOptions(workflow_json, webhook_url, instance, add_metadata, validate)
+    options = SubmitOptions(
+        workflow_json, webhook_url, instance, add_metadata, validate,
+        personal_queue, retain_seconds, access_password,
+    )  # fmt: skip
     task = yield from submit_workflow(client, workflow_id, overrides, options)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
     return (yield from _finish(client, task, waiting, out_dir))
@@ -236,9 +305,16 @@ def run_app(  # noqa: PLR0913 - the public signature: options as keywords
     webhook_url: str | None = None,
     instance: str = "default",
     validate: bool | None = None,
+    personal_queue: bool | None = None,
+    retain_seconds: int | None = None,
+    access_password: str | None = None,
 ) -> Flow[Task]:
     """``run`` for an AI app."""
-    options = SubmitOptions(webhook_url=webhook_url, instance=instance, validate=validate)
+    options = SubmitOptions(
+        webhook_url=webhook_url, instance=instance, validate=validate,
+        personal_queue=personal_queue, retain_seconds=retain_seconds,
+        access_password=access_password,
+    )  # fmt: skip
     task = yield from submit_ai_app(client, app_id, overrides, options)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
     return (yield from _finish(client, task, waiting, out_dir))

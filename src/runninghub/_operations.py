@@ -5,6 +5,7 @@ Pure: building an operation sends nothing. The flows (``_flows.py``) send them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -17,11 +18,26 @@ from ._answers import (
     parse_upload,
     parse_webhook_detail,
 )
-from ._checks import check_instance, check_task_id, check_webhook_url, workflow_text
+from ._checks import (
+    check_instance,
+    check_retain_seconds,
+    check_task_id,
+    check_webhook_url,
+    workflow_text,
+)
 from ._config import Settings
+from ._directory import AiAppInfo, ApiKeyInfo, Page, PricePreview, ResourceInfo
+from ._errors import APIError
+from ._list_answers import (
+    parse_ai_apps,
+    parse_api_keys,
+    parse_lora_target,
+    parse_price_preview,
+    parse_resources,
+)
 from ._models import Account, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
 from ._options import SubmitOptions
-from ._protocol import ENDPOINTS, Operation, UploadBody, build_request, fingerprint
+from ._protocol import ENDPOINTS, Answer, Operation, UploadBody, build_request, fingerprint
 from ._task_answers import parse_outputs, parse_submit, parse_task
 
 __all__ = ["Operations"]
@@ -148,14 +164,75 @@ class Operations:
             print_id=print_id,
         )
 
+    def _op_submit_model(
+        self, endpoint: str, params: dict[str, Any], options: SubmitOptions
+    ) -> Operation[Task]:
+        body = _submit_body(options, **params)
+        canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+        return self._op_submit(
+            "model", endpoint, body, fingerprint("model", endpoint, [], canonical)
+        )
+
+    def _op_price_preview(self, endpoint: str, params: dict[str, Any]) -> Operation[PricePreview]:
+        return self._op(
+            "price_preview",
+            lambda body: parse_price_preview(body, endpoint=endpoint),
+            f"price preview of {endpoint}",
+            path_id=endpoint,
+            body=params,
+        )
+
+    def _op_api_keys(self) -> Operation[list[ApiKeyInfo]]:
+        return self._op("api_keys", parse_api_keys, "key list")
+
+    def _op_resources(
+        self, kind: str | None, name: str | None, page: int, size: int
+    ) -> Operation[Page[ResourceInfo]]:
+        body: dict[str, Any] = {"current": page, "size": size}
+        if kind:
+            body["resourceType"] = kind.upper()
+        if name:
+            body["resourceName"] = name
+        return self._op("resources", parse_resources, "resource list", body=body)
+
+    def _op_ai_apps(self, page: int, size: int, sort: str) -> Operation[Page[AiAppInfo]]:
+        body = {"current": page, "size": size, "sort": sort}
+        return self._op("ai_apps", parse_ai_apps, "app list", body=body)
+
+    def _op_lora_target(self, name: str, md5: str) -> Operation[tuple[str, str | None]]:
+        body = {"loraName": name, "md5Hex": md5}
+        return self._op("lora_target", parse_lora_target, f"LoRA upload of {name}", body=body)
+
+    def _op_lora_put(self, url: str, body: UploadBody) -> Operation[None]:
+        return self._op(
+            "lora_put", _stored, f"LoRA transfer of {body.file_name}", path_id=url, upload=body
+        )
+
 
 def _submit_body(options: SubmitOptions, **fields: Any) -> dict[str, Any]:
-    """A submit's body: ``fields`` (those that are None left out), the instance, the webhook."""
+    """A submit's body: ``fields`` (those that are None left out), the instance, the webhook,
+    and the options that were given (left out otherwise, as the service's defaults)."""
     body = {name: value for name, value in fields.items() if value is not None}
     body["instanceType"] = check_instance(options.instance)
     if options.webhook_url is not None:
         body["webhookUrl"] = check_webhook_url(options.webhook_url)
+    if options.personal_queue is not None:
+        body["usePersonalQueue"] = bool(options.personal_queue)
+    if options.retain_seconds is not None:
+        body["retainSeconds"] = check_retain_seconds(options.retain_seconds)
+    if options.access_password is not None:
+        body["accessPassword"] = str(options.access_password)
     return body
+
+
+def _stored(answer: Answer) -> None:
+    """A storage PUT's answer: any 2xx stored the bytes; the rest is a refusal."""
+    if not 200 <= answer.status < 300:
+        raise APIError(
+            f"the storage refused the LoRA upload (HTTP {answer.status})",
+            hint="upload it again (the signed address may have expired)",
+            http_status=answer.status,
+        )
 
 
 def _checked_app_body(body: Any) -> Any:

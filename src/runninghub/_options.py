@@ -7,7 +7,7 @@ and everything below them passes one object.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from ._policy import PollPolicy
@@ -29,6 +29,9 @@ class SubmitOptions:
     instance: str = "default"
     add_metadata: bool = True
     validate: bool | None = None  # None: the client's setting
+    personal_queue: bool | None = None  # usePersonalQueue (exclusive keys); None: not sent
+    retain_seconds: int | None = None  # keep the machine warm after the task (10-180)
+    access_password: str | None = field(default=None, repr=False)  # never shown or logged
 
 
 @dataclass(frozen=True)

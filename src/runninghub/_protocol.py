@@ -55,6 +55,7 @@ T = TypeVar("T")
 class Family(enum.Enum):
     LEGACY = "legacy"  # /task/openapi, /api/..., /uc/openapi: key in the body, {code,msg,data}
     V2 = "v2"  # /openapi/v2: Bearer only
+    STORAGE = "storage"  # a presigned storage URL the API handed out: no key, no JSON answer
 
 
 class RetryClass(enum.Enum):
@@ -73,9 +74,10 @@ class Endpoint:
     family: Family
     retry: RetryClass
     key_field: str | None = None  # where the legacy family wants the key in the body
+    path_slashes: bool = False  # the id is a path of segments (a model endpoint)
 
 
-_L, _V2 = Family.LEGACY, Family.V2
+_L, _V2, _STORE = Family.LEGACY, Family.V2, Family.STORAGE
 _SAFE, _CREATES, _UNSAFE = RetryClass.SAFE, RetryClass.CREATES, RetryClass.UNSAFE
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -94,6 +96,16 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("app_inputs", "GET", "/api/webapp/apiCallDemo", _L, _SAFE, "apiKey"),
         Endpoint("webhook_detail", "POST", "/task/openapi/getWebhookDetail", _L, _SAFE, "apiKey"),
         Endpoint("retry_webhook", "POST", "/task/openapi/retryWebhook", _L, _UNSAFE, "apiKey"),
+        Endpoint("submit_model", "POST", "/openapi/v2/{id}", _V2, _CREATES, path_slashes=True),
+        Endpoint(
+            "price_preview", "POST", "/openapi/v2/price-preview/{id}", _V2, _SAFE, path_slashes=True
+        ),
+        Endpoint("api_keys", "GET", "/openapi/v2/api-key/list", _V2, _SAFE),
+        Endpoint("resources", "POST", "/openapi/v2/resource/list", _V2, _SAFE),
+        Endpoint("ai_apps", "POST", "/openapi/v2/aiapp/list", _V2, _SAFE),
+        # A LoRA is named by its md5: asking again, or putting the same bytes again, is harmless.
+        Endpoint("lora_target", "POST", "/api/openapi/getLoraUploadUrl", _L, _SAFE, "apiKey"),
+        Endpoint("lora_put", "PUT", "{id}", _STORE, _SAFE),
     )
 }
 
@@ -106,6 +118,7 @@ class UploadBody:
     stream: IO[bytes]
     content_type: str
     start: int | None  # the position to rewind to; None when the stream cannot seek
+    raw: bool = False  # sent as the whole body (a presigned PUT), not as a multipart part
 
     def rewind(self) -> bool:
         if self.start is None:
@@ -208,10 +221,15 @@ def build_request(  # noqa: PLR0913 - the keyword-only parts of one request
 ) -> RequestSpec:
     """Place the key where the endpoint's family wants it (body, query string or header)."""
     path = endpoint.path
+    if endpoint.family is Family.STORAGE:  # the URL carries its own signature, never our key
+        if not path_id:
+            raise InvalidRequestError(f"{endpoint.name} needs the storage URL")
+        kind = upload.content_type if upload else "application/octet-stream"
+        return RequestSpec(endpoint.method, path_id, {"Content-Type": kind}, upload=upload)
     if "{id}" in path:
         if not path_id:
             raise InvalidRequestError(f"{endpoint.name} needs an id")
-        path = path.replace("{id}", quote(path_id, safe=""))
+        path = path.replace("{id}", quote(path_id, safe="/" if endpoint.path_slashes else ""))
     headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
     json_body: dict[str, Any] | None = None
     if body is not None:

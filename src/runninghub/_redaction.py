@@ -45,8 +45,8 @@ def redact_data(value: Any, key: str | None) -> Any:
 
 # Secrets as they look in URLs, headers and JSON bodies, whatever the key.
 _SECRET_PATTERNS = (
-    (re.compile(r"(?i)(\b(?:api_?key|rh-comfy-auth)=)[^&\s\"'#]+"), r"\1***"),
-    (re.compile(r"(?i)(\"api_?key\"\s*:\s*\")[^\"]*"), r"\1***"),
+    (re.compile(r"(?i)(\b(?:api_?key|rh-comfy-auth|access_?password)=)[^&\s\"'#]+"), r"\1***"),
+    (re.compile(r"(?i)(\"(?:api_?key|access_?password)\"\s*:\s*\")[^\"]*"), r"\1***"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1***"),
 )
 

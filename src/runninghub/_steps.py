@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import IO, Any, Generic, TypeAlias, TypeVar
 
 from ._outputs import PartialDownload
 from ._protocol import Operation
@@ -28,6 +28,7 @@ __all__ = [
     "Stepper",
     "StopListening",
     "Stream",
+    "as_async",
     "as_method",
     "request_arguments",
 ]
@@ -133,9 +134,26 @@ def request_arguments(op: Operation[Any]) -> dict[str, Any]:
     """The operation's request as ``httpx`` keyword arguments (both faces send it so)."""
     spec = op.request
     arguments: dict[str, Any] = {"headers": spec.headers, "params": spec.params}
-    if spec.upload is not None:
+    if spec.upload is not None and spec.upload.raw:
+        arguments["content"] = _chunks(spec.upload.stream)
+    elif spec.upload is not None:
         up = spec.upload
         arguments["files"] = {"file": (up.file_name, up.stream, up.content_type)}
     elif spec.json is not None:
         arguments["json"] = spec.json
     return arguments
+
+
+_CHUNK = 1024 * 1024
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """A raw body streamed from its file, a chunk at a time (never read whole)."""
+    while chunk := stream.read(_CHUNK):
+        yield chunk
+
+
+async def as_async(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    """A raw body for the awaiting face (httpx wants an async iterator there)."""
+    for chunk in chunks:
+        yield chunk

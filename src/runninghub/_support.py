@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._answers import parse_app_inputs
+    from ._catalogue import load_catalogue
     from ._config import (
         DEFAULT_SITE,
         ENV_API_KEY,
@@ -48,6 +49,7 @@ _OWNERS = {
     "require_extra": "._extras",
     "default_config_dir": "._paths",
     "parse_app_inputs": "._answers",
+    "load_catalogue": "._catalogue",
 }
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "clear_key",
     "config_path",
     "default_config_dir",
+    "load_catalogue",
     "load_config",
     "mask_key",
     "parse_app_inputs",

@@ -18,11 +18,11 @@ __all__ = ["parse_failure", "parse_outputs", "parse_results", "parse_submit", "p
 
 def parse_task(body: Any, *, task_id: str | None = None) -> Task:
     """A v2 task object (submit and query), tolerating a wrapped one."""
-    if isinstance(body, dict) and "code" in body and "taskId" not in body:
+    if isinstance(body, dict) and "code" in body and not ({"taskId", "task_id"} & body.keys()):
         body = unwrap(body, task_id=task_id)  # some errors (1520) come wrapped
     if not isinstance(body, dict):
         raise APIResponseError("expected a task object", raw=body, task_id=task_id)
-    tid = text_field(body, "taskId") or ""
+    tid = text_field(body, "taskId", "task_id") or ""
     status_text = text_field(body, "status", "taskStatus") or ""
     error_code = text_field(body, "errorCode") or ""
     if error_code not in ("", "0") and not (tid and status_text):

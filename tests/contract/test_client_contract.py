@@ -28,6 +28,7 @@ SAMPLES: dict[str, Any] = json.loads(
 KEY = "0123456789abcdef0123456789abcdef"
 TASK = "2013508786110730241"
 Build = Callable[[Client], Operation[Any]]
+MODEL = "rhart-image-n-pro/text-to-image"
 UPLOADED = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.png"
 
 
@@ -102,6 +103,30 @@ READS: dict[str, tuple[Build, dict[str, Any]]] = {
         lambda c: c._op_query(TASK),
         {"status": TaskStatus.FAILED, "error_code": "1000", "usage.consume_coins": Decimal(1)},
     ),
+    "v2_api_key_list": (
+        lambda c: c._op_api_keys(),
+        {"[0].key": "0123****cdef", "[0].type": "SHARED", "[0].quota_limit": Decimal(100)},
+    ),
+    "v2_resource_list": (
+        lambda c: c._op_resources("LORA", None, 1, 1),
+        {
+            "records[0].node_model_name": "flux_realism_lora.safetensors",
+            "has_next": True,
+            "pages": 7,
+        },
+    ),
+    "v2_aiapp_list": (
+        lambda c: c._op_ai_apps(1, 1, "RECOMMEND"),
+        {"records[0].app_id": "1877265245566922753", "has_next": False},
+    ),
+    "v1_lora_upload_url": (
+        lambda c: c._op_lora_target("a.safetensors", "0cc175b9c0f1b6a831c399e269772661"),
+        {"[0]": "api-lora-cn/0cc175b9c0f1b6a831c399e269772661.safetensors"},
+    ),
+    "v2_price_preview": (
+        lambda c: c._op_price_preview(MODEL, {}),
+        {"estimated": Decimal("0.4"), "currency": "CNY", "free_this_call": False},
+    ),
 }
 
 # sample -> (the operation, the exception and the code it carries)
@@ -121,6 +146,11 @@ REFUSALS: dict[str, tuple[Build, type[runninghub.APIError], str]] = {
     "v1_webapp_not_exists": (lambda c: c._op_app_inputs("1"), runninghub.NotFoundError, "901"),
     "v1_no_webhook": (lambda c: c._op_webhook_detail(TASK), runninghub.NotFoundError, "1"),
     "v2_query_not_found": (lambda c: c._op_query(TASK), runninghub.NotFoundError, "1004"),
+    "v2_price_preview_normal_key": (
+        lambda c: c._op_price_preview(MODEL, {}),
+        runninghub.AuthenticationError,
+        "1014",
+    ),
 }
 
 # Answers of routes the client does not call (it submits and polls through v2), and the

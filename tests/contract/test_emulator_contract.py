@@ -163,6 +163,10 @@ def _query_when(api, status: str, workflow_id: str = INVERT) -> dict[str, Any]:
     return api.wait(_task_id(api, workflow_id), until=(status,))
 
 
+MODEL = "rhart-image-n-pro/text-to-image"
+MODEL_BODY = {"prompt": "a fox", "resolution": "1k", "aspectRatio": "1:1"}
+
+
 def _node(node_id: str, field: str) -> list[dict[str, Any]]:
     return [{"nodeId": node_id, "fieldName": field, "fieldValue": 1}]
 
@@ -225,6 +229,22 @@ PRODUCERS: dict[str, Callable[[Any], Any]] = {
     "v2_queue_status": lambda api: api.http.get(
         "/openapi/v2/queue/status", headers={"Authorization": f"Bearer {api.key}"}
     ).json(),
+    "v2_api_key_list": lambda api: (
+        api.server.configure(key_type="SHARED"),  # an enterprise key has a quota
+        api.http.get("/openapi/v2/api-key/list", headers={"Authorization": f"Bearer {api.key}"}),
+    )[1].json(),
+    "v2_resource_list": lambda api: api.v2("/openapi/v2/resource/list", {"size": 2}),
+    "v2_aiapp_list": lambda api: api.v2("/openapi/v2/aiapp/list", {"size": 1}),
+    "v1_lora_upload_url": lambda api: api.v1(
+        "/api/openapi/getLoraUploadUrl", {"loraName": "a.safetensors", "md5Hex": "0" * 32}
+    ),
+    "v2_price_preview": lambda api: (
+        api.server.configure(key_type="SHARED"),
+        api.v2(f"/openapi/v2/price-preview/{MODEL}", MODEL_BODY),
+    )[1],
+    "v2_price_preview_normal_key": lambda api: api.v2(
+        f"/openapi/v2/price-preview/{MODEL}", MODEL_BODY
+    ),
 }
 
 

@@ -23,6 +23,9 @@ TOOLS = {
     "cancel_task",
     "list_app_inputs",
     "run_app",
+    "find_models",
+    "show_model",
+    "run_model",
     "account",
 }
 

@@ -17,7 +17,7 @@ import click
 from ._render import Renderer
 
 if TYPE_CHECKING:
-    from runninghub import Client
+    from runninghub import Catalogue, Client
     from runninghub._support import Settings
     from runninghub.journal import Journal
 
@@ -66,6 +66,7 @@ class CliState:
     verbose: bool = False
     json: bool = False
     no_journal: bool = False
+    catalogue: Path | None = None  # a model registry file instead of the shipped one
     _renderer: Renderer | None = field(default=None, repr=False)
 
     @classmethod
@@ -110,7 +111,15 @@ class CliState:
             site=settings.site,
             retry=self._retry_policy(),
             poll=poll,
+            catalogue=self.catalogue,
         )
+
+    def model_catalogue(self) -> Catalogue:
+        """The model catalogue (``--catalogue``, else the environment's, else the shipped
+        one), read without a key: listing models needs no account."""
+        from runninghub._support import load_catalogue
+
+        return load_catalogue(self.catalogue)
 
     def settings(self) -> Settings:
         """Key, site and base URL as the client would resolve them; the key joins the secrets

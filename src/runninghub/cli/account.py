@@ -7,20 +7,26 @@ from typing import Any
 import click
 
 from ._context import CliState, json_option, pass_state
+from .lists import account_keys
 
 __all__ = ["account"]
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @json_option
 @pass_state
 def account(state: CliState) -> None:
     """Show the balance, the running tasks and the concurrency limit.
 
+    `account keys` lists the account's API keys (masked).
+
     \b
-    Example:
+    Examples:
       runninghub account --json
+      runninghub account keys
     """
+    if click.get_current_context().invoked_subcommand is not None:
+        return
     with state.client() as client:
         info = client.account()
         queue = client.queue_status()
@@ -39,3 +45,6 @@ def account(state: CliState) -> None:
         f"{label}: {document[name]}" for name, label in labels.items() if document[name] is not None
     ]
     state.render.result(document, lines)
+
+
+account.add_command(account_keys, "keys")

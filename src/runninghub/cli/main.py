@@ -39,8 +39,11 @@ _COMMANDS: dict[str, str] = {
     "demo": "runninghub.cli.demo:demo",
     "emulator": "runninghub.cli.emulator_cmd:emulator",
     "history": "runninghub.cli.history:history",
+    "lora": "runninghub.cli.lists:lora",
+    "model": "runninghub.cli.models:model",
     "nodes": "runninghub.cli.nodes:nodes",
     "outputs": "runninghub.cli.tasks:outputs",
+    "resources": "runninghub.cli.lists:resources",
     "run": "runninghub.cli.run:run",
     "skill": "runninghub.cli.skill:skill",
     "spend": "runninghub.cli.spend:spend",
@@ -61,16 +64,19 @@ _OPTIONAL_COMMANDS: dict[str, str] = {
 # keeps these equal to the commands' own first docstring lines).
 _SUMMARIES: dict[str, str] = {
     "account": "Show the balance, the running tasks and the concurrency limit.",
-    "app": "AI apps: list an app's inputs, run it.",
+    "app": "AI apps: list the public ones, show an app's inputs, run it.",
     "auth": "Store, show or remove the API key.",
     "batch": "Run many inputs through one workflow, resumably.",
     "cancel": "Cancel a queued or running task (it stops billing).",
     "demo": "Run two bundled workflows on a local emulator and save their outputs.",
     "emulator": "Serve the RunningHub API locally (really runs a set of ComfyUI image nodes).",
     "history": "List the submits recorded in the local journal, newest first.",
+    "lora": "LoRA files: upload one for an RHLoraLoader node.",
+    "model": "Standard models: list, show, price and run the hosted models.",
     "mcp": "Serve RunningHub to an AI agent over the Model Context Protocol (stdio by default).",
     "nodes": "List the fields of a workflow that --set can change, with their current values.",
     "outputs": "List a finished task's outputs; with --out, download them too.",
+    "resources": "Search the model files a workflow may load (checkpoints, LoRAs ...).",
     "run": "Run a saved workflow, wait, and save its outputs.",
     "skill": "Install runninghub as an agent skill (OpenClaw, Claude Code, AgentSkills hosts).",
     "spend": "Show what the recorded tasks cost: coins, money, task and failure counts.",
@@ -80,6 +86,22 @@ _SUMMARIES: dict[str, str] = {
 }
 
 _SEED_SECTION = "Seed-compatible flags (those of runninghub_client.py; no command)"
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--version``: the package's, and the model catalogue's (read only here)."""
+    del param
+    if not value or ctx.resilient_parsing:
+        return
+    from runninghub._support import load_catalogue
+
+    try:
+        catalogue = f"model catalogue {load_catalogue().version}"
+    except errors.ConfigError as exc:
+        catalogue = f"model catalogue unreadable: {exc}"
+    click.echo(f"runninghub, version {__version__} ({catalogue})")
+    ctx.exit()
+
 
 EXIT_OK = 0
 EXIT_TASK_FAILED = 1
@@ -291,7 +313,14 @@ Exit codes: 0 ok, 1 task failed, 2 bad input, 3 config/auth, 4 API error, 5 wait
 @global_options
 @click.option("--json", "json_output", is_flag=True, help="JSON output for every command.")
 @seed_form.seed_options
-@click.version_option(__version__, "--version", prog_name="runninghub")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version (and the model catalogue's) and exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, /, **options: Any) -> None:
     """Run ComfyUI workflows on RunningHub from the shell: for people and for scripts.

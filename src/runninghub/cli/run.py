@@ -11,6 +11,7 @@ import click
 
 from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
+from .lists import app_list
 from .nodes import app_inputs
 
 if TYPE_CHECKING:
@@ -117,6 +118,15 @@ def wait_options(func: F) -> F:
             help="Ctrl-C cancels the task instead of only stopping the wait.",
         ),
         click.option("--no-validate", is_flag=True, help="Skip the local check of the overrides."),
+        click.option(
+            "--personal-queue", is_flag=True, help="Exclusive keys: wait in the account's queue."
+        ),
+        click.option(
+            "--retain-seconds",
+            type=click.IntRange(10, 180),
+            metavar="S",
+            help="Keep the machine warm S seconds (10-180) after the task (billed).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -210,13 +220,22 @@ def run(
             webhook_url=params["webhook"],
             instance=params["instance"],
             validate=False if params["no_validate"] else None,
+            **submit_extras(params),
         )
         _finish_or_return(state, client, handle, params)
 
 
+def submit_extras(params: dict[str, Any]) -> dict[str, Any]:
+    """``--personal-queue`` and ``--retain-seconds`` as the library's keywords."""
+    return {
+        "personal_queue": True if params["personal_queue"] else None,
+        "retain_seconds": params["retain_seconds"],
+    }
+
+
 @click.group()
 def app() -> None:
-    """AI apps: list an app's inputs, run it.
+    """AI apps: list the public ones, show an app's inputs, run it.
 
     \b
     Examples:
@@ -254,8 +273,10 @@ def app_run(
             webhook_url=params["webhook"],
             instance=params["instance"],
             validate=False if params["no_validate"] else None,
+            **submit_extras(params),
         )
         _finish_or_return(state, client, handle, params)
 
 
 app.add_command(app_inputs, "inputs")
+app.add_command(app_list, "list")

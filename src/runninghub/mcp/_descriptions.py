@@ -8,7 +8,8 @@ INSTRUCTIONS = """\
 Run ComfyUI workflows and AI apps on the RunningHub cloud (www.runninghub.cn / .ai).
 Usual flow: list_workflow_fields (see what can be set) -> run_workflow (overrides and files) ->
 if it returns finished=false, wait_task with the same task_id (never run again: that pays twice)
--> download_outputs to save the files. Runs spend the account's credit; account shows the balance.
+-> download_outputs to save the files. Hosted standard models: find_models -> show_model ->
+run_model (same waiting rules). Runs spend the account's credit; account shows the balance.
 Errors come back as {"error": {"type", "code", "message", "hint"}}: follow the hint."""
 
 _ADDRESS = (
@@ -16,18 +17,21 @@ _ADDRESS = (
     "a node title or a class name when it is unique ('KSampler')."
 )
 
-_RUN_COMMON = (
+_INPUTS = (
     "`overrides` sets input values by address, e.g. {'6.text': 'a red fox', '3.seed': 42}; "
     "`files` gives media inputs by address as a local path on the machine running this server "
     "(uploaded first) or an http(s) URL, e.g. {'107.image': '/home/me/photo.png'}. "
     "Addresses, types and files are checked before anything is submitted: a mistake returns an "
     "error with the closest valid names and spends nothing. "
+)
+_WAITING = (
     "The call then waits up to `wait_seconds` (0: return right after submitting). If the task "
     "finished, the result has status SUCCESS, the output URLs, and the saved files when "
     "`download_dir` is set. If not, it has finished=false and the task_id: call wait_task "
     "later (do not run again: that would pay twice). A task that fails returns an error "
     "(TaskFailedError) naming the failing node. Spends RunningHub credit."
 )
+_RUN_COMMON = _INPUTS + _WAITING
 
 TOOL_DESCRIPTIONS: dict[str, str] = {
     "list_workflow_fields": (
@@ -64,6 +68,22 @@ TOOL_DESCRIPTIONS: dict[str, str] = {
     ),
     "run_app": (
         "Run a RunningHub AI app (webapp) with the inputs listed by list_app_inputs. " + _RUN_COMMON
+    ),
+    "find_models": (
+        "Find RunningHub's hosted standard models (image, video, audio, 3D and text models such "
+        "as Kling, Seedance, Wan, Seedream) in the catalogue, by a text, an output type and a "
+        "category. Returns each model's endpoint and parameter keys. Read-only, no request."
+    ),
+    "show_model": (
+        "Show a standard model's parameters: key, type, whether required, default, allowed "
+        "options, numeric range and step, accepted file types and size, and its list price "
+        "with the defaults (CNY estimate). Read-only, no request."
+    ),
+    "run_model": (
+        "Run a standard model by its endpoint (from find_models) with `params` as show_model "
+        "lists them; media as URLs in `params` or local files in `files`. The parameters are "
+        "checked before anything is sent (nothing is billed for a bad one). Needs an "
+        "enterprise API key. " + _WAITING
     ),
     "account": (
         "Show the account behind the configured API key: RH coin and wallet balance, tasks in "

@@ -17,6 +17,10 @@ from ._schemas import (
     DownloadResult,
     FailureInfo,
     FieldInfo,
+    ModelDetail,
+    ModelList,
+    ModelParamInfo,
+    ModelSummary,
     OutputInfo,
     SavedFileInfo,
     TaskResult,
@@ -74,6 +78,37 @@ class Operations:
     async def run_app(self, app_id: str, inputs: RunInputs, sink: ProgressSink) -> TaskResult:
         client = await self._connect()
         handle = await client.submit_app(app_id, inputs.values())
+        return await self._follow(client, handle, inputs, sink)
+
+    async def find_models(
+        self, search: str | None, type: str | None, category: str | None, limit: int
+    ) -> ModelList:
+        client = await self._connect()
+        found = await client.models(type=type, category=category, search=search)
+        summaries = [
+            ModelSummary(endpoint=m.endpoint, output_type=m.output_type, category=m.category,
+                         params=[p.key for p in m.params])
+            for m in found[:limit]
+        ]  # fmt: skip
+        return ModelList(catalogue=client.catalogue.version, total=len(found), models=summaries)
+
+    async def show_model(self, endpoint: str) -> ModelDetail:
+        client = await self._connect()
+        found = await client.model(endpoint)
+        price = await client.model_price(endpoint, {}, preview=False)
+        params = [ModelParamInfo(**p.to_dict(), is_list=p.is_list) for p in found.params]
+        return ModelDetail(
+            endpoint=found.endpoint,
+            output_type=found.output_type,
+            category=found.category,
+            params=params,
+            list_price=None if price.list_price is None else str(price.list_price),
+            price_unit=price.unit or None,
+        )
+
+    async def run_model(self, endpoint: str, inputs: RunInputs, sink: ProgressSink) -> TaskResult:
+        client = await self._connect()
+        handle = await client.submit_model(endpoint, inputs.model_values())
         return await self._follow(client, handle, inputs, sink)
 
     async def get_task(self, task_id: str) -> TaskResult:
@@ -141,7 +176,7 @@ class RunInputs:
     def __init__(
         self,
         overrides: Mapping[str, Any] | None = None,
-        files: Mapping[str, str] | None = None,
+        files: Mapping[str, str | list[str]] | None = None,
         *,
         wait_seconds: float = 0.0,
         download_dir: str | None = None,
@@ -160,7 +195,20 @@ class RunInputs:
                     f"{address} is given in both overrides and files",
                     hint="give a file input in `files` only",
                 )
+            if isinstance(source, list):
+                raise InvalidRequestError(f"{address} takes one file, not a list")
             values[address] = _media_value(address, source)
+        return values
+
+    def model_values(self) -> dict[str, Any]:
+        """A model's parameters plus files; a list of files for a list key (``imageUrls``)."""
+        values = dict(self.overrides)
+        for key, source in self.files.items():
+            if key in values:
+                raise InvalidRequestError(f"{key} is given in both params and files")
+            sources = source if isinstance(source, list) else [source]
+            media = [_media_value(key, item) for item in sources]
+            values[key] = media if isinstance(source, list) else media[0]
         return values
 
 

@@ -17,6 +17,10 @@ __all__ = [
     "ErrorInfo",
     "FailureInfo",
     "FieldInfo",
+    "ModelDetail",
+    "ModelList",
+    "ModelParamInfo",
+    "ModelSummary",
     "OutputInfo",
     "SavedFileInfo",
     "TaskResult",
@@ -165,3 +169,50 @@ class ErrorInfo(BaseModel):
     task: dict[str, Any] | None = Field(
         default=None, description="The final state of a task that failed, with `failure`."
     )
+
+
+class ModelSummary(BaseModel):
+    """A hosted standard model of the catalogue."""
+
+    endpoint: str = Field(description="What run_model takes, e.g. 'rhart-image-n-pro/edit'.")
+    output_type: str = Field(description="image, video, audio, 3d or string.")
+    category: str
+    params: list[str] = Field(description="Its parameter keys (show_model gives the details).")
+
+
+class ModelList(BaseModel):
+    """The models of the catalogue that matched (at most ``limit``)."""
+
+    catalogue: str = Field(description="The catalogue's version.")
+    total: int = Field(description="How many matched, before the limit.")
+    models: list[ModelSummary]
+
+
+class ModelParamInfo(BaseModel):
+    """One parameter of a standard model, with what it accepts."""
+
+    key: str
+    type: str = Field(
+        description="STRING, LIST (one of `options`), BOOLEAN (true/false), INT, FLOAT, or a "
+        "medium (IMAGE, VIDEO, AUDIO: a URL, or a local path given in `files`)."
+    )
+    required: bool
+    default: Any = None
+    options: list[str] = Field(default_factory=list)
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    accept: list[str] = Field(default_factory=list, description="File extensions of a medium.")
+    max_mb: float | None = None
+    is_list: bool = Field(default=False, description="Takes a list of URLs or paths.")
+
+
+class ModelDetail(BaseModel):
+    """A standard model's parameters and its list price (CNY estimate, not billing truth)."""
+
+    endpoint: str
+    output_type: str
+    category: str
+    params: list[ModelParamInfo]
+    list_price: str | None = Field(description="The price of a call with the defaults, if known.")
+    price_unit: str | None = None

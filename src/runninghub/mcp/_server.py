@@ -22,6 +22,8 @@ from ._schemas import (
     AppInputs,
     CancelResult,
     DownloadResult,
+    ModelDetail,
+    ModelList,
     TaskResult,
     WorkflowFields,
 )
@@ -84,6 +86,39 @@ Directory = Annotated[
     Field(min_length=1, description="Local directory to save the files into (created if needed)."),
 ]
 Overwrite = Annotated[bool, Field(description="Replace files that already exist.")]
+Endpoint = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="A standard model's endpoint from find_models, e.g. "
+        "'rhart-image-n-pro/text-to-image'.",
+    ),
+]
+SearchText = Annotated[
+    str | None, Field(max_length=100, description="Text in the endpoint, name or category.")
+]
+ModelType = Annotated[
+    str | None, Field(description="Output type: image, video, audio, 3d or string.")
+]
+Category = Annotated[str | None, Field(description="A category, e.g. 'Kling' or 'Seedance'.")]
+Limit = Annotated[int, Field(ge=1, le=300, description="At most this many models.")]
+ModelValues = Annotated[
+    dict[str, Any] | None,
+    Field(
+        description="The model's parameters by key, as show_model lists them, with JSON types: "
+        "{'prompt': 'a red fox', 'resolution': '1k', 'duration': 5, 'sound': true}. Media "
+        "parameters take http(s) URLs here."
+    ),
+]
+ModelFiles = Annotated[
+    dict[str, str | list[str]] | None,
+    Field(
+        description="Media parameters given as local files (absolute paths on the machine "
+        "running this server; uploaded first) or URLs; a list for a list key, e.g. "
+        "{'imageUrls': ['/home/me/a.png']}."
+    ),
+]
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 _SPENDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
@@ -162,6 +197,35 @@ class ToolSet:
         inputs = RunInputs(overrides, files, wait_seconds=wait_seconds, download_dir=download_dir)
         return await self._call(ctx, lambda sink: self._ops.run_app(app_id, inputs, sink))
 
+    async def find_models(
+        self,
+        ctx: Context[Any, Any],
+        *,
+        search: SearchText = None,
+        type: ModelType = None,
+        category: Category = None,
+        limit: Limit = 50,
+    ) -> Annotated[CallToolResult, ModelList]:
+        return await self._call(ctx, lambda _: self._ops.find_models(search, type, category, limit))
+
+    async def show_model(
+        self, endpoint: Endpoint, ctx: Context[Any, Any]
+    ) -> Annotated[CallToolResult, ModelDetail]:
+        return await self._call(ctx, lambda _: self._ops.show_model(endpoint))
+
+    async def run_model(  # noqa: PLR0913 - an MCP tool: its parameters are the tool's schema
+        self,
+        endpoint: Endpoint,
+        ctx: Context[Any, Any],
+        *,
+        params: ModelValues = None,
+        files: ModelFiles = None,
+        wait_seconds: WaitSeconds = DEFAULT_WAIT_SECONDS,
+        download_dir: DownloadDir = None,
+    ) -> Annotated[CallToolResult, TaskResult]:
+        inputs = RunInputs(params, files, wait_seconds=wait_seconds, download_dir=download_dir)
+        return await self._call(ctx, lambda sink: self._ops.run_model(endpoint, inputs, sink))
+
     async def account(self, ctx: Context[Any, Any]) -> Annotated[CallToolResult, AccountInfo]:
         return await self._call(ctx, lambda _: self._ops.account())
 
@@ -229,6 +293,9 @@ _ANNOTATIONS = {
     "cancel_task": _CANCELS,
     "list_app_inputs": _READ_ONLY,
     "run_app": _SPENDS,
+    "find_models": _READ_ONLY,
+    "show_model": _READ_ONLY,
+    "run_model": _SPENDS,
     "account": _READ_ONLY,
 }
 
