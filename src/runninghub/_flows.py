@@ -17,7 +17,7 @@ import httpx
 
 from ._answers import parse_app_inputs
 from ._core import ClientCore, check_id
-from ._errors import APIError, APIResponseError, WaitTimeoutError
+from ._errors import APIError, APIResponseError
 from ._models import Account, AppInput, QueueStatus, Task, Upload, WebhookDetail
 from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
 from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
@@ -307,9 +307,7 @@ def _time_out(client: ClientCore, plan: WaitPlan, action: TimedOut, cancel_it: b
             cancelled = True
         except APIError:
             cancelled = False
-    raise WaitTimeoutError(
-        plan.task_id, timeout=action.timeout, last_status=action.last_status, cancelled=cancelled
-    )
+    raise action.error(plan.task_id, cancelled=cancelled)
 
 
 def _report(plan: WaitPlan, on_progress: ProgressCallback | None) -> Flow[None]:

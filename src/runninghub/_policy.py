@@ -38,6 +38,7 @@ from ._errors import (
     OutputError,
     ServerError,
     SubmitOutcomeUnknownError,
+    Wording,
 )
 from ._protocol import RetryClass
 
@@ -164,6 +165,16 @@ class Failure:
     detail: str = ""  # what happened, without the call's name (for composed messages)
 
 
+CONNECTION_HINT = Wording(
+    "check the network and the base URL (base_url=..., RUNNINGHUB_BASE_URL, site=...)",
+    "check the network and the base URL (--base-url, RUNNINGHUB_BASE_URL, --site)",
+)
+_OUTCOME_HINT = Wording(
+    "the task may or may not have been created; check the running tasks (client.account())"
+    " before submitting again",
+    "the task may or may not have been created; check `runninghub account` for running tasks"
+    " before submitting again",
+)
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -174,12 +185,15 @@ def classify_transport_error(exc: httpx.TransportError, what: str) -> Failure:
         timed_out = isinstance(exc, httpx.TimeoutException)
         detail = f"{'timed out connecting' if timed_out else 'could not connect'} ({reason})"
         cls: type[APIConnectionError] = APITimeoutError if timed_out else APIConnectionError
-        return Failure(FailureKind.NOT_SENT, cls(f"{what}: {detail}"), detail=detail)
+        error = cls(f"{what}: {detail}", hint=CONNECTION_HINT)
+        return Failure(FailureKind.NOT_SENT, error, detail=detail)
     if isinstance(exc, httpx.TimeoutException):
         detail = f"timed out waiting for the answer ({reason})"
-        return Failure(FailureKind.AMBIGUOUS, APITimeoutError(f"{what}: {detail}"), detail=detail)
+        error = APITimeoutError(f"{what}: {detail}", hint=CONNECTION_HINT)
+        return Failure(FailureKind.AMBIGUOUS, error, detail=detail)
     detail = f"the connection broke ({reason})"
-    return Failure(FailureKind.AMBIGUOUS, APIConnectionError(f"{what}: {detail}"), detail=detail)
+    error = APIConnectionError(f"{what}: {detail}", hint=CONNECTION_HINT)
+    return Failure(FailureKind.AMBIGUOUS, error, detail=detail)
 
 
 def classify_api_error(error: APIError, headers: Mapping[str, str] | None = None) -> Failure:
@@ -307,7 +321,7 @@ class RetryState:
                 fingerprint=self.fingerprint,
                 code=cause.code,
                 http_status=cause.http_status,
-                hint="check the running tasks (`runninghub account`) before submitting again",
+                hint=_OUTCOME_HINT,
                 raw=cause.raw,
             )
         return failure.error
@@ -333,5 +347,6 @@ class DownloadRetry:
         if self.attempts < self.policy.max_attempts:
             return self.policy.backoff(self.attempts, self._rng)
         if dropped is not None:
-            raise APIConnectionError(f"download of {self.name} failed: {dropped}") from None
+            failed = f"download of {self.name} failed: {dropped}"
+            raise APIConnectionError(failed, hint=CONNECTION_HINT) from None
         raise OutputError(f"download of {self.name} did not complete")

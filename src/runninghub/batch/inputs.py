@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import InvalidRequestError, RunningHubError
+from .._errors import InvalidRequestError, RunningHubError, Wording
 from .._models import NodeOverride
 from ..workflow import Field, FieldKind, WorkflowGraph
 from .errors import LedgerError
@@ -252,7 +252,8 @@ def _canonical(graph: WorkflowGraph, address: str, what: str) -> str:
     try:
         return graph.resolve(address).address
     except RunningHubError as exc:
-        raise BatchInputError(f"{what}: {exc.message}", hint=exc.hint) from None
+        words = Wording(f"{what}: {exc.message}", f"{what}: {exc.cli_message}")
+        raise BatchInputError(words, hint=exc.hint_wording) from None
 
 
 def _resolve_sets(graph: WorkflowGraph, sets: dict[str, str], mapped: set[str]) -> dict[str, Any]:
