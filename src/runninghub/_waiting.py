@@ -25,7 +25,7 @@ from ._errors import (
 )
 from ._models import Task, TaskStatus
 from ._policy import PollPolicy
-from ._progress import EventKind, SocketEvent, usable_url
+from ._socket_listener import EventKind, SocketEvent, usable_url
 
 __all__ = [
     "FETCH_OUTPUTS",
@@ -220,7 +220,7 @@ class WaitPlan:
             self._signalled = 1
             self._next_poll = self._clock()
         if event.kind in (
-            EventKind.PROGRESS,
+            EventKind.NODE_STEP,
             EventKind.NODE,
             EventKind.NODE_DONE,
             EventKind.FAILED,

@@ -101,9 +101,7 @@ def test_an_unreachable_service_names_the_base_url_flag(live: Invoker) -> None:
     assert exc.hint is not None and "base_url=" in exc.hint
 
 
-def test_a_refusal_of_the_service_prints_the_code_tables_hint(
-    live: Invoker, emulator: Any
-) -> None:
+def test_a_refusal_of_the_service_prints_the_code_tables_hint(live: Invoker, emulator: Any) -> None:
     result = live("nodes", UNKNOWN_WORKFLOW)
     with Client(api_key=live.secrets[0], base_url=emulator.base_url) as client:
         exc = _raised(lambda: client.workflow_graph(UNKNOWN_WORKFLOW))

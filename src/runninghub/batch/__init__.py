@@ -38,7 +38,7 @@ from .ledger import (
     StaleStateError,
 )
 from .report import DEFAULT_NAME_TEMPLATE, BatchProgress, BatchReport, Manifest, state_counts
-from .runner import BatchRunner, ProgressCallback
+from .runner import BatchProgressCallback, BatchRunner, ProgressCallback
 
 __all__ = [
     "DEFAULT_NAME_TEMPLATE",
@@ -46,6 +46,7 @@ __all__ = [
     "BatchInputError",
     "BatchPlan",
     "BatchProgress",
+    "BatchProgressCallback",
     "BatchReport",
     "BatchRunner",
     "BatchSpec",
@@ -58,7 +59,7 @@ __all__ = [
     "Manifest",
     "NotALedgerError",
     "PlannedRow",
-    "ProgressCallback",
+    "ProgressCallback",  # the old name of BatchProgressCallback
     "RowState",
     "StaleStateError",
     "ledger_for_plan",

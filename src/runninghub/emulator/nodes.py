@@ -30,15 +30,15 @@ from ._text_nodes import TEXT_NODES
 
 __all__ = [
     "SUPPORTED_NODES",
+    "EngineEventCallback",
     "NodeExecutionError",
     "ProducedOutput",
-    "ProgressCallback",
     "check_graph",
     "execute",
     "output_nodes",
 ]
 
-ProgressCallback = Callable[[str, dict[str, Any]], None]
+EngineEventCallback = Callable[[str, dict[str, Any]], None]
 
 _SPECS: dict[str, NodeSpec] = {
     spec.class_type: spec for spec in (*IMAGE_NODES, *SAMPLING_NODES, *TEXT_NODES)
@@ -114,7 +114,7 @@ def execute(
     *,
     load_media: Callable[[str], bytes],
     add_metadata: bool = True,
-    on_event: ProgressCallback | None = None,
+    on_event: EngineEventCallback | None = None,
     prompt_id: str | None = None,
 ) -> list[ProducedOutput]:
     """Run ``graph`` and return the files its output nodes produced, in execution order.
@@ -162,7 +162,7 @@ class _Run:
         graph: Mapping[str, Any],
         load_media: Callable[[str], bytes],
         add_metadata: bool,
-        on_event: ProgressCallback | None,
+        on_event: EngineEventCallback | None,
         prompt_id: str | None,
     ) -> None:
         self.graph = graph
