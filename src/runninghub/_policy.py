@@ -251,20 +251,20 @@ _RETRIED_WHEN = {
 class RetryState:
     """The retry decisions of one logical call, across its attempts."""
 
-    def __init__(  # noqa: PLR0913 - what, fingerprint and rng are keyword-only context
+    def __init__(  # noqa: PLR0913 - what, input_hash and rng are keyword-only context
         self,
         policy: RetryPolicy,
         retry_class: RetryClass,
         *,
         what: str = "request",
-        fingerprint: str | None = None,
+        input_hash: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
         self.policy = policy
         self.retry_class = retry_class
         self.what = what
-        self.fingerprint = fingerprint
+        self.input_hash = input_hash
         self._clock = clock
         self._rng = rng or random.Random()
         self.attempts = 1
@@ -318,7 +318,7 @@ class RetryState:
             return SubmitOutcomeUnknownError(
                 f"{self.what}: outcome unknown, {failure.detail or failure.kind.value}; a task"
                 " may or may not have been created, so it was not resubmitted",
-                fingerprint=self.fingerprint,
+                fingerprint=self.input_hash,
                 code=cause.code,
                 http_status=cause.http_status,
                 hint=_OUTCOME_HINT,

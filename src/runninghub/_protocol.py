@@ -42,8 +42,8 @@ __all__ = [
     "build_request",
     "contract_error",
     "decode_body",
-    "fingerprint",
     "message_of",
+    "submit_input_hash",
     "unwrap",
 ]
 
@@ -191,7 +191,7 @@ class Operation(Generic[T]):
     request: RequestSpec
     parse: Callable[[Any], T]  # takes the decoded JSON body
     what: str  # for messages: "query of task 123"
-    fingerprint: str | None = None
+    input_hash: str | None = None  # submit_input_hash of a submit's inputs
     task_id: str | None = None
 
 
@@ -227,7 +227,7 @@ def build_request(  # noqa: PLR0913 - the keyword-only parts of one request
     return RequestSpec(endpoint.method, path, headers, json_body, query, upload)
 
 
-def fingerprint(
+def submit_input_hash(
     source: str,
     target_id: str,
     node_info_list: Sequence[Mapping[str, Any]],
@@ -238,7 +238,8 @@ def fingerprint(
     ``source`` is ``"workflow"`` or ``"app"``. Canonical form: the JSON array
     ``[source, id, items, workflow_json]`` where items are ``[nodeId, fieldName, fieldValue]``
     sorted by node and field, with sorted keys and no spaces; the first 16 hex digits of its
-    SHA-256. The emulator counts tasks per fingerprint in the same form.
+    SHA-256. The emulator counts tasks per input hash in the same form (its
+    ``tasks_by_fingerprint``), and ``SubmitOutcomeUnknownError.fingerprint`` carries it.
     """
     items = sorted(
         (

@@ -44,11 +44,11 @@ __all__ = [
     "BatchPlan",
     "InputTable",
     "PlannedRow",
-    "fingerprint",
     "ledger_for_plan",
     "parse_assignments",
     "plan_batch",
     "read_inputs",
+    "row_identity",
 ]
 
 MEDIA_SUFFIXES = frozenset(
@@ -79,7 +79,7 @@ class PlannedRow:
 
     row: int  # 1-based, as people count input rows
     overrides: tuple[NodeOverride, ...]
-    fingerprint: str
+    identity: str  # row_identity: two rows with the same one are the same input
 
     @property
     def overrides_json(self) -> str:
@@ -287,7 +287,7 @@ class _RowPlanner:
                 value = _media_value(value, self.base_dir)
             values[field.address] = value
         overrides = tuple(self.graph.prepare(values))
-        return PlannedRow(number, overrides, fingerprint(self.workflow_id, overrides))
+        return PlannedRow(number, overrides, row_identity(self.workflow_id, overrides))
 
 
 def _media_value(value: Any, base_dir: Path) -> Any:
@@ -306,7 +306,7 @@ def _media_value(value: Any, base_dir: Path) -> Any:
     return path
 
 
-def fingerprint(workflow_id: str, overrides: Sequence[NodeOverride]) -> str:
+def row_identity(workflow_id: str, overrides: Sequence[NodeOverride]) -> str:
     """A stable identity of one input: workflow id plus canonical overrides."""
     ordered = sorted(overrides, key=lambda o: (str(o.node_id), o.field))
     payload = f"{workflow_id}\n{encode_overrides(ordered)}".encode()
@@ -317,7 +317,7 @@ def _refuse_duplicates(rows: Sequence[PlannedRow]) -> None:
     first_seen: dict[str, int] = {}
     pairs: list[str] = []
     for planned in rows:
-        earlier = first_seen.setdefault(planned.fingerprint, planned.row)
+        earlier = first_seen.setdefault(planned.identity, planned.row)
         if earlier != planned.row:
             pairs.append(f"row {planned.row} repeats row {earlier}")
     if pairs:
@@ -342,7 +342,7 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
     """
     target = Path(path)
     if not target.exists():
-        rows = ((r.row, r.fingerprint, r.overrides_json) for r in plan.rows)
+        rows = ((r.row, r.identity, r.overrides_json) for r in plan.rows)
         return Ledger.create(target, spec, rows)
     ledger = Ledger.open(target)
     try:
@@ -373,12 +373,12 @@ def _check_same_batch(ledger: Ledger, plan: BatchPlan) -> None:
             f"{ledger.path} belongs to workflow {stored.workflow_id}, not {plan.workflow_id}",
             hint="choose another --ledger (or --out) for a new batch",
         )
-    fingerprints = ledger.fingerprints()
-    planned = [r.fingerprint for r in plan.rows]
-    if fingerprints != planned:
+    identities = ledger.row_identities()
+    planned = [r.identity for r in plan.rows]
+    if identities != planned:
         differs = next(
-            (i + 1 for i, (a, b) in enumerate(zip(fingerprints, planned, strict=False)) if a != b),
-            min(len(fingerprints), len(planned)) + 1,
+            (i + 1 for i, (a, b) in enumerate(zip(identities, planned, strict=False)) if a != b),
+            min(len(identities), len(planned)) + 1,
         )
         raise LedgerError(
             f"{ledger.path} was made from other inputs (row {differs} differs)",

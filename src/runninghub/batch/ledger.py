@@ -101,7 +101,7 @@ class LedgerRow:
 
     row: int
     state: RowState
-    fingerprint: str
+    fingerprint: str  # the row identity (inputs.row_identity), as the column is named
     overrides_json: str = field(repr=False)
     task_id: str | None = None
     key_index: int | None = None
@@ -254,7 +254,8 @@ class Ledger:
             )
         return [_row_from_db(r) for r in cursor]
 
-    def fingerprints(self) -> list[str]:
+    def row_identities(self) -> list[str]:
+        """Each row's identity (``inputs.row_identity``; the ``fingerprint`` column), in order."""
         return [r[0] for r in self._conn.execute("SELECT fingerprint FROM rows ORDER BY row")]
 
     def counts(self) -> dict[RowState, int]:
