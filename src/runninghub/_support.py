@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         resolve_settings,
         save_key,
     )
-    from ._extras import require_extra
+    from ._extras import missing_extra, require_extra
     from ._fields import error as refusal
     from ._paths import default_config_dir
     from ._redaction import mask_key, redact, redact_secrets
@@ -49,6 +49,7 @@ _OWNERS = {
     "redact": "._redaction",
     "redact_secrets": "._redaction",
     "require_extra": "._extras",
+    "missing_extra": "._extras",
     "default_config_dir": "._paths",
     "parse_app_inputs": "._answers",
     "raise_if_failed": "._waiting",
@@ -67,6 +68,7 @@ __all__ = [
     "default_config_dir",
     "load_config",
     "mask_key",
+    "missing_extra",
     "parse_app_inputs",
     "raise_if_failed",
     "redact",
