@@ -59,17 +59,10 @@ class RunningHubError(Exception):
     def __init__(self, message: str | Wording, *, hint: str | Wording | None = None) -> None:
         self.wording = Wording.of(message)
         self.hint_wording = None if hint is None else Wording.of(hint)
-        super().__init__(self.wording.sdk)
-
-    @property
-    def message(self) -> str:
-        """The one-line message, in the SDK's words (what ``str()`` shows)."""
-        return self.wording.sdk
-
-    @property
-    def hint(self) -> str | None:
-        """What to do about it, in the SDK's words; ``None`` when the library knows nothing."""
-        return self.hint_wording.sdk if self.hint_wording else None
+        # The SDK's words: what str() shows, and what to do (None when the library knows not).
+        self.message = self.wording.sdk
+        self.hint = self.hint_wording.sdk if self.hint_wording else None
+        super().__init__(self.message)
 
     @property
     def cli_message(self) -> str:
