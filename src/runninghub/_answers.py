@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._errors import APIResponseError
 from ._models import (
     Account,
     AppInput,
@@ -20,7 +19,7 @@ from ._models import (
     WebhookDetail,
     to_decimal,
 )
-from ._protocol import unwrap
+from ._protocol import contract_error, unwrap
 from ._wire_values import as_int, json_object, json_value, text_field
 
 __all__ = [
@@ -37,9 +36,7 @@ __all__ = [
 def _data_dict(body: Any, what: str, *, task_id: str | None = None) -> dict[str, Any]:
     data = unwrap(body, task_id=task_id)
     if not isinstance(data, dict):
-        raise APIResponseError(
-            f"the {what} answer carries no data object", raw=body, task_id=task_id
-        )
+        raise contract_error(f"the {what} answer carries no data object", raw=body, task_id=task_id)
     return data
 
 
@@ -47,7 +44,7 @@ def parse_upload(body: Any) -> Upload:
     data = _data_dict(body, "upload")
     name = text_field(data, "fileName")
     if not name:
-        raise APIResponseError("the upload answer carries no fileName", raw=body)
+        raise contract_error("the upload answer carries no fileName", raw=body)
     return Upload(
         file_name=name,
         download_url=text_field(data, "download_url", "downloadUrl") or None,
@@ -86,14 +83,14 @@ def parse_graph(body: Any) -> dict[str, Any]:
     prompt = _data_dict(body, "workflow").get("prompt")
     graph = json_object(prompt)
     if graph is None:
-        raise APIResponseError("the workflow answer carries no API-format prompt", raw=body)
+        raise contract_error("the workflow answer carries no API-format prompt", raw=body)
     return graph
 
 
 def parse_app_inputs(body: Any) -> list[AppInput]:
     items = _data_dict(body, "app").get("nodeInfoList")
     if not isinstance(items, list):
-        raise APIResponseError("the app answer carries no nodeInfoList", raw=body)
+        raise contract_error("the app answer carries no nodeInfoList", raw=body)
     return [_app_input(item) for item in items if isinstance(item, dict)]
 
 

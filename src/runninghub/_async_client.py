@@ -20,8 +20,8 @@ from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
 from ._outputs import PartialDownload
-from ._progress import AsyncListener, SocketEvent
 from ._protocol import Answer, AnswerReader, Operation
+from ._socket_listener import AsyncListener, SocketEvent
 from ._steps import Flow, Step, Stepper, as_method
 from ._waiting import Listen, Sleep
 

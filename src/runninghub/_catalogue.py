@@ -18,7 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ._errors import ConfigError, InvalidRequestError
+from ._errors import ConfigError
+from ._fields import error
 from ._models import _View
 
 __all__ = [
@@ -111,7 +112,7 @@ class Catalogue:
         wanted = endpoint.strip().strip("/")
         close = difflib.get_close_matches(wanted, list(self.models), n=3, cutoff=0.6)
         guess = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise InvalidRequestError(
+        raise error(
             f"the catalogue ({self.version}) has no model {wanted[:100]!r}{guess}",
             hint="see `runninghub model list --search TEXT`",
         )

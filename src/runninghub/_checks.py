@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 
-from ._errors import InvalidRequestError
+from ._fields import error
 from ._options import WorkflowJSON
 
 __all__ = [
@@ -28,7 +28,7 @@ def check_id(value: str | int, what: str) -> str:
     """An id that goes into a URL path: digits, letters, ``_`` and ``-`` only."""
     text = str(value).strip()
     if isinstance(value, bool) or not _ID.fullmatch(text):
-        raise InvalidRequestError(f"{what} {str(value)[:80]!r} is not a valid id")
+        raise error(f"{what} {str(value)[:80]!r} is not a valid id")
     return text
 
 
@@ -36,14 +36,14 @@ def check_task_id(value: str | int) -> str:
     """A task id as sent in a body: any non-empty text."""
     text = str(value).strip()
     if not text or isinstance(value, bool):
-        raise InvalidRequestError("a task id is required")
+        raise error("a task id is required")
     return text
 
 
 def check_instance(value: str) -> str:
     """The machine size a task runs on."""
     if value not in INSTANCES:
-        raise InvalidRequestError(f"instance must be 'default' or 'plus', not {value!r}")
+        raise error(f"instance must be 'default' or 'plus', not {value!r}")
     return value
 
 
@@ -54,14 +54,14 @@ def check_retain_seconds(value: int) -> int:
         or not isinstance(value, int)
         or not (value == 0 or 10 <= value <= 180)
     ):
-        raise InvalidRequestError(f"retain seconds must be 0 or 10-180, not {str(value)[:20]!r}")
+        raise error(f"retain seconds must be 0 or 10-180, not {str(value)[:20]!r}")
     return value
 
 
 def check_webhook_url(value: str) -> str:
     """A webhook address: http(s) only."""
     if not str(value).startswith(("http://", "https://")):
-        raise InvalidRequestError(f"the webhook URL must be http(s), not {str(value)[:80]!r}")
+        raise error(f"the webhook URL must be http(s), not {str(value)[:80]!r}")
     return str(value)
 
 

@@ -19,8 +19,8 @@ from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
 from ._outputs import PartialDownload
-from ._progress import SocketEvent, SyncListener
 from ._protocol import Answer, AnswerReader, Operation
+from ._socket_listener import SocketEvent, SyncListener
 from ._steps import Flow, Step, Stepper, as_method
 from ._waiting import Listen, Progress, Sleep
 

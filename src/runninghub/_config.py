@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._errors import ConfigError
+from ._errors import ConfigError, Wording
 from ._paths import ENV_CONFIG_DIR, default_config_dir
 from ._redaction import mask_key
 
@@ -231,9 +231,12 @@ def resolve_settings(
     if key is None:
         key, source = file_data.get("api_key") if file_data else None, "config file"
     if key is None:
+        stored = f"or store one in {directory / CONFIG_FILE} (`runninghub auth set`)"
         raise ConfigError(
-            f"no API key: pass api_key=..., set {ENV_API_KEY}, or store one in "
-            f"{directory / CONFIG_FILE} (`runninghub auth set`)"
+            Wording(
+                f"no API key: pass api_key=..., set {ENV_API_KEY}, {stored}",
+                f"no API key: pass --api-key-file FILE, set {ENV_API_KEY}, {stored}",
+            )
         )
     chosen_site = _check_site(
         site if site is not None else (file_data or {}).get("site", DEFAULT_SITE)

@@ -110,7 +110,7 @@ class ClientCore(Operations):
         if op.request.upload is not None and op.request.upload.start is None:
             chosen = RetryPolicy.never()  # a stream that cannot rewind cannot be sent twice
         return RetryState(
-            chosen, op.endpoint.retry, what=op.what, fingerprint=op.fingerprint, rng=self._rng
+            chosen, op.endpoint.retry, what=op.what, input_hash=op.input_hash, rng=self._rng
         )
 
     def _interpret(self, op: Operation[T], answer: Answer) -> T:

@@ -30,17 +30,49 @@ __all__ = [
     "SubmitOutcomeUnknownError",
     "TaskFailedError",
     "WaitTimeoutError",
+    "Wording",
     "error_for_code",
+    "error_for_status",
 ]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """One meaning in two wordings: the SDK's (Python names) and the CLI's (flags, commands).
+
+    A message or a hint that names no option of either face is the same text twice; one
+    that does ("pass api_key=...", "--api-key-file") says it once per face, so the command
+    line never tells a shell user to pass a Python keyword.
+    """
+
+    sdk: str
+    cli: str
+
+    @classmethod
+    def of(cls, text: str | Wording) -> Wording:
+        return text if isinstance(text, Wording) else cls(text, text)
 
 
 class RunningHubError(Exception):
     """Base of every error this package raises."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+    def __init__(self, message: str | Wording, *, hint: str | Wording | None = None) -> None:
+        self.wording = Wording.of(message)
+        self.hint_wording = None if hint is None else Wording.of(hint)
+        # The SDK's words: what str() shows, and what to do (None when the library knows not).
+        self.message = self.wording.sdk
+        self.hint = self.hint_wording.sdk if self.hint_wording else None
+        super().__init__(self.message)
+
+    @property
+    def cli_message(self) -> str:
+        """The message in the command line's words."""
+        return self.wording.cli
+
+    @property
+    def cli_hint(self) -> str | None:
+        """The hint in the command line's words (flags and commands, not keywords)."""
+        return self.hint_wording.cli if self.hint_wording else None
 
     def __str__(self) -> str:
         return self.message
@@ -63,10 +95,10 @@ class APIError(RunningHubError):
 
     def __init__(  # noqa: PLR0913 - the public exception: each field is a keyword
         self,
-        message: str,
+        message: str | Wording,
         *,
         code: str | None = None,
-        hint: str | None = None,
+        hint: str | Wording | None = None,
         task_id: str | None = None,
         http_status: int | None = None,
         raw: Any = None,
@@ -125,11 +157,15 @@ class APIResponseError(APIError):
 class SubmitOutcomeUnknownError(APIError):
     """A submit was sent but its answer was lost: a task may or may not exist.
 
-    The client never resubmits in this case (that could bill twice). ``fingerprint`` identifies
-    the request so that a caller can reconcile it later.
+    The client never resubmits in this case (that could bill twice). ``fingerprint`` is the
+    submit's input hash (``_protocol.submit_input_hash``): a SHA-256 over the endpoint and
+    the body without the key, equal for two submits of the same inputs, so that a caller can
+    match the lost submit against the tasks that later appear.
     """
 
-    def __init__(self, message: str, *, fingerprint: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, message: str | Wording, *, fingerprint: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(message, **kwargs)
         self.fingerprint = fingerprint
 
@@ -137,7 +173,7 @@ class SubmitOutcomeUnknownError(APIError):
 class TaskFailedError(RunningHubError):
     """The task ran and failed (or was cancelled). ``task`` holds the final state."""
 
-    def __init__(self, task: Task, *, hint: str | None = None) -> None:
+    def __init__(self, task: Task, *, hint: str | Wording | None = None) -> None:
         self.task = task
         self.task_id = task.task_id
         self.failure: TaskFailure | None = task.failure
@@ -157,8 +193,14 @@ class WaitTimeoutError(RunningHubError):
         state = "cancelled" if cancelled else f"still {last_status or 'pending'}"
         super().__init__(
             f"task {task_id} did not finish within {timeout:g} s ({state})",
-            hint=None if cancelled else f"resume with: runninghub wait {task_id}",
+            hint=None if cancelled else _resume_hint(task_id),
         )
+
+
+def _resume_hint(task_id: str) -> Wording:
+    return Wording(
+        f"resume with: client.task({task_id!r}).wait()", f"resume with: runninghub wait {task_id}"
+    )
 
 
 def _describe_failure(task: Task) -> str:
@@ -178,13 +220,15 @@ def _describe_failure(task: Task) -> str:
 @dataclass(frozen=True)
 class _Mapping:
     cls: type[APIError]
-    hint: str | None = None
+    hint: str | Wording | None = None
 
 
 _KEY_HINT = "check the API key and the site (www.runninghub.cn and .ai keys do not cross)"
 _RETRY_HINT = "the account is at its concurrency limit; retry when a running task ends"
-_NODE_HINT = (
-    "check node ids and field names with `runninghub nodes WORKFLOW_ID` (values go in fieldValue)"
+_NODE_HINT = Wording(
+    "check node ids and field names with client.workflow_graph(WORKFLOW_ID) (values go in"
+    " fieldValue)",
+    "check node ids and field names with `runninghub nodes WORKFLOW_ID` (values go in fieldValue)",
 )
 _FUNDS_HINT = "top up the account balance"
 
@@ -215,7 +259,13 @@ CODE_TABLE: dict[str, _Mapping] = {
     "1008": _Mapping(InvalidRequestError, "files over 30 MB must be passed as a URL"),
     "1009": _Mapping(InvalidRequestError, "wrong HTTP method for this endpoint"),
     "1101": _Mapping(InvalidRequestError, "the workflow's node data could not be parsed"),
-    "40310": _Mapping(InvalidRequestError, "this model is not offered on .cn; use --site ai"),
+    "40310": _Mapping(
+        InvalidRequestError,
+        Wording(
+            "this model is not offered on .cn; use site='ai'",
+            "this model is not offered on .cn; use --site ai",
+        ),
+    ),
     # not found
     "1": _Mapping(NotFoundError),
     "380": _Mapping(NotFoundError, "check the workflow id and the site"),
@@ -269,3 +319,21 @@ def error_for_code(
         http_status=http_status,
         raw=raw,
     )
+
+
+_STATUS_HINT = "check the base URL"
+
+
+def error_for_status(status: int, message: str, *, raw: Any = None) -> APIError:
+    """Build the exception for an HTTP status that carries no RunningHub code."""
+    text = message or f"the service answered HTTP {status}"
+    if status == 429:
+        return CapacityError(text, hint="too many requests; slow down", http_status=status, raw=raw)
+    if status >= 500:
+        return ServerError(text, http_status=status, raw=raw)
+    if status in (401, 403):
+        return AuthenticationError(text, http_status=status, raw=raw)
+    if status == 404:
+        text = f"the service answered HTTP 404 ({message or 'not found'}): no API at this address"
+        return NotFoundError(text, hint=_STATUS_HINT, http_status=status, raw=raw)
+    return APIError(text, http_status=status, raw=raw)

@@ -10,7 +10,7 @@ import importlib.util
 
 from ._errors import ConfigError
 
-__all__ = ["EXTRAS", "install_hint", "missing_modules", "require_extra"]
+__all__ = ["EXTRAS", "install_hint", "missing_extra", "missing_modules", "require_extra"]
 
 # extra -> the top-level modules it installs (as imported, not as named on PyPI)
 EXTRAS: dict[str, tuple[str, ...]] = {
@@ -32,7 +32,12 @@ def require_extra(extra: str, what: str) -> None:
     """Raise ``ConfigError`` (exit 3 on the command line) when ``extra`` is not installed."""
     missing = missing_modules(extra)
     if missing:
-        raise ConfigError(
-            f"{what} needs the [{extra}] extra, which is not installed "
-            f"(missing: {', '.join(missing)}): {install_hint(extra)}"
-        )
+        raise missing_extra(extra, what, missing)
+
+
+def missing_extra(extra: str, what: str, missing: list[str]) -> ConfigError:
+    """The one error for an extra that is absent (or too old to import ``missing``)."""
+    return ConfigError(
+        f"{what} needs the [{extra}] extra, which is not installed "
+        f"(missing: {', '.join(missing)}): {install_hint(extra)}"
+    )

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ._errors import InvalidRequestError
+from ._errors import InvalidRequestError, Wording
 from ._models import Upload
 
 __all__ = ["Field", "FieldKind", "coerce_value"]
@@ -205,7 +205,10 @@ def _to_int(field: Field, value: Any) -> int:
     if number.adjusted() > 20 or not low <= number <= high:
         raise type_error(field, value, f"an integer between {low} and {high}")
     if number != number.to_integral_value():
-        hint = "if this input takes decimals, submit with validate=False"
+        hint = Wording(
+            "if this input takes decimals, submit with validate=False",
+            "if this input takes decimals, run with --no-validate",
+        )
         raise type_error(field, value, "a whole number", hint)
     return int(number)
 
@@ -279,7 +282,10 @@ def _to_media(field: Field, value: Any) -> str | Path:
         return Path(os.fsdecode(value))
     if isinstance(value, str) and value.strip():
         return value
-    expected = "a file: an uploaded file name, a URL, or a pathlib.Path to upload"
+    expected = Wording(
+        "a file: an uploaded file name, a URL, or a pathlib.Path to upload",
+        "a file: an uploaded file name, a URL, or the path of a local file to upload",
+    )
     raise type_error(field, value, expected)
 
 
@@ -330,10 +336,15 @@ def did_you_mean(names: list[str]) -> str | None:
 
 
 def type_error(
-    field: Field, value: Any, expected: str, hint: str | None = None
+    field: Field, value: Any, expected: str | Wording, hint: str | Wording | None = None
 ) -> InvalidRequestError:
+    words = Wording.of(expected)
+    got = f"got {show(value)}"
     return error(
-        f"{field.address} expects {expected}, got {show(value)}",
+        Wording(
+            f"{field.address} expects {words.sdk}, {got}",
+            f"{field.address} expects {words.cli}, {got}",
+        ),
         hint or f"its current value is {show(field.value)}",
     )
 
@@ -343,6 +354,10 @@ def show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def error(message: str, hint: str | None) -> InvalidRequestError:
-    """A local refusal: no service code, and a hint that says what to do instead."""
+def error(message: str | Wording, hint: str | Wording | None = None) -> InvalidRequestError:
+    """A local refusal: no service code, and a hint that says what to do instead.
+
+    Every check made before anything is sent (ids, fields, overrides, uploads) raises what
+    this builds, so that a local refusal always looks the same.
+    """
     return InvalidRequestError(message, code=None, hint=hint)

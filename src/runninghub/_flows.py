@@ -19,7 +19,8 @@ import httpx
 from ._answers import parse_app_inputs
 from ._core import ClientCore, check_id
 from ._directory import LoraUpload
-from ._errors import APIError, APIResponseError, InvalidRequestError, WaitTimeoutError
+from ._errors import APIError, APIResponseError
+from ._fields import error
 from ._models import Account, AppInput, QueueStatus, Task, Upload, WebhookDetail
 from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
 from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
@@ -232,7 +233,7 @@ def upload_lora(client: ClientCore, path: PathLike, *, name: str | None = None) 
     """
     source = Path(path).expanduser()
     if not source.is_file() or source.suffix.lower() != ".safetensors":
-        raise InvalidRequestError(f"{str(path)[:120]!r} is not a .safetensors file")
+        raise error(f"{str(path)[:120]!r} is not a .safetensors file")
     digest, size = _md5(source)
     label = _lora_name(name or source.name)
     file_name, url = yield from call(client, client._op_lora_target(label, digest))
@@ -257,7 +258,7 @@ def _lora_name(name: str) -> str:
     """The name the service lists the LoRA under: printable, bounded."""
     clean = "".join(c for c in Path(name).name if c.isprintable() and c not in "/\\").strip()
     if not clean:
-        raise InvalidRequestError("a LoRA needs a printable name")
+        raise error("a LoRA needs a printable name")
     return clean[:100]
 
 
@@ -383,9 +384,7 @@ def _time_out(client: ClientCore, plan: WaitPlan, action: TimedOut, cancel_it: b
             cancelled = True
         except APIError:
             cancelled = False
-    raise WaitTimeoutError(
-        plan.task_id, timeout=action.timeout, last_status=action.last_status, cancelled=cancelled
-    )
+    raise action.error(plan.task_id, cancelled=cancelled)
 
 
 def _report(plan: WaitPlan, on_progress: ProgressCallback | None) -> Flow[None]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from . import _flows
 from ._core import ClientCore
-from ._errors import OutputError
 from ._models import Task, TaskStatus
 from ._options import ProgressCallback, WaitOptions
-from ._outputs import SavedFile
+from ._outputs import SavedFile, not_finished
 from ._steps import Flow
 
 __all__ = ["HandleCore", "cancel", "download", "refresh", "wait"]
@@ -63,8 +62,5 @@ def download(
     if task is None or task.status is not TaskStatus.SUCCESS:
         task = yield from refresh(handle)
     if task.status is not TaskStatus.SUCCESS:
-        raise OutputError(
-            f"task {handle.task_id} is {task.status.value}, not SUCCESS: no outputs to save",
-            hint="wait for it first",
-        )
+        raise not_finished(handle.task_id, task.status.value)
     return (yield from _flows.download(handle.client, task, out_dir, overwrite=overwrite))

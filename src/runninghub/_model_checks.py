@@ -22,6 +22,7 @@ from typing import Any
 
 from ._catalogue import ModelInfo, ModelParam, wire_text
 from ._errors import InvalidRequestError
+from ._fields import error
 
 Place = tuple[str, int | None]  # a media key, and its index in a list (None: a single value)
 
@@ -36,7 +37,7 @@ _BYTES_PER_MB = 1024 * 1024
 
 
 def _bad(message: str, hint: str | None = None) -> InvalidRequestError:
-    return InvalidRequestError(message, hint=hint)
+    return error(message, hint)
 
 
 def check_endpoint(value: str) -> str:

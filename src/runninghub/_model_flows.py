@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 from ._catalogue import ModelInfo
 from ._core import ClientCore
 from ._directory import AiAppInfo, ApiKeyInfo, Page, PricePreview, ResourceInfo
-from ._errors import APIResponseError, AuthenticationError, InvalidRequestError, NotFoundError
+from ._errors import APIResponseError, AuthenticationError, NotFoundError
+from ._fields import error
 from ._flows import _finish, call, upload, upload_lora
 from ._model_checks import (
     ModelPlan,
@@ -256,6 +257,6 @@ def ai_apps(
 
 def _check_page(page: int, size: int) -> None:
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
-        raise InvalidRequestError(f"page must be a whole number from 1, not {page!r}")
+        raise error(f"page must be a whole number from 1, not {page!r}")
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 50:
-        raise InvalidRequestError(f"page size must be 1-50, not {size!r}")
+        raise error(f"page size must be 1-50, not {size!r}")

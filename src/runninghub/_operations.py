@@ -37,7 +37,7 @@ from ._list_answers import (
 )
 from ._models import Account, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
 from ._options import SubmitOptions
-from ._protocol import ENDPOINTS, Answer, Operation, UploadBody, build_request, fingerprint
+from ._protocol import ENDPOINTS, Answer, Operation, UploadBody, build_request, submit_input_hash
 from ._task_answers import parse_outputs, parse_submit, parse_task
 
 __all__ = ["Operations"]
@@ -60,7 +60,7 @@ class Operations:
         body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
         upload: UploadBody | None = None,
-        print_id: str | None = None,
+        input_hash: str | None = None,
         task_id: str | None = None,
     ) -> Operation[T]:
         endpoint = ENDPOINTS[name]
@@ -72,7 +72,7 @@ class Operations:
             params=params,
             upload=upload,
         )
-        return Operation(endpoint, spec, parse, what, fingerprint=print_id, task_id=task_id)
+        return Operation(endpoint, spec, parse, what, input_hash=input_hash, task_id=task_id)
 
     def _task_op(self, name: str, parse: Callable[..., T], what: str, task_id: str) -> Operation[T]:
         """An operation on one task: its id in the body, and given to the parser."""
@@ -142,18 +142,18 @@ class Operations:
             addMetadata=bool(options.add_metadata),
             workflow=graph_text,
         )
-        print_id = fingerprint("workflow", workflow_id, node_info, graph_text)
-        return self._op_submit("workflow", workflow_id, body, print_id)
+        input_hash = submit_input_hash("workflow", workflow_id, node_info, graph_text)
+        return self._op_submit("workflow", workflow_id, body, input_hash)
 
     def _op_submit_app(
         self, app_id: str, items: list[NodeOverride], options: SubmitOptions
     ) -> Operation[Task]:
         node_info = [item.to_wire() for item in items]
         body = _submit_body(options, nodeInfoList=node_info)
-        return self._op_submit("app", app_id, body, fingerprint("app", app_id, node_info))
+        return self._op_submit("app", app_id, body, submit_input_hash("app", app_id, node_info))
 
     def _op_submit(
-        self, kind: str, ident: str, body: dict[str, Any], print_id: str
+        self, kind: str, ident: str, body: dict[str, Any], input_hash: str
     ) -> Operation[Task]:
         return self._op(
             f"submit_{kind}",
@@ -161,7 +161,7 @@ class Operations:
             f"submit of {kind} {ident}",
             path_id=ident,
             body=body,
-            print_id=print_id,
+            input_hash=input_hash,
         )
 
     def _op_submit_model(
@@ -170,7 +170,7 @@ class Operations:
         body = _submit_body(options, **params)
         canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
         return self._op_submit(
-            "model", endpoint, body, fingerprint("model", endpoint, [], canonical)
+            "model", endpoint, body, submit_input_hash("model", endpoint, [], canonical)
         )
 
     def _op_price_preview(self, endpoint: str, params: dict[str, Any]) -> Operation[PricePreview]:

@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import urlsplit
 
-from ._errors import OutputError
+from ._errors import OutputError, Wording
 from ._models import Output, Task
 
 __all__ = [
@@ -107,6 +107,14 @@ def output_file_names(task_id: str, outputs: Iterable[Output]) -> list[str]:
     return names
 
 
+def not_finished(task_id: str, status: str) -> OutputError:
+    """The refusal to save the outputs of a task that has not succeeded."""
+    return OutputError(
+        f"task {task_id} is {status}, not SUCCESS: no outputs to save",
+        hint=Wording("wait for it first", f"wait for it first: runninghub wait {task_id}"),
+    )
+
+
 def check_output_url(url: str, base_url: str, extra_hosts: Iterable[str] = ()) -> str:
     """Return ``url`` if it may be fetched, else raise OutputError saying why."""
     parts = urlsplit(url)
@@ -121,7 +129,11 @@ def check_output_url(url: str, base_url: str, extra_hosts: Iterable[str] = ()) -
     if not same_origin and not trusted:
         raise OutputError(
             f"refusing to download from {host}: not the API host nor a known RunningHub CDN",
-            hint="pass allowed_hosts=[...] to download() if this host is expected",
+            hint=Wording(
+                "pass allowed_hosts=[...] to download() if this host is expected",
+                "if this host is expected, fetch the URL yourself (`runninghub status TASK_ID"
+                " --json` lists them)",
+            ),
         )
     return url
 

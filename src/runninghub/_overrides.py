@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ._errors import InvalidRequestError
+from ._fields import error
 from ._models import NodeOverride
 from ._options import WorkflowJSON
 from .workflow import FieldKind, OverridesLike, WorkflowGraph, normalize_overrides
@@ -51,9 +51,7 @@ def local_files(items: list[NodeOverride]) -> dict[int, Path]:
     for index, item in enumerate(items):
         if isinstance(item.value, Path):
             if not item.value.is_file():
-                raise InvalidRequestError(
-                    f"{item.node_id}.{item.field}: no such file {str(item.value)!r}"
-                )
+                raise error(f"{item.node_id}.{item.field}: no such file {str(item.value)!r}")
             found[index] = item.value
     return found
 

@@ -38,6 +38,7 @@ from ._errors import (
     OutputError,
     ServerError,
     SubmitOutcomeUnknownError,
+    Wording,
 )
 from ._protocol import RetryClass
 
@@ -164,6 +165,16 @@ class Failure:
     detail: str = ""  # what happened, without the call's name (for composed messages)
 
 
+CONNECTION_HINT = Wording(
+    "check the network and the base URL (base_url=..., RUNNINGHUB_BASE_URL, site=...)",
+    "check the network and the base URL (--base-url, RUNNINGHUB_BASE_URL, --site)",
+)
+_OUTCOME_HINT = Wording(
+    "the task may or may not have been created; check the running tasks (client.account())"
+    " before submitting again",
+    "the task may or may not have been created; check `runninghub account` for running tasks"
+    " before submitting again",
+)
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -174,12 +185,15 @@ def classify_transport_error(exc: httpx.TransportError, what: str) -> Failure:
         timed_out = isinstance(exc, httpx.TimeoutException)
         detail = f"{'timed out connecting' if timed_out else 'could not connect'} ({reason})"
         cls: type[APIConnectionError] = APITimeoutError if timed_out else APIConnectionError
-        return Failure(FailureKind.NOT_SENT, cls(f"{what}: {detail}"), detail=detail)
+        error = cls(f"{what}: {detail}", hint=CONNECTION_HINT)
+        return Failure(FailureKind.NOT_SENT, error, detail=detail)
     if isinstance(exc, httpx.TimeoutException):
         detail = f"timed out waiting for the answer ({reason})"
-        return Failure(FailureKind.AMBIGUOUS, APITimeoutError(f"{what}: {detail}"), detail=detail)
+        error = APITimeoutError(f"{what}: {detail}", hint=CONNECTION_HINT)
+        return Failure(FailureKind.AMBIGUOUS, error, detail=detail)
     detail = f"the connection broke ({reason})"
-    return Failure(FailureKind.AMBIGUOUS, APIConnectionError(f"{what}: {detail}"), detail=detail)
+    error = APIConnectionError(f"{what}: {detail}", hint=CONNECTION_HINT)
+    return Failure(FailureKind.AMBIGUOUS, error, detail=detail)
 
 
 def classify_api_error(error: APIError, headers: Mapping[str, str] | None = None) -> Failure:
@@ -237,20 +251,20 @@ _RETRIED_WHEN = {
 class RetryState:
     """The retry decisions of one logical call, across its attempts."""
 
-    def __init__(  # noqa: PLR0913 - what, fingerprint and rng are keyword-only context
+    def __init__(  # noqa: PLR0913 - what, input_hash and rng are keyword-only context
         self,
         policy: RetryPolicy,
         retry_class: RetryClass,
         *,
         what: str = "request",
-        fingerprint: str | None = None,
+        input_hash: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
         self.policy = policy
         self.retry_class = retry_class
         self.what = what
-        self.fingerprint = fingerprint
+        self.input_hash = input_hash
         self._clock = clock
         self._rng = rng or random.Random()
         self.attempts = 1
@@ -304,10 +318,10 @@ class RetryState:
             return SubmitOutcomeUnknownError(
                 f"{self.what}: outcome unknown, {failure.detail or failure.kind.value}; a task"
                 " may or may not have been created, so it was not resubmitted",
-                fingerprint=self.fingerprint,
+                fingerprint=self.input_hash,
                 code=cause.code,
                 http_status=cause.http_status,
-                hint="check the running tasks (`runninghub account`) before submitting again",
+                hint=_OUTCOME_HINT,
                 raw=cause.raw,
             )
         return failure.error
@@ -333,5 +347,6 @@ class DownloadRetry:
         if self.attempts < self.policy.max_attempts:
             return self.policy.backoff(self.attempts, self._rng)
         if dropped is not None:
-            raise APIConnectionError(f"download of {self.name} failed: {dropped}") from None
+            failed = f"download of {self.name} failed: {dropped}"
+            raise APIConnectionError(failed, hint=CONNECTION_HINT) from None
         raise OutputError(f"download of {self.name} did not complete")

@@ -21,13 +21,10 @@ from urllib.parse import quote
 from ._errors import (
     APIError,
     APIResponseError,
-    AuthenticationError,
-    CapacityError,
-    InvalidRequestError,
-    NotFoundError,
-    ServerError,
     error_for_code,
+    error_for_status,
 )
+from ._fields import error
 from ._redaction import redact_data, redact_secrets
 from ._wire_values import text_field
 
@@ -43,9 +40,10 @@ __all__ = [
     "RetryClass",
     "UploadBody",
     "build_request",
+    "contract_error",
     "decode_body",
-    "fingerprint",
     "message_of",
+    "submit_input_hash",
     "unwrap",
 ]
 
@@ -190,7 +188,7 @@ class AnswerReader:
         return Answer(self.status, self.headers, b"".join(self._chunks))
 
     def _too_large(self) -> APIResponseError:
-        return APIResponseError(
+        return contract_error(
             f"the service answered HTTP {self.status} with a body over {self.limit} bytes"
             " (far larger than any API answer); it was dropped",
             hint=_BASE_URL_HINT,
@@ -206,7 +204,7 @@ class Operation(Generic[T]):
     request: RequestSpec
     parse: Callable[[Any], T]  # takes the decoded JSON body
     what: str  # for messages: "query of task 123"
-    fingerprint: str | None = None
+    input_hash: str | None = None  # submit_input_hash of a submit's inputs
     task_id: str | None = None
 
 
@@ -223,12 +221,12 @@ def build_request(  # noqa: PLR0913 - the keyword-only parts of one request
     path = endpoint.path
     if endpoint.family is Family.STORAGE:  # the URL carries its own signature, never our key
         if not path_id:
-            raise InvalidRequestError(f"{endpoint.name} needs the storage URL")
+            raise error(f"{endpoint.name} needs the storage URL")
         kind = upload.content_type if upload else "application/octet-stream"
         return RequestSpec(endpoint.method, path_id, {"Content-Type": kind}, upload=upload)
     if "{id}" in path:
         if not path_id:
-            raise InvalidRequestError(f"{endpoint.name} needs an id")
+            raise error(f"{endpoint.name} needs an id")
         path = path.replace("{id}", quote(path_id, safe="/" if endpoint.path_slashes else ""))
     headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
     json_body: dict[str, Any] | None = None
@@ -247,7 +245,7 @@ def build_request(  # noqa: PLR0913 - the keyword-only parts of one request
     return RequestSpec(endpoint.method, path, headers, json_body, query, upload)
 
 
-def fingerprint(
+def submit_input_hash(
     source: str,
     target_id: str,
     node_info_list: Sequence[Mapping[str, Any]],
@@ -258,7 +256,8 @@ def fingerprint(
     ``source`` is ``"workflow"`` or ``"app"``. Canonical form: the JSON array
     ``[source, id, items, workflow_json]`` where items are ``[nodeId, fieldName, fieldValue]``
     sorted by node and field, with sorted keys and no spaces; the first 16 hex digits of its
-    SHA-256. The emulator counts tasks per fingerprint in the same form.
+    SHA-256. The emulator counts tasks per input hash in the same form (its
+    ``tasks_by_fingerprint``), and ``SubmitOutcomeUnknownError.fingerprint`` carries it.
     """
     items = sorted(
         (
@@ -291,7 +290,7 @@ def decode_body(answer: Answer, key: str | None) -> Any:
         body = None
         if answer.status < 400:
             kind = answer.headers.get("content-type", "").split(";")[0].strip()
-            raise APIResponseError(
+            raise contract_error(
                 f"the service answered HTTP {answer.status} with a body that is not JSON"
                 + (f" ({kind[:60]})" if kind else ""),
                 hint=_BASE_URL_HINT,
@@ -300,14 +299,26 @@ def decode_body(answer: Answer, key: str | None) -> Any:
     if answer.status >= 400:
         raise _http_error(answer.status, body)
     if body is None:
-        raise APIResponseError("the service answered with an empty body", http_status=answer.status)
+        raise contract_error("the service answered with an empty body", http_status=answer.status)
     return body
+
+
+def contract_error(
+    message: str,
+    *,
+    raw: Any = None,
+    task_id: str | None = None,
+    http_status: int | None = None,
+    hint: str | None = None,
+) -> APIResponseError:
+    """The one maker of APIResponseError: an answer the contract does not allow."""
+    return APIResponseError(message, raw=raw, task_id=task_id, http_status=http_status, hint=hint)
 
 
 def _redirect_error(answer: Answer) -> APIResponseError:
     """API calls never follow redirects: a key must not travel to wherever one points."""
     target = redact_secrets(answer.headers.get("location", ""))[:120]
-    return APIResponseError(
+    return contract_error(
         f"the service answered HTTP {answer.status}, a redirect"
         + (f" to {target!r}" if target else "")
         + "; redirects are not followed",
@@ -323,19 +334,7 @@ def _http_error(status: int, body: Any) -> APIError:
         code = None  # a wrong path (the HTTP status repeated), not a RunningHub code
     if code not in (None, "", "0") and status < 500 and status != 429:
         return error_for_code(code, message or f"HTTP {status}", http_status=status, raw=body)
-    text = message or f"the service answered HTTP {status}"
-    if status == 429:
-        return CapacityError(
-            text, hint="too many requests; slow down", http_status=status, raw=body
-        )
-    if status >= 500:
-        return ServerError(text, http_status=status, raw=body)
-    if status in (401, 403):
-        return AuthenticationError(text, http_status=status, raw=body)
-    if status == 404:
-        text = f"the service answered HTTP 404 ({message or 'not found'}): no API at this address"
-        return NotFoundError(text, hint="check the base URL", http_status=status, raw=body)
-    return APIError(text, http_status=status, raw=body)
+    return error_for_status(status, message, raw=body)
 
 
 def message_of(body: Mapping[str, Any]) -> str:
@@ -358,7 +357,7 @@ def message_of(body: Mapping[str, Any]) -> str:
 def unwrap(body: Any, *, task_id: str | None = None) -> Any:
     """The ``data`` of a ``{code, msg, data}`` envelope, or the exception its code stands for."""
     if not isinstance(body, dict) or "code" not in body:
-        raise APIResponseError("expected a {code, msg, data} envelope", raw=body, task_id=task_id)
+        raise contract_error("expected a {code, msg, data} envelope", raw=body, task_id=task_id)
     code = str(body["code"]).strip()
     if code == "0":
         return body.get("data")

@@ -1,8 +1,9 @@
 """The one internal seam of the CLI and the MCP server: what they need beyond the public API.
 
 ``cli/`` and ``mcp/`` import the clients, models, policies and errors from ``runninghub``
-itself; for settings, the stored key, redaction, the optional extras and the config-dir
-lookup, and only for those, they import this module (a test keeps it so). Everything here is
+itself; for settings, the stored key, redaction, the optional extras, the config-dir
+lookup, and the two exception makers an app needs (a local refusal, a failed task), and only
+for those, they import this module (a test keeps it so). Everything here is
 re-exported from the modules that own it, and loaded on first use, so that the command
 line's fast paths (``--help``, completion) import only the module they need.
 """
@@ -28,9 +29,11 @@ if TYPE_CHECKING:
         resolve_settings,
         save_key,
     )
-    from ._extras import require_extra
+    from ._extras import missing_extra, require_extra
+    from ._fields import error as refusal
     from ._paths import default_config_dir
     from ._redaction import mask_key, redact, redact_secrets
+    from ._waiting import raise_if_failed
 
 # name -> module that defines it
 _OWNERS = {
@@ -47,10 +50,15 @@ _OWNERS = {
     "redact": "._redaction",
     "redact_secrets": "._redaction",
     "require_extra": "._extras",
+    "missing_extra": "._extras",
     "default_config_dir": "._paths",
     "parse_app_inputs": "._answers",
     "load_catalogue": "._catalogue",
+    "raise_if_failed": "._waiting",
+    "refusal": "._fields",
 }
+# names that differ from the owner's
+_RENAMED = {"refusal": "error"}
 
 __all__ = [
     "DEFAULT_SITE",
@@ -63,9 +71,12 @@ __all__ = [
     "load_catalogue",
     "load_config",
     "mask_key",
+    "missing_extra",
     "parse_app_inputs",
+    "raise_if_failed",
     "redact",
     "redact_secrets",
+    "refusal",
     "require_extra",
     "resolve_settings",
     "save_key",
@@ -76,6 +87,6 @@ def __getattr__(name: str) -> Any:
     owner = _OWNERS.get(name)
     if owner is None:
         raise AttributeError(f"module 'runninghub._support' has no attribute {name!r}")
-    value = getattr(importlib.import_module(owner, __package__), name)
+    value = getattr(importlib.import_module(owner, __package__), _RENAMED.get(name, name))
     globals()[name] = value
     return value

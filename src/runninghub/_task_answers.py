@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import APIResponseError, error_for_code
+from ._errors import error_for_code
 from ._models import Output, Task, TaskFailure, TaskStatus, Usage
-from ._protocol import message_of, unwrap
+from ._protocol import contract_error, message_of, unwrap
 from ._wire_values import as_dict, json_object, json_value, text_field
 
 __all__ = ["parse_failure", "parse_outputs", "parse_results", "parse_submit", "parse_task"]
@@ -21,14 +21,14 @@ def parse_task(body: Any, *, task_id: str | None = None) -> Task:
     if isinstance(body, dict) and "code" in body and not ({"taskId", "task_id"} & body.keys()):
         body = unwrap(body, task_id=task_id)  # some errors (1520) come wrapped
     if not isinstance(body, dict):
-        raise APIResponseError("expected a task object", raw=body, task_id=task_id)
+        raise contract_error("expected a task object", raw=body, task_id=task_id)
     tid = text_field(body, "taskId", "task_id") or ""
     status_text = text_field(body, "status", "taskStatus") or ""
     error_code = text_field(body, "errorCode") or ""
     if error_code not in ("", "0") and not (tid and status_text):
         raise error_for_code(error_code, message_of(body), task_id=tid or task_id, raw=body)
     if not tid:
-        raise APIResponseError("the task object carries no taskId", raw=body, task_id=task_id)
+        raise contract_error("the task object carries no taskId", raw=body, task_id=task_id)
     return Task(
         task_id=tid,
         status=TaskStatus.parse(status_text),
@@ -57,7 +57,7 @@ def parse_submit(body: Any) -> Task:
 def parse_outputs(body: Any, *, task_id: str) -> Task:
     """The legacy outputs answer, where 813/804/805 are task states, not errors."""
     if not isinstance(body, dict) or "code" not in body:
-        raise APIResponseError("expected a {code, msg, data} envelope", raw=body, task_id=task_id)
+        raise contract_error("expected a {code, msg, data} envelope", raw=body, task_id=task_id)
     code = str(body["code"]).strip()
     data = body.get("data")
     if code == "0" and isinstance(data, list) and data:
@@ -78,7 +78,7 @@ def parse_outputs(body: Any, *, task_id: str) -> Task:
         message = message_of(body) or None
         return Task(task_id, TaskStatus.FAILED, failure=failure, error_message=message, raw=body)
     if code == "0":
-        raise APIResponseError("unexpected outputs data", raw=body, task_id=task_id)
+        raise contract_error("unexpected outputs data", raw=body, task_id=task_id)
     raise error_for_code(code, message_of(body), task_id=task_id, raw=body)
 
 

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TypeAlias
 
-from ._errors import InvalidRequestError
+from ._errors import Wording
+from ._fields import error
 from ._protocol import UploadBody
 
 __all__ = ["UPLOAD_LIMIT", "UPLOAD_TYPES", "UploadSource", "open_upload"]
@@ -42,8 +43,12 @@ def _sniff_name(data: bytes) -> str:
         return "upload." + {b"WEBP": "webp", b"WAVE": "wav", b"AVI ": "avi"}[data[8:12]]
     if data[4:8] == b"ftyp":
         return "upload.mp4"
-    raise InvalidRequestError(
-        "cannot tell the type of these bytes", hint="pass file_name='name.png' (or .mp4, ...)"
+    raise error(
+        "cannot tell the type of these bytes",
+        Wording(
+            "pass file_name='name.png' (or .mp4, ...)",
+            "give the file a name that ends in its type (.png, .mp4, ...)",
+        ),
     )
 
 
@@ -58,7 +63,7 @@ def open_upload(
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            raise InvalidRequestError(f"no such file: {str(path)!r}")
+            raise error(f"no such file: {str(path)!r}")
         stream = path.open("rb")
         name, close = file_name or path.name, stream.close
     else:
@@ -80,18 +85,18 @@ def _nothing() -> None:
 def _checked_body(stream: IO[bytes], name: str) -> UploadBody:
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in UPLOAD_TYPES:
-        raise InvalidRequestError(
+        raise error(
             f"cannot upload {name or 'this file'!r}: type {ext or 'unknown'!r} is not accepted",
-            hint="accepted: " + ", ".join(sorted(UPLOAD_TYPES)),
+            "accepted: " + ", ".join(sorted(UPLOAD_TYPES)),
         )
     start = stream.tell() if stream.seekable() else None
     if start is not None:
         size = stream.seek(0, os.SEEK_END) - start
         stream.seek(start)
         if size > UPLOAD_LIMIT:
-            raise InvalidRequestError(
+            raise error(
                 f"{name} is {size} bytes; uploads are limited to 30 MB",
-                hint="host larger files yourself and pass their URL",
+                "host larger files yourself and pass their URL",
             )
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return UploadBody(name, stream, content_type, start)

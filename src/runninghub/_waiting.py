@@ -21,10 +21,11 @@ from ._errors import (
     CapacityError,
     ServerError,
     TaskFailedError,
+    WaitTimeoutError,
 )
 from ._models import Task, TaskStatus
 from ._policy import PollPolicy
-from ._progress import EventKind, SocketEvent, usable_url
+from ._socket_listener import EventKind, SocketEvent, usable_url
 
 __all__ = [
     "FETCH_OUTPUTS",
@@ -35,6 +36,7 @@ __all__ = [
     "Sleep",
     "TimedOut",
     "WaitPlan",
+    "raise_if_failed",
 ]
 
 
@@ -84,6 +86,12 @@ class Finished:
 class TimedOut:
     timeout: float
     last_status: str | None
+
+    def error(self, task_id: str, *, cancelled: bool) -> WaitTimeoutError:
+        """The exception a wait that ran out raises (``cancelled``: the task was stopped)."""
+        return WaitTimeoutError(
+            task_id, timeout=self.timeout, last_status=self.last_status, cancelled=cancelled
+        )
 
 
 Action = _Poll | _FetchOutputs | Sleep | Listen | Finished | TimedOut
@@ -212,7 +220,7 @@ class WaitPlan:
             self._signalled = 1
             self._next_poll = self._clock()
         if event.kind in (
-            EventKind.PROGRESS,
+            EventKind.NODE_STEP,
             EventKind.NODE,
             EventKind.NODE_DONE,
             EventKind.FAILED,
@@ -256,3 +264,10 @@ class WaitPlan:
             delay = self.policy.interval(self._intervals, self._rng)
             self._intervals += 1
         self._next_poll = self._clock() + delay
+
+
+def raise_if_failed(task: Task) -> Task:
+    """``task`` itself, unless it ended FAILED or CANCEL: then its TaskFailedError."""
+    if task.status in (TaskStatus.FAILED, TaskStatus.CANCEL):
+        raise TaskFailedError(task)
+    return task

@@ -11,10 +11,10 @@ import pytest
 from runninghub import InvalidRequestError, NodeOverride, WorkflowGraph
 from runninghub.batch.inputs import (
     BatchInputError,
-    fingerprint,
     parse_assignments,
     plan_batch,
     read_inputs,
+    row_identity,
 )
 
 WORKFLOW_ID = "1904136902449209346"
@@ -185,7 +185,7 @@ def test_duplicate_rows_are_refused_unless_allowed(tmp_path: Path, graph: Workfl
         _plan(inputs, graph)
     assert "--allow-duplicates" in (caught.value.hint or "")
     plan = _plan(inputs, graph, allow_duplicates=True)
-    assert plan.rows[0].fingerprint == plan.rows[2].fingerprint != plan.rows[1].fingerprint
+    assert plan.rows[0].identity == plan.rows[2].identity != plan.rows[1].identity
 
 
 def test_empty_inputs_are_an_error(tmp_path: Path, graph: WorkflowGraph) -> None:
@@ -221,11 +221,11 @@ def test_unreadable_inputs_are_refused_clearly(tmp_path: Path) -> None:
         read_inputs(twice)
 
 
-def test_the_fingerprint_ignores_order_but_not_content() -> None:
+def test_the_row_identity_ignores_order_but_not_content() -> None:
     a = [NodeOverride("6", "text", "x"), NodeOverride("3", "seed", 1)]
-    assert fingerprint("1", a) == fingerprint("1", list(reversed(a)))
-    assert fingerprint("1", a) != fingerprint("2", a)
-    assert fingerprint("1", a) != fingerprint("1", [NodeOverride("6", "text", "y")])
+    assert row_identity("1", a) == row_identity("1", list(reversed(a)))
+    assert row_identity("1", a) != row_identity("2", a)
+    assert row_identity("1", a) != row_identity("1", [NodeOverride("6", "text", "y")])
 
 
 def test_assignments_split_on_the_first_equals_sign() -> None:

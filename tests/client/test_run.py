@@ -17,7 +17,7 @@ from runninghub import (
     TaskStatus,
     WaitTimeoutError,
 )
-from runninghub._protocol import fingerprint
+from runninghub._protocol import submit_input_hash
 from runninghub.emulator import EmulatorServer
 
 from .conftest import (
@@ -237,5 +237,5 @@ def test_overrides_from_a_generator_are_not_lost(client: Any, emulator: Emulator
     assert api_requests(emulator, "/run/") == 1
     sent = [{"nodeId": "3", "fieldName": "steps", "fieldValue": 2}]  # resolved and coerced
     assert emulator.stats()["tasks_by_fingerprint"] == {
-        fingerprint("workflow", TEXT_WORKFLOW, sent): 1
+        submit_input_hash("workflow", TEXT_WORKFLOW, sent): 1
     }

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from runninghub._protocol import fingerprint
+from runninghub._protocol import submit_input_hash
 from runninghub.emulator import catalog, nodes
 from runninghub.emulator.server import READY_LINE
 from tests.batch.batch_helpers import (  # re-exported for the campaign tests
@@ -102,7 +102,7 @@ def upload_name(image: Path) -> str:
 def input_fingerprint(image: Path) -> str:
     """The emulator's fingerprint of the invert workflow run on ``image``."""
     item = {"nodeId": "107", "fieldName": "image", "fieldValue": upload_name(image)}
-    return fingerprint("workflow", INVERT, [item])
+    return submit_input_hash("workflow", INVERT, [item])
 
 
 @cache

@@ -309,7 +309,8 @@ def test_an_undocumented_status_is_unknown_and_waiting_ends_at_the_deadline(
     ) as caught:
         client.task("7").wait(timeout=0.3)
     assert caught.value.task_id == "7"
-    assert caught.value.hint == "resume with: runninghub wait 7"
+    assert caught.value.hint == "resume with: client.task('7').wait()"
+    assert caught.value.cli_hint == "resume with: runninghub wait 7"
     assert len(server.requests) > 2  # it kept polling until the deadline
 
 

@@ -84,7 +84,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "workflow",
         "_uploads",
         "_outputs",
-        "_progress",
+        "_socket_listener",
     ),
     "policy": (
         "_policy",

@@ -36,7 +36,7 @@ from runninghub._protocol import (
     RetryClass,
     build_request,
     decode_body,
-    fingerprint,
+    submit_input_hash,
     unwrap,
 )
 from runninghub._task_answers import parse_failure, parse_outputs, parse_submit, parse_task
@@ -107,16 +107,18 @@ def test_endpoint_table_families_and_retry_classes() -> None:
         assert (endpoint.key_field is None) == (endpoint.family is Family.V2)
 
 
-def test_fingerprint_is_canonical() -> None:
+def test_the_submit_input_hash_is_canonical() -> None:
     a = [
         {"nodeId": "6", "fieldName": "text", "fieldValue": "a cat"},
         {"nodeId": "3", "fieldName": "seed", "fieldValue": 1},
     ]
-    assert fingerprint("workflow", "1", a) == fingerprint("workflow", "1", list(reversed(a)))
-    assert fingerprint("workflow", "1", a) != fingerprint("workflow", "2", a)
-    assert fingerprint("workflow", "1", a) != fingerprint("app", "1", a)
-    assert fingerprint("workflow", "1", a) != fingerprint("workflow", "1", a[:1])
-    assert len(fingerprint("workflow", "1", [])) == 16
+    assert submit_input_hash("workflow", "1", a) == submit_input_hash(
+        "workflow", "1", list(reversed(a))
+    )
+    assert submit_input_hash("workflow", "1", a) != submit_input_hash("workflow", "2", a)
+    assert submit_input_hash("workflow", "1", a) != submit_input_hash("app", "1", a)
+    assert submit_input_hash("workflow", "1", a) != submit_input_hash("workflow", "1", a[:1])
+    assert len(submit_input_hash("workflow", "1", [])) == 16
 
 
 # ------------------------------------------------------------------ HTTP layer

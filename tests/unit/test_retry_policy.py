@@ -52,7 +52,7 @@ def state(
         policy or RetryPolicy(),
         retry_class,
         what="submit of workflow 1",
-        fingerprint="abc",
+        input_hash="abc",
         clock=clock or Clock(),
         rng=random.Random(7),
     )

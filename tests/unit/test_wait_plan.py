@@ -17,7 +17,7 @@ from runninghub import (
     TaskStatus,
 )
 from runninghub._policy import PollPolicy
-from runninghub._progress import EventKind, SocketEvent, parse_message
+from runninghub._socket_listener import EventKind, SocketEvent, parse_message
 from runninghub._waiting import (
     FETCH_OUTPUTS,
     POLL,
@@ -234,7 +234,7 @@ def test_progress_reports_status_changes_and_node_progress() -> None:
     clock.now += 1.0
     p.on_task(task(TaskStatus.QUEUED))  # no change: no report
     p.on_task(task(TaskStatus.RUNNING))
-    p.on_event(SocketEvent(EventKind.PROGRESS, "3", 5, 20))
+    p.on_event(SocketEvent(EventKind.NODE_STEP, "3", 5, 20))
     p.on_event(SocketEvent(EventKind.STARTED))  # not reported
     reports = p.drain()
     assert [(r.status, r.node_id, r.value, r.max) for r in reports] == [
@@ -254,7 +254,7 @@ def test_progress_reports_status_changes_and_node_progress() -> None:
     [
         (
             {"type": "progress", "data": {"value": 3, "max": 20, "node": "3"}},
-            SocketEvent(EventKind.PROGRESS, "3", 3, 20),
+            SocketEvent(EventKind.NODE_STEP, "3", 3, 20),
         ),
         (
             {"type": "executing", "data": {"node": "9", "prompt_id": "p"}},
@@ -291,4 +291,4 @@ def test_parse_message_ignores_what_it_cannot_use(raw: str | bytes) -> None:
 def test_end_events() -> None:
     assert SocketEvent(EventKind.ENDED).ends_run
     assert SocketEvent(EventKind.FAILED).ends_run
-    assert not SocketEvent(EventKind.PROGRESS).ends_run
+    assert not SocketEvent(EventKind.NODE_STEP).ends_run

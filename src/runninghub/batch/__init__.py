@@ -40,7 +40,7 @@ from .ledger import (
     StaleStateError,
 )
 from .report import DEFAULT_NAME_TEMPLATE, BatchProgress, BatchReport, Manifest, state_counts
-from .runner import BatchRunner, ProgressCallback
+from .runner import BatchProgressCallback, BatchRunner, ProgressCallback
 
 __all__ = [
     "DEFAULT_NAME_TEMPLATE",
@@ -48,6 +48,7 @@ __all__ = [
     "BatchInputError",
     "BatchPlan",
     "BatchProgress",
+    "BatchProgressCallback",
     "BatchReport",
     "BatchRunner",
     "BatchSpec",
@@ -61,7 +62,7 @@ __all__ = [
     "NotALedgerError",
     "OutputFolderTakenError",
     "PlannedRow",
-    "ProgressCallback",
+    "ProgressCallback",  # the old name of BatchProgressCallback
     "RowState",
     "StaleStateError",
     "key_id",

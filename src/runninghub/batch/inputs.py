@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import RunningHubError
+from .._errors import RunningHubError, Wording
 from .._media import HEAD_BYTES, media_problem
 from .._models import NodeOverride
 from ..workflow import Field, FieldKind, WorkflowGraph
@@ -47,11 +47,11 @@ __all__ = [
     "BatchPlan",
     "InputTable",
     "PlannedRow",
-    "fingerprint",
     "ledger_for_plan",
     "parse_assignments",
     "plan_batch",
     "read_inputs",
+    "row_identity",
 ]
 
 _REMOTE_PREFIXES = ("http://", "https://", "api/", "openapi/")
@@ -64,7 +64,7 @@ class PlannedRow:
 
     row: int  # 1-based, as people count input rows
     overrides: tuple[NodeOverride, ...]
-    fingerprint: str
+    identity: str  # row_identity: two rows with the same one are the same input
 
     @property
     def overrides_json(self) -> str:
@@ -160,7 +160,8 @@ def _canonical(graph: WorkflowGraph, address: str, what: str) -> str:
     try:
         return graph.resolve(address).address
     except RunningHubError as exc:
-        raise BatchInputError(f"{what}: {exc.message}", hint=exc.hint) from None
+        words = Wording(f"{what}: {exc.message}", f"{what}: {exc.cli_message}")
+        raise BatchInputError(words, hint=exc.hint_wording) from None
 
 
 def _resolve_sets(graph: WorkflowGraph, sets: dict[str, str], mapped: set[str]) -> dict[str, Any]:
@@ -194,7 +195,7 @@ class _RowPlanner:
                 value = _media_value(value, self.base_dir)
             values[field.address] = value
         overrides = tuple(self.graph.prepare(values))
-        return PlannedRow(number, overrides, fingerprint(self.workflow_id, overrides))
+        return PlannedRow(number, overrides, row_identity(self.workflow_id, overrides))
 
 
 def _media_value(value: Any, base_dir: Path) -> Any:
@@ -224,7 +225,7 @@ def _check_media(path: Path) -> None:
         raise BatchInputError(f"{path} {problem}")
 
 
-def fingerprint(workflow_id: str, overrides: Sequence[NodeOverride]) -> str:
+def row_identity(workflow_id: str, overrides: Sequence[NodeOverride]) -> str:
     """A stable identity of one input: workflow id plus canonical overrides."""
     ordered = sorted(overrides, key=lambda o: (str(o.node_id), o.field))
     payload = f"{workflow_id}\n{encode_overrides(ordered)}".encode()
@@ -235,7 +236,7 @@ def _refuse_duplicates(rows: Sequence[PlannedRow]) -> None:
     first_seen: dict[str, int] = {}
     pairs: list[str] = []
     for planned in rows:
-        earlier = first_seen.setdefault(planned.fingerprint, planned.row)
+        earlier = first_seen.setdefault(planned.identity, planned.row)
         if earlier != planned.row:
             pairs.append(f"row {planned.row} repeats row {earlier}")
     if pairs:
@@ -265,7 +266,7 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
     try:
         if not target.exists():
             check_out_dir_free(Path(spec.out_dir))  # refused before a ledger is made for it
-            rows = ((r.row, r.fingerprint, r.overrides_json) for r in plan.rows)
+            rows = ((r.row, r.identity, r.overrides_json) for r in plan.rows)
             return Ledger.create(target, spec, rows, lock=lock)
         ledger = Ledger.open(target, lock=lock)
     except BaseException:
@@ -299,12 +300,12 @@ def _check_same_batch(ledger: Ledger, plan: BatchPlan) -> None:
             f"{ledger.path} belongs to workflow {stored.workflow_id}, not {plan.workflow_id}",
             hint="choose another --ledger (or --out) for a new batch",
         )
-    fingerprints = ledger.fingerprints()
-    planned = [r.fingerprint for r in plan.rows]
-    if fingerprints != planned:
+    identities = ledger.row_identities()
+    planned = [r.identity for r in plan.rows]
+    if identities != planned:
         differs = next(
-            (i + 1 for i, (a, b) in enumerate(zip(fingerprints, planned, strict=False)) if a != b),
-            min(len(fingerprints), len(planned)) + 1,
+            (i + 1 for i, (a, b) in enumerate(zip(identities, planned, strict=False)) if a != b),
+            min(len(identities), len(planned)) + 1,
         )
         raise LedgerError(
             f"{ledger.path} was made from other inputs (row {differs} differs)",

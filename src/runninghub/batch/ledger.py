@@ -237,7 +237,8 @@ class Ledger:
             )
         return [row_from_db(r) for r in cursor]
 
-    def fingerprints(self) -> list[str]:
+    def row_identities(self) -> list[str]:
+        """Each row's identity (``inputs.row_identity``; the ``fingerprint`` column), in order."""
         return [r[0] for r in self._conn.execute("SELECT fingerprint FROM rows ORDER BY row")]
 
     def counts(self) -> dict[RowState, int]:

@@ -53,9 +53,11 @@ from .report import BatchProgress, BatchReport, Manifest, render_name, state_cou
 if TYPE_CHECKING:
     from .._async_client import AsyncClient
 
-__all__ = ["BatchRunner", "ProgressCallback"]
+__all__ = ["BatchProgressCallback", "BatchRunner", "ProgressCallback"]
 
-ProgressCallback = Callable[[BatchProgress], None]
+BatchProgressCallback = Callable[[BatchProgress], None]
+# The name before the batch's callback got its own: kept, as it is public.
+ProgressCallback = BatchProgressCallback
 
 _TRANSIENT_TRIES = 3  # submits refused by a transient error, per row and run, before giving up
 _FOLLOW_TRIES = 5  # waits broken by transient errors, per row and run, before leaving it
@@ -96,7 +98,7 @@ class BatchRunner:
         ledger: Ledger,
         clients: Sequence[AsyncClient],
         *,
-        on_progress: ProgressCallback | None = None,
+        on_progress: BatchProgressCallback | None = None,
     ) -> None:
         if not clients:
             raise ConfigError("a batch needs at least one client")

@@ -64,7 +64,7 @@ def wait_for(
     try:
         # The note is inside the try: a Ctrl-C right after it must still name the task.
         state.render.note(f"task {task_id}: waiting (Ctrl-C {then})")
-        with state.render.progress(task_id) as on_progress:
+        with state.render.progress_display(task_id) as on_progress:
             return handle.wait(timeout=timeout, on_progress=on_progress)
     except KeyboardInterrupt:
         if cancel_on_interrupt:

@@ -58,7 +58,7 @@ def open_journal(*, create: bool) -> Journal | None:
     try:
         return Journal(path)
     except JournalError as exc:
-        raise ConfigError(exc.message, hint=exc.hint) from None
+        raise ConfigError(exc.wording, hint=exc.hint_wording) from None
 
 
 def safe(text: object) -> str:

@@ -229,7 +229,7 @@ class Renderer:
         return lambda: logger.removeHandler(handler)
 
     @contextmanager
-    def progress(self, task_id: str) -> Iterator[Callable[[Progress], None]]:
+    def progress_display(self, task_id: str) -> Iterator[Callable[[Progress], None]]:
         """A live status line on stderr while waiting, when stderr is a terminal.
 
         Yields the ``on_progress`` callback for the client. In a pipe or with --quiet it does

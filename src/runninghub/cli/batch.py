@@ -464,5 +464,5 @@ class _open_ledger:
 
 def _ledger_usage_error(exc: Any) -> click.BadParameter:
     """A ledger that cannot be used is a problem with --ledger (exit 2)."""
-    hint = f" ({exc.hint})" if exc.hint else ""
-    return click.BadParameter(f"{exc.message}{hint}", param_hint="--ledger")
+    hint = f" ({exc.cli_hint})" if exc.cli_hint else ""
+    return click.BadParameter(f"{exc.cli_message}{hint}", param_hint="--ledger")

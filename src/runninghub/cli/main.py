@@ -155,33 +155,18 @@ def _usage_report(exc: click.ClickException) -> ErrorReport:
     return ErrorReport("UsageError", exc.format_message(), hint=hint)
 
 
-_OUTCOME_HINT = (
-    "the task may or may not have been created; check `runninghub account` for running tasks "
-    "before submitting again"
-)
-
-
-_CONNECTION_HINT = "check the network and the base URL (--base-url, RUNNINGHUB_BASE_URL, --site)"
-
-
 def _library_report(exc: errors.RunningHubError) -> ErrorReport:
+    """The exception's own message and hint, in the command line's words."""
     code = getattr(exc, "code", None)
-    hint = exc.hint
     task: dict[str, Any] | None = None
-    if isinstance(exc, errors.SubmitOutcomeUnknownError) and not hint:
-        hint = _OUTCOME_HINT
-    elif isinstance(exc, errors.APIConnectionError) and not hint:
-        hint = _CONNECTION_HINT
-    if isinstance(exc, errors.WaitTimeoutError) and not hint and not exc.cancelled:
-        hint = f"resume with: runninghub wait {exc.task_id}"
     if isinstance(exc, errors.TaskFailedError):
         code = exc.task.error_code
         task = exc.task.to_dict()
     return ErrorReport(
         type(exc).__name__,
-        exc.message,
+        exc.cli_message,
         code=str(code) if code else None,
-        hint=hint,
+        hint=exc.cli_hint,
         task_id=getattr(exc, "task_id", None),
         task=task,
     )

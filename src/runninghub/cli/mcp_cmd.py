@@ -6,13 +6,9 @@ from pathlib import Path
 
 import click
 
-from runninghub import ConfigError
-
 from ._context import CliState, pass_state
 
 __all__ = ["mcp"]
-
-_MISSING = "`runninghub mcp` needs the optional MCP package: pip install 'runninghub[mcp]'"
 
 _EPILOG = """\b
 Examples:
@@ -88,4 +84,6 @@ def _require_mcp_package() -> None:
     try:
         import mcp.server.mcpserver  # noqa: F401  (the MCP SDK, version 2 or later)
     except ImportError:
-        raise ConfigError(_MISSING) from None
+        from runninghub._support import missing_extra
+
+        raise missing_extra("mcp", "`runninghub mcp`", ["mcp.server.mcpserver"]) from None

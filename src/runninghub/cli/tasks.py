@@ -99,14 +99,12 @@ def outputs(state: CliState, task_id: str, out: Path | None) -> None:
       runninghub outputs 1910246754753896450
       runninghub outputs 1910246754753896450 --out ./results --json
     """
-    from runninghub import TaskFailedError, TaskStatus
+    from runninghub._support import raise_if_failed
 
     from ._flow import report_task, save_outputs
 
     with state.client() as client:
-        task = client.outputs(task_id)
-        if task.status in (TaskStatus.FAILED, TaskStatus.CANCEL):
-            raise TaskFailedError(task)
+        task = raise_if_failed(client.outputs(task_id))
         if not task.is_terminal:
             state.render.note(
                 f"task {task_id} is {task.status.value}: no outputs yet; "

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import lists, lora, models, routes_v1, routes_v2
 from .faults import FaultInjector
 from .guard import Refused
-from .progress import progress_socket
+from .progress_socket import progress_socket
 from .state import EmulatorState
 from .wire import ApiProblem, Problem, json_body, v1_problem, v2_problem
 

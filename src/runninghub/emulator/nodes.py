@@ -38,15 +38,15 @@ from ._text_nodes import TEXT_NODES
 
 __all__ = [
     "SUPPORTED_NODES",
+    "EngineEventCallback",
     "NodeExecutionError",
     "ProducedOutput",
-    "ProgressCallback",
     "check_graph",
     "execute",
     "output_nodes",
 ]
 
-ProgressCallback = Callable[[str, dict[str, Any]], None]
+EngineEventCallback = Callable[[str, dict[str, Any]], None]
 
 _SPECS: dict[str, NodeSpec] = {
     spec.class_type: spec for spec in (*IMAGE_NODES, *SAMPLING_NODES, *TEXT_NODES)
@@ -122,7 +122,7 @@ def execute(  # noqa: PLR0913 - the graph, then what the engine is given, by key
     *,
     load_media: Callable[[str], bytes],
     add_metadata: bool = True,
-    on_event: ProgressCallback | None = None,
+    on_event: EngineEventCallback | None = None,
     prompt_id: str | None = None,
     limits: EngineLimits | None = None,
 ) -> list[ProducedOutput]:
@@ -173,7 +173,7 @@ class _Run:
         graph: Mapping[str, Any],
         load_media: Callable[[str], bytes],
         add_metadata: bool,
-        on_event: ProgressCallback | None,
+        on_event: EngineEventCallback | None,
         prompt_id: str | None,
     ) -> None:
         self.graph = graph

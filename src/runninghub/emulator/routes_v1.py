@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from .auth import bearer_token, body_key
 from .keys import money_text
-from .progress import ws_url
+from .progress_socket import ws_url
 from .state import EmulatorState
 from .submit import parse_submission, prepare_app, prepare_workflow, prompt_tips
 from .tasks import TaskRecord, v1_outputs_envelope, v1_status

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from runninghub import InvalidRequestError, Task, TaskFailedError, TaskStatus, WaitTimeoutError
+from runninghub import Task, TaskStatus, WaitTimeoutError
+from runninghub._support import raise_if_failed, refusal
 from runninghub.workflow import render_rows
 
 from ._schemas import (
@@ -191,12 +192,12 @@ class RunInputs:
         values = dict(self.overrides)
         for address, source in self.files.items():
             if address in values:
-                raise InvalidRequestError(
+                raise refusal(
                     f"{address} is given in both overrides and files",
-                    hint="give a file input in `files` only",
+                    "give a file input in `files` only",
                 )
             if isinstance(source, list):
-                raise InvalidRequestError(f"{address} takes one file, not a list")
+                raise refusal(f"{address} takes one file, not a list")
             values[address] = _media_value(address, source)
         return values
 
@@ -205,7 +206,7 @@ class RunInputs:
         values = dict(self.overrides)
         for key, source in self.files.items():
             if key in values:
-                raise InvalidRequestError(f"{key} is given in both params and files")
+                raise refusal(f"{key} is given in both params and files")
             sources = source if isinstance(source, list) else [source]
             media = [_media_value(key, item) for item in sources]
             values[key] = media if isinstance(source, list) else media[0]
@@ -253,11 +254,10 @@ def _come_back(task_id: str) -> str:
 def _require_success(task: Task) -> None:
     if task.status is TaskStatus.SUCCESS:
         return
-    if task.status in (TaskStatus.FAILED, TaskStatus.CANCEL):
-        raise TaskFailedError(task)
-    raise InvalidRequestError(
+    raise_if_failed(task)
+    raise refusal(
         f"task {task.task_id} is {task.status.value}: its outputs are not ready yet",
-        hint=f"call wait_task with task_id {task.task_id!r} first",
+        f"call wait_task with task_id {task.task_id!r} first",
     )
 
 
@@ -267,9 +267,9 @@ def _media_value(address: str, source: str) -> str | Path:
         return source
     path = _local_path(source)
     if not path.is_file():
-        raise InvalidRequestError(
+        raise refusal(
             f"{address}: no such file: {path}",
-            hint="give an absolute path on the machine running the MCP server, or an http(s) URL",
+            "give an absolute path on the machine running the MCP server, or an http(s) URL",
         )
     return path
 

@@ -15,7 +15,7 @@ from runninghub import RunningHubError
 
 from ._descriptions import INSTRUCTIONS, TOOL_DESCRIPTIONS
 from ._operations import Operations, RunInputs
-from ._progress import ProgressRelay
+from ._progress_notifications import ProgressNotifier
 from ._results import Redact, argument_error_info, error_info, tool_result
 from ._schemas import (
     AccountInfo,
@@ -230,11 +230,11 @@ class ToolSet:
         return await self._call(ctx, lambda _: self._ops.account())
 
     async def _call(
-        self, ctx: Context[Any, Any], operation: Callable[[ProgressRelay], Awaitable[BaseModel]]
+        self, ctx: Context[Any, Any], operation: Callable[[ProgressNotifier], Awaitable[BaseModel]]
     ) -> CallToolResult:
         """Run one tool; every failure becomes a tool error, the server keeps serving."""
         try:
-            model = await operation(ProgressRelay(ctx))
+            model = await operation(ProgressNotifier(ctx))
         except Exception as exc:
             if not isinstance(exc, RunningHubError | OSError):
                 logger.error("tool failed unexpectedly", exc_info=exc)

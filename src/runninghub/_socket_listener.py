@@ -29,7 +29,7 @@ CLOSE_TIMEOUT = 0.5
 class EventKind(enum.Enum):
     STARTED = "execution_start"
     NODE = "executing"  # a node started
-    PROGRESS = "progress"  # a step inside a node
+    NODE_STEP = "progress"  # a step inside a node (its value out of max)
     NODE_DONE = "executed"
     ENDED = "execution_success"
     FAILED = "execution_error"
@@ -68,7 +68,7 @@ def _event(kind: str, data: dict[str, Any]) -> SocketEvent | None:
     node_id = None if node is None else str(node)
     if kind == "progress":
         return SocketEvent(
-            EventKind.PROGRESS, node_id, _int(data.get("value")), _int(data.get("max"))
+            EventKind.NODE_STEP, node_id, _int(data.get("value")), _int(data.get("max"))
         )
     if kind == "executing":
         # ComfyUI's older servers end a run with {"node": null}.

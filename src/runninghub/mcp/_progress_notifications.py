@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from runninghub import Progress
 
-__all__ = ["ProgressRelay", "describe_progress"]
+__all__ = ["ProgressNotifier", "describe_progress"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def describe_progress(progress: Progress) -> str:
     return f"{', '.join(parts)} ({progress.elapsed:.1f} s)"
 
 
-class ProgressRelay:
+class ProgressNotifier:
     """The client's ``on_progress`` callback (the client awaits it): one notification per event.
 
     The progress value is the seconds since the tool started, strictly increasing as the
