@@ -12,7 +12,7 @@ from PIL import Image
 
 import runninghub
 from runninghub.emulator import EmulatorServer
-from runninghub.journal import HistoryFilter, Journal, LocalInput, total
+from runninghub.journal import HistoryFilter, Intent, Journal, LocalInput, total
 
 INVERT = "1987728214757978114"  # 107 LoadImage -> 108 ImageInvert -> 109 SaveImage
 TEXT_TO_IMAGE = "1904136902449209346"
@@ -43,7 +43,7 @@ def _run(  # noqa: PLR0913 - a test helper naming each part of a run
     *,
     inputs: tuple[LocalInput, ...] = (),
 ) -> runninghub.Task:
-    intent = journal.record_intent("workflow", workflow, overrides, inputs=inputs, api_key=key)
+    intent = journal.record_intent(Intent("workflow", workflow, overrides, inputs=inputs, api_key=key))
     handle = client.submit(workflow, overrides)
     journal.attach_task(intent, handle.task_id)
     task = handle.wait(timeout=30)
