@@ -165,13 +165,15 @@ def record_submits(path: Path) -> list[float]:
                 usage=Usage(consume_coins=Decimal(7), task_cost_time=Decimal(30)),
             )
             started = time.perf_counter()
-            intent = journal.record_intent(Intent(
-                "workflow",
-                WORKFLOW_ID,
-                {"6.text": f"a {RARE} at dawn {n}", "3.seed": n},
-                site="cn",
-                api_key=KEY,
-            ))
+            intent = journal.record_intent(
+                Intent(
+                    "workflow",
+                    WORKFLOW_ID,
+                    {"6.text": f"a {RARE} at dawn {n}", "3.seed": n},
+                    site="cn",
+                    api_key=KEY,
+                )
+            )
             journal.attach_task(intent, task_id)
             journal.record_status(task_id, TaskStatus.QUEUED)
             journal.record_status(task_id, TaskStatus.RUNNING)

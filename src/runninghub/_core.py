@@ -19,8 +19,10 @@ from ._graph_cache import GraphCache
 from ._operations import Operations
 from ._policy import Failure, PollPolicy, RetryPolicy, RetryState
 from ._protocol import Answer, Operation, decode_body
+from ._recording import Recorder
 from ._redaction import install_log_redaction, mask_key
 from ._version import __version__
+from .journal import Journal
 from .workflow import OverridesLike, normalize_overrides
 
 __all__ = ["ClientCore", "check_id"]
@@ -48,6 +50,8 @@ class ClientCore(Operations):
         poll: PollPolicy | None = None,
         config_dir: str | os.PathLike[str] | None = None,
         validate: bool = True,
+        journal: Journal | bool | None = None,
+        upload_cache: bool = True,
     ) -> None:
         self._settings = resolve_settings(
             api_key, base_url=base_url, site=site, config_dir=config_dir
@@ -62,7 +66,19 @@ class ClientCore(Operations):
         self.timeout = timeout
         self._rng = random.Random()
         self._graphs = GraphCache(self._settings)
+        self._owns_journal = journal is True
+        opened = Journal.open() if journal is True else journal or None
+        self._recorder = Recorder(opened, self._settings, upload_cache=upload_cache)
         self._open_transport(self._http_options())
+
+    @property
+    def journal(self) -> Journal | None:
+        """The journal this client records its submits in (None: not recording)."""
+        return self._recorder.journal
+
+    def _close_journal(self) -> None:
+        if self._owns_journal and self._recorder.journal is not None:
+            self._recorder.journal.close()
 
     def _open_transport(self, options: dict[str, Any]) -> None:
         raise NotImplementedError  # each face opens its own httpx client

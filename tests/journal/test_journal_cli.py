@@ -29,9 +29,9 @@ def rh(*args: str, env: dict[str, str] | None = None) -> Result:
 
 
 def _run(journal: Journal, prompt: str, task_id: str, coins: str, status: str = "SUCCESS") -> int:
-    intent = journal.record_intent(Intent(
-        "workflow", WORKFLOW, {"6.text": prompt, "3.seed": 7}, api_key=KEY, site="cn"
-    ))
+    intent = journal.record_intent(
+        Intent("workflow", WORKFLOW, {"6.text": prompt, "3.seed": 7}, api_key=KEY, site="cn")
+    )
     journal.attach_task(intent, task_id)
     usage = Usage(consume_coins=Decimal(coins), task_cost_time=Decimal(10))
     outputs = (Output(f"https://www.runninghub.cn/o/{task_id}.png", "png", "9"),)
@@ -76,14 +76,16 @@ def test_show_gives_everything_and_the_command_that_runs_it_again(
 ) -> None:
     photo = tmp_path / "my photo.png"
     photo.write_bytes(b"pixels")
-    intent = journal.record_intent(Intent(
-        "app",
-        "1877265245566922753",
-        {"39.image": "openapi/p.png", "52.text": "a calm sea"},
-        inputs=[LocalInput.of("39.image", photo)],
-        site="ai",
-        api_key=KEY,
-    ))
+    intent = journal.record_intent(
+        Intent(
+            "app",
+            "1877265245566922753",
+            {"39.image": "openapi/p.png", "52.text": "a calm sea"},
+            inputs=[LocalInput.of("39.image", photo)],
+            site="ai",
+            api_key=KEY,
+        )
+    )
     journal.attach_task(intent, "301")
     result = rh("history", "show", "301", "--json")
     assert result.exit_code == 0, result.output

@@ -43,7 +43,9 @@ def _run(  # noqa: PLR0913 - a test helper naming each part of a run
     *,
     inputs: tuple[LocalInput, ...] = (),
 ) -> runninghub.Task:
-    intent = journal.record_intent(Intent("workflow", workflow, overrides, inputs=inputs, api_key=key))
+    intent = journal.record_intent(
+        Intent("workflow", workflow, overrides, inputs=inputs, api_key=key)
+    )
     handle = client.submit(workflow, overrides)
     journal.attach_task(intent, handle.task_id)
     task = handle.wait(timeout=30)

@@ -166,14 +166,16 @@ def test_the_key_never_appears_in_the_journal_files(data_dir: Path, tmp_path: Pa
     photo = tmp_path / "photo.png"
     photo.write_bytes(b"bytes")
     with Journal.open() as journal:
-        intent = journal.record_intent(Intent(
-            "workflow",
-            "1904136902449209346",
-            {"6.text": f"prompt {key}", "hook": f"https://example.test/?apiKey={key.upper()}"},
-            inputs=[LocalInput.of("107.image", photo)],
-            api_key=key,
-            base_url="http://127.0.0.1:8188",
-        ))
+        intent = journal.record_intent(
+            Intent(
+                "workflow",
+                "1904136902449209346",
+                {"6.text": f"prompt {key}", "hook": f"https://example.test/?apiKey={key.upper()}"},
+                inputs=[LocalInput.of("107.image", photo)],
+                api_key=key,
+                base_url="http://127.0.0.1:8188",
+            )
+        )
         journal.attach_task(intent, "42")
         journal.record_task(
             Task(

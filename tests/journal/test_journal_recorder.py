@@ -34,9 +34,9 @@ TASK = "1910246754753896450"
 
 
 def _submit(journal: Journal, prompt: str = "a lighthouse at dawn", **extra: object) -> int:
-    return journal.record_intent(Intent(
-        "workflow", WORKFLOW, {"6.text": prompt, "3.seed": 42}, api_key=KEY, **extra
-    ))
+    return journal.record_intent(
+        Intent("workflow", WORKFLOW, {"6.text": prompt, "3.seed": 42}, api_key=KEY, **extra)
+    )
 
 
 def test_a_submit_is_recorded_from_intent_to_outputs_and_usage(
@@ -45,16 +45,18 @@ def test_a_submit_is_recorded_from_intent_to_outputs_and_usage(
     photo = tmp_path / "photo.png"
     photo.write_bytes(b"\x89PNG fake bytes")
     local = LocalInput.of("107.image", photo)
-    intent = journal.record_intent(Intent(
-        "workflow",
-        "1987728214757978114",
-        [NodeOverride("107", "image", "openapi/abc.png")],
-        inputs=[local],
-        site="cn",
-        api_key=KEY,
-        batch="photos",
-        batch_row=3,
-    ))
+    intent = journal.record_intent(
+        Intent(
+            "workflow",
+            "1987728214757978114",
+            [NodeOverride("107", "image", "openapi/abc.png")],
+            inputs=[local],
+            site="cn",
+            api_key=KEY,
+            batch="photos",
+            batch_row=3,
+        )
+    )
     assert journal.show(f"i{intent}").entry.state is IntentState.SUBMITTING
     journal.attach_task(intent, TASK)
     journal.record_status(TASK, TaskStatus.QUEUED, at=100.0)
@@ -344,7 +346,9 @@ def test_an_unknown_input_is_found_again_by_its_fingerprint(journal: Journal) ->
     lost = _submit(journal, "same input")
     journal.mark_unknown(lost)
     _submit(journal, "other input")
-    same = journal.unknown_like(Intent("workflow", WORKFLOW, {"3.seed": 42, "6.text": "same input"}))
+    same = journal.unknown_like(
+        Intent("workflow", WORKFLOW, {"3.seed": 42, "6.text": "same input"})
+    )
     assert [e.intent_id for e in same] == [lost]
     assert journal.unknown_like(Intent("workflow", WORKFLOW, {"6.text": "other input"})) == []
     running = _submit(journal)

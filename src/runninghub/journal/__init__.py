@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 from ._journal import KINDS, Journal, ResolveConflictError, UnknownIntentError
+from ._labels import batch_label, current_batch
 from ._paths import (
     DEFAULT_UPLOAD_TTL,
     ENV_DATA_DIR,
@@ -74,6 +75,8 @@ __all__ = [
     "TaskRecord",
     "UnknownIntentError",
     "UploadCache",
+    "batch_label",
+    "current_batch",
     "data_dir",
     "journal_disabled",
     "journal_path",

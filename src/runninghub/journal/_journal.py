@@ -31,7 +31,15 @@ from ._liveness import host_name, is_orphan
 from ._paths import journal_path
 from ._paths import upload_ttl as _default_upload_ttl
 from ._query import HistoryFilter
-from ._records import HistoryEntry, Intent, IntentState, LocalInput, PruneResult, SpendRow, TaskRecord
+from ._records import (
+    HistoryEntry,
+    Intent,
+    IntentState,
+    LocalInput,
+    PruneResult,
+    SpendRow,
+    TaskRecord,
+)
 from ._schema import JournalError, connect, has_search_index, locked, locked_transaction
 from ._task_rows import TEXT_LIMIT, write_failure, write_outputs, write_status, write_usage
 from ._uploads import UploadCache

@@ -1,0 +1,156 @@
+"""What the client flows write to the local journal, and the upload cache they consult.
+
+The flows call a :class:`Recorder` around every submit: the intent before it is sent, then the
+task id (or ``unknown`` when the answer was lost, or ``refused``), then every state of the task
+they read, and the files they saved. Without a journal (the SDK's default) every call is a
+no-op that costs nothing, not even a file hash. A journal that cannot be written never stops a
+run: the first failure is logged as a warning and the run goes on unrecorded.
+
+Journal writes are short local SQLite transactions, made in place (the graph cache's disk
+reads are made the same way): a step for the drivers would cost more than the write.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from ._config import Settings
+from ._errors import APIError, ServerError, SubmitOutcomeUnknownError
+from ._models import NodeOverride, Task, TaskStatus, Upload
+from .journal import Intent, Journal, JournalError, LocalInput, current_batch
+
+if TYPE_CHECKING:
+    from ._outputs import SavedFile
+
+__all__ = ["Recorder", "may_have_created"]
+
+logger = logging.getLogger("runninghub")
+
+R = TypeVar("R")
+
+_WRITE_ERRORS = (JournalError, sqlite3.Error, OSError, ValueError)
+
+
+def may_have_created(exc: BaseException) -> bool:
+    """Whether a submit that raised ``exc`` may still have created a task (never pay twice):
+    a lost answer, an interrupt, a server-side failure code, or a code we do not know."""
+    if not isinstance(exc, Exception):
+        return True  # interrupted while the submit was on its way
+    if isinstance(exc, SubmitOutcomeUnknownError | ServerError):
+        return True
+    return isinstance(exc, APIError) and (exc.task_id is not None or type(exc) is APIError)
+
+
+class Recorder:
+    """The journal calls of one client; every method does nothing without a journal."""
+
+    def __init__(self, journal: Journal | None, settings: Settings, *, upload_cache: bool) -> None:
+        self.journal = journal
+        self._settings = settings
+        self.upload_cache = upload_cache and journal is not None
+        self._from_cache: set[str] = set()  # names this client took from the cache
+        self._warned = False
+
+    def local_input(self, address: str, path: Path) -> LocalInput | None:
+        """The file's size and SHA-256, when a journal will record them (None when the file
+        cannot be read: the upload then says so in its own words)."""
+        if self.journal is None or not path.is_file():
+            return None
+        try:
+            return LocalInput.of(address, path)
+        except OSError:
+            return None
+
+    def intent(
+        self, kind: str, target: str, items: Sequence[NodeOverride], inputs: Sequence[LocalInput]
+    ) -> int | None:
+        """Record what is about to be submitted; the intent id (None when not recorded)."""
+        journal = self.journal
+        if journal is None:
+            return None
+        batch, row = current_batch() or (None, None)
+        intent = Intent(
+            kind,
+            target,
+            list(items),
+            inputs=inputs,
+            site=self._settings.site,
+            base_url=self._settings.base_url,
+            api_key=self._settings.api_key,
+            batch=batch,
+            batch_row=row,
+        )
+        return self._guarded(lambda: journal.record_intent(intent))
+
+    def answered(self, intent_id: int | None, task: Task) -> None:
+        """The submit's answer: the task id, and the task as it was first seen."""
+        journal = self.journal
+        if journal is not None and intent_id is not None:
+            self._guarded(lambda: journal.attach_task(intent_id, task.task_id))
+            self.seen(task)
+
+    def not_answered(self, intent_id: int | None, exc: BaseException) -> None:
+        """The submit raised: ``unknown`` when a task may exist, else ``refused``."""
+        journal = self.journal
+        if journal is None or intent_id is None:
+            return
+        reason = str(exc) or type(exc).__name__
+        if may_have_created(exc):
+            self._guarded(lambda: journal.mark_unknown(intent_id, reason))
+        else:
+            self._guarded(lambda: journal.record_refused(intent_id, reason))
+
+    def seen(self, task: Task, saved: Sequence[SavedFile] = ()) -> None:
+        """A state of a task read from the service (ignored when it is not in the journal)."""
+        journal = self.journal
+        if journal is not None:
+            self._guarded(lambda: journal.record_task(task, saved))
+
+    def cached(self, local: LocalInput | None) -> Upload | None:
+        """An earlier upload of this very file by this key, while it is fresh."""
+        journal = self.journal
+        if journal is None or local is None or not self.upload_cache:
+            return None
+        key = self._settings.api_key
+        found = self._guarded(lambda: journal.uploads.lookup(key, local.sha256, local.size))
+        if found is None:
+            return None
+        self._from_cache.add(found.file_name)
+        return Upload(file_name=found.file_name, download_url=found.download_url, size=local.size)
+
+    def uploaded(self, local: LocalInput | None, upload: Upload) -> None:
+        journal = self.journal
+        if journal is None or local is None or not self.upload_cache:
+            return
+        key, name, url = self._settings.api_key, upload.file_name, upload.download_url
+        self._guarded(lambda: journal.uploads.store(key, local.sha256, local.size, name, url))
+
+    def evict_missing(self, task: Task) -> bool:
+        """Forget the cached uploads a failed task names (the service lost them); True if
+        any, and the caller may upload them again and submit once more."""
+        journal = self.journal
+        if journal is None or task.status is not TaskStatus.FAILED:
+            return False
+        failure_text = task.failure.exception_message if task.failure else None
+        said = " ".join(filter(None, [task.error_message, failure_text]))
+        missing = [name for name in self._from_cache if name in said]
+        key = self._settings.api_key
+        for name in missing:
+            self._from_cache.discard(name)
+            self._guarded(functools.partial(journal.uploads.evict_name, key, name))
+        return bool(missing)
+
+    def _guarded(self, write: Callable[[], R]) -> R | None:
+        try:
+            return write()
+        except _WRITE_ERRORS as exc:
+            if not self._warned:
+                self._warned = True
+                where = self.journal.path if self.journal is not None else "?"
+                logger.warning("journal %s not written (%s); not recording", where, exc)
+            return None
