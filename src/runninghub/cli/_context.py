@@ -66,6 +66,7 @@ class CliState:
     verbose: bool = False
     json: bool = False
     no_journal: bool = False
+    no_upload_cache: bool = False
     _renderer: Renderer | None = field(default=None, repr=False)
 
     @classmethod
@@ -110,7 +111,13 @@ class CliState:
             site=settings.site,
             retry=self._retry_policy(),
             poll=poll,
+            **self.journal_options(),
         )
+
+    def journal_options(self) -> dict[str, Any]:
+        """The client's ``journal`` and ``upload_cache``: the command line records every
+        submit unless told not to."""
+        return {"journal": self.journal(), "upload_cache": not self.no_upload_cache}
 
     def settings(self) -> Settings:
         """Key, site and base URL as the client would resolve them; the key joins the secrets

@@ -69,6 +69,8 @@ def mcp(
         site=state.site,
         http_port=http_port,
         verbose=state.verbose,
+        journal=not state.no_journal,
+        upload_cache=not state.no_upload_cache,
     )
     serve(config, on_ready=lambda url: state.render.note(f"RunningHub MCP server on {url}"))
 
