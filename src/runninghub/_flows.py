@@ -28,7 +28,7 @@ from ._protocol import Operation
 from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause, Stream
 from ._uploads import UploadSource, open_upload
 from ._waiting import FETCH_OUTPUTS, POLL, Finished, Listen, Sleep, TimedOut, WaitPlan
-from .journal import LocalInput
+from .journal import HistoryEntry, LocalInput
 from .workflow import OverridesLike, WorkflowGraph
 
 T = TypeVar("T")
@@ -241,13 +241,27 @@ def _recorded_submit(
     (``unknown`` when the answer was lost or the run was interrupted on the way)."""
     recorder = client._recorder
     intent = recorder.intent(*what, items, inputs)
+    earlier = recorder.unknown_like(intent)
+    if earlier:
+        yield from _check_unknown(client, earlier)
+    intent_id = recorder.record(intent)
     try:
         task = yield from call(client, op)
     except BaseException as exc:
-        recorder.not_answered(intent, exc)
+        recorder.not_answered(intent_id, exc)
         raise
-    recorder.answered(intent, task)
+    recorder.answered(intent_id, task)
     return task
+
+
+def _check_unknown(client: ClientCore, earlier: list[HistoryEntry]) -> Flow[None]:
+    """An earlier submit of this same input has no known outcome: compare the account's
+    running-task count with what the journal knows is running (a warning, never a refusal)."""
+    try:
+        running = (yield from account(client)).current_task_counts
+    except APIError:
+        return  # the check is advice: the submit itself says what is wrong
+    client._recorder.warn_unknown(earlier, running)
 
 
 def run(  # noqa: PLR0913 - the public signature: options as keywords

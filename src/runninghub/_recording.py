@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ._config import Settings
 from ._errors import APIError, ServerError, SubmitOutcomeUnknownError
 from ._models import NodeOverride, Task, TaskStatus, Upload
-from .journal import Intent, Journal, JournalError, LocalInput, current_batch
+from .journal import HistoryEntry, Intent, Journal, JournalError, LocalInput, current_batch
 
 if TYPE_CHECKING:
     from ._outputs import SavedFile
@@ -33,6 +34,8 @@ logger = logging.getLogger("runninghub")
 
 R = TypeVar("R")
 
+# Tasks the journal saw start within this long and never saw end may still run.
+_LONGEST_TASK = 24 * 3600.0
 _WRITE_ERRORS = (JournalError, sqlite3.Error, OSError, ValueError)
 
 
@@ -68,13 +71,12 @@ class Recorder:
 
     def intent(
         self, kind: str, target: str, items: Sequence[NodeOverride], inputs: Sequence[LocalInput]
-    ) -> int | None:
-        """Record what is about to be submitted; the intent id (None when not recorded)."""
-        journal = self.journal
-        if journal is None:
+    ) -> Intent | None:
+        """What is about to be submitted, as the journal records it (None: not recording)."""
+        if self.journal is None:
             return None
         batch, row = current_batch() or (None, None)
-        intent = Intent(
+        return Intent(
             kind,
             target,
             list(items),
@@ -85,7 +87,42 @@ class Recorder:
             batch=batch,
             batch_row=row,
         )
+
+    def record(self, intent: Intent | None) -> int | None:
+        """Write the intent before its submit is sent; its id (None when not recorded)."""
+        journal = self.journal
+        if journal is None or intent is None:
+            return None
         return self._guarded(lambda: journal.record_intent(intent))
+
+    def unknown_like(self, intent: Intent | None) -> list[HistoryEntry]:
+        """Earlier submits of this very input whose outcome is unknown."""
+        journal = self.journal
+        if journal is None or intent is None:
+            return []
+        return self._guarded(lambda: journal.unknown_like(intent)) or []
+
+    def warn_unknown(self, earlier: Sequence[HistoryEntry], running: int | None) -> None:
+        """Say so when the account runs more tasks than the journal knows of: the earlier
+        submit of this same input whose answer was lost may be one of them."""
+        journal = self.journal
+        if journal is None or running is None or not earlier:
+            return
+        key, since = self._settings.api_key, time.time() - _LONGEST_TASK
+        known = self._guarded(lambda: journal.open_tasks(key, since=since))
+        if known is None or running <= known:
+            return
+        first = earlier[0]
+        logger.warning(
+            "the account runs %d task(s) and the journal knows of %d: i%d, an earlier submit of"
+            " this same input (%s) whose answer was lost, may be running; find its task in the"
+            " web console and attach it: runninghub history resolve i%d --task TASK_ID",
+            running,
+            known,
+            first.intent_id,
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(first.created_at)),
+            first.intent_id,
+        )
 
     def answered(self, intent_id: int | None, task: Task) -> None:
         """The submit's answer: the task id, and the task as it was first seen."""

@@ -5,23 +5,25 @@ that passes the submit to the emulator (the task exists) and holds its answer ba
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from tests.cli.cli_harness import runninghub_command, subprocess_env
 
 from runninghub.emulator import EmulatorServer
 from runninghub.journal import IntentState, Journal
-from tests.cli.cli_harness import runninghub_command, subprocess_env
 
 TEXT_TO_IMAGE = "1904136902449209346"
+PROMPT = "6.text=a harbour at night"
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
@@ -76,36 +78,46 @@ class _Forward(BaseHTTPRequestHandler):
         del format, args
 
 
-@pytest.fixture
-def proxy(emulator: EmulatorServer) -> Iterator[HoldingProxy]:
+@contextlib.contextmanager
+def _proxy_to(emulator: EmulatorServer) -> Iterator[HoldingProxy]:
     server = HoldingProxy(emulator.base_url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
-    server.upstream.close()
+    try:
+        yield server
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+        server.upstream.close()
+
+
+@pytest.fixture
+def proxy(emulator: EmulatorServer) -> Iterator[HoldingProxy]:
+    with _proxy_to(emulator) as server:
+        yield server
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        runninghub_command(*args), env=env, capture_output=True, text=True, timeout=120
+        runninghub_command(*args), check=False, env=env, capture_output=True, text=True, timeout=120
     )
 
 
-def test_a_run_killed_before_its_task_id_is_unknown_until_resolved_and_waited(
-    proxy: HoldingProxy, emulator: EmulatorServer, api_key: str, tmp_path: Path, data_dir: Path
-) -> None:
-    env = subprocess_env(
+def _env(api_key: str, base_url: str, tmp_path: Path) -> dict[str, str]:
+    return subprocess_env(
         {
             "RUNNINGHUB_API_KEY": api_key,
-            "RUNNINGHUB_BASE_URL": proxy.url,
+            "RUNNINGHUB_BASE_URL": base_url,
             "RUNNINGHUB_CONFIG_DIR": str(tmp_path / "config"),
         }
     )
-    argv = runninghub_command("run", TEXT_TO_IMAGE, "--set", "6.text=a harbour at night")
-    child = subprocess.Popen(argv, env=env, cwd=tmp_path, stderr=subprocess.DEVNULL)
+
+
+def _killed_run(proxy: HoldingProxy, env: dict[str, str], cwd: Path, *args: str) -> str:
+    """Start ``runninghub ARGS`` through the proxy, kill -9 it once its submit has created a
+    task but before the answer arrives; the task id the answer held."""
+    child = subprocess.Popen(runninghub_command(*args), env=env, cwd=cwd, stderr=subprocess.DEVNULL)
     try:
         assert proxy.submitted.wait(timeout=120), "the submit never reached the emulator"
         with Journal.open() as journal:
@@ -116,7 +128,14 @@ def test_a_run_killed_before_its_task_id_is_unknown_until_resolved_and_waited(
         if child.poll() is None:
             child.kill()
         child.wait()
-    task_id = proxy.answer["data"]["taskId"] if "data" in proxy.answer else proxy.answer["taskId"]
+    return str(proxy.answer["taskId"])
+
+
+def test_a_run_killed_before_its_task_id_is_unknown_until_resolved_and_waited(
+    proxy: HoldingProxy, emulator: EmulatorServer, api_key: str, tmp_path: Path
+) -> None:
+    env = _env(api_key, proxy.url, tmp_path)
+    task_id = _killed_run(proxy, env, tmp_path, "run", TEXT_TO_IMAGE, "--set", PROMPT)
     assert emulator.stats()["tasks_created"] == 1
 
     env["RUNNINGHUB_BASE_URL"] = emulator.base_url  # later sessions reach the service itself
@@ -136,3 +155,23 @@ def test_a_run_killed_before_its_task_id_is_unknown_until_resolved_and_waited(
     found = json.loads(_cli(env, "history", "--search", "harbour", "--json").stdout)
     assert [item["task_id"] for item in found["entries"]] == [task_id]
     assert found["unknown"] == []
+
+
+def test_a_new_submit_of_the_same_input_is_warned_while_the_account_runs_an_unknown_task(
+    make_emulator: Callable[..., EmulatorServer], api_key: str, tmp_path: Path
+) -> None:
+    slow = make_emulator(queue_seconds=0, task_seconds=3600, concurrency=5)  # still running
+    with _proxy_to(slow) as proxy:
+        env = _env(api_key, proxy.url, tmp_path)
+        _killed_run(proxy, env, tmp_path, "run", TEXT_TO_IMAGE, "--set", PROMPT)
+    env["RUNNINGHUB_BASE_URL"] = slow.base_url
+
+    other = _cli(env, "run", TEXT_TO_IMAGE, "--set", "6.text=another input", "--no-wait")
+    assert other.returncode == 0, other.stderr
+    assert "warning" not in other.stderr
+    again = _cli(env, "run", TEXT_TO_IMAGE, "--set", PROMPT, "--no-wait")
+    assert again.returncode == 0, again.stderr
+    [warning] = [line for line in again.stderr.splitlines() if line.startswith("warning:")]
+    assert "the account runs 2 task(s) and the journal knows of 1" in warning
+    assert "runninghub history resolve i1 --task TASK_ID" in warning
+    assert slow.stats()["tasks_created"] == 3  # a warning, never a refusal

@@ -255,7 +255,9 @@ class Journal:
             )
 
     def unknown_like(self, intent: Intent) -> list[HistoryEntry]:
-        """Earlier submits of exactly this input whose outcome is unknown."""
+        """Earlier submits of exactly this input whose outcome is unknown (those of processes
+        that died before recording an answer included)."""
+        self.reconcile()
         wanted = self._fingerprint(intent)
         with locked(self._lock):
             return _query.by_fingerprint(self._conn, wanted, IntentState.UNKNOWN)
