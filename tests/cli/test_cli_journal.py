@@ -1,0 +1,61 @@
+"""The command line records its submits in the journal by default; ``--no-journal`` and
+``--no-upload-cache`` turn recording and upload reuse off."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from runninghub.journal import Journal
+from tests.cli.cli_harness import Invoker
+
+INVERT = "1987728214757978114"
+TEXT_TO_IMAGE = "1904136902449209346"
+
+
+def _journal_file() -> Path:
+    return Path(os.environ["RUNNINGHUB_DATA_DIR"]) / "journal.sqlite"
+
+
+def _png(path: Path) -> Path:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (90, 20, 240)).save(buffer, format="PNG")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_a_submit_without_waiting_is_filled_in_by_outputs(live: Invoker, emulator: Any) -> None:
+    submitted = live("run", TEXT_TO_IMAGE, "--set", "6.text=a quiet pond", "--no-wait", "--json")
+    assert submitted.exit_code == 0, submitted.output
+    task_id = json.loads(submitted.stdout)["task_id"]
+    with Journal(_journal_file()) as journal:
+        assert journal.show(task_id).usage["coins"] is None  # not finished when submitted
+    done = live("wait", task_id, "--json")
+    assert done.exit_code == 0, done.output
+    shown = json.loads(live("history", "show", task_id, "--json").stdout)
+    assert shown["status"] == "SUCCESS" and shown["usage"]["coins"] not in (None, "0")
+    assert shown["outputs"] and all(item["sha256"] for item in shown["outputs"])
+    assert shown["params"] == {"6.text": "a quiet pond"}
+
+
+def test_no_journal_records_nothing(live: Invoker, emulator: Any) -> None:
+    result = live("--no-journal", "run", TEXT_TO_IMAGE, "--set", "6.text=unrecorded", "--no-wait")
+    assert result.exit_code == 0, result.output
+    assert emulator.stats()["tasks_created"] == 1
+    assert not _journal_file().exists()
+
+
+def test_the_upload_cache_reuses_a_file_unless_told_not_to(
+    live: Invoker, emulator: Any, workdir: Path
+) -> None:
+    photo = _png(workdir / "photo.png")
+    for _ in range(2):
+        assert live("upload", str(photo)).exit_code == 0
+    assert emulator.stats()["uploads"] == 1
+    assert live("--no-upload-cache", "upload", str(photo)).exit_code == 0
+    assert emulator.stats()["uploads"] == 2
