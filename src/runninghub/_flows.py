@@ -283,10 +283,13 @@ def run(  # noqa: PLR0913 - the public signature: options as keywords
 
     Arguments as for ``submit`` and ``TaskHandle.wait``. For the saved files' paths and
     checksums, call ``download(task, out_dir)`` yourself instead of passing ``out_dir``.
+    When the task fails naming a file the journal's upload cache supplied (the service lost
+    it), the file is uploaded again and the workflow submitted once more.
     """
     options = SubmitOptions(workflow_json, webhook_url, instance, add_metadata, validate)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    again = functools.partial(submit_workflow, client, workflow_id, overrides, options)
+    # A generator of overrides is read once here: a second submit (see _finish) reads it again.
+    again = functools.partial(submit_workflow, client, workflow_id, materialize(overrides), options)
     return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
 
 
@@ -306,7 +309,7 @@ def run_app(  # noqa: PLR0913 - the public signature: options as keywords
     """``run`` for an AI app."""
     options = SubmitOptions(webhook_url=webhook_url, instance=instance, validate=validate)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    again = functools.partial(submit_ai_app, client, app_id, overrides, options)
+    again = functools.partial(submit_ai_app, client, app_id, materialize(overrides), options)
     return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
 
 

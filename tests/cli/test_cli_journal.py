@@ -59,3 +59,13 @@ def test_the_upload_cache_reuses_a_file_unless_told_not_to(
     assert emulator.stats()["uploads"] == 1
     assert live("--no-upload-cache", "upload", str(photo)).exit_code == 0
     assert emulator.stats()["uploads"] == 2
+
+
+def test_a_broken_journal_is_a_warning_and_the_run_goes_on(live: Invoker, emulator: Any) -> None:
+    _journal_file().parent.mkdir(parents=True, exist_ok=True)
+    _journal_file().write_bytes(b"this is not a database, just some bytes" * 100)
+    result = live("run", TEXT_TO_IMAGE, "--set", "6.text=still runs", "--no-wait")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("warning: the journal")
+    assert "not recording this run" in result.stderr
+    assert emulator.stats()["tasks_created"] == 1

@@ -117,7 +117,14 @@ class CliState:
     def journal_options(self) -> dict[str, Any]:
         """The client's ``journal`` and ``upload_cache``: the command line records every
         submit unless told not to."""
-        return {"journal": self.journal(), "upload_cache": not self.no_upload_cache}
+        from runninghub.journal import JournalError
+
+        try:
+            journal = self.journal()
+        except JournalError as exc:  # a broken journal must not stop a paid run
+            self.render.warn(f"{exc.message}; not recording this run")
+            journal = None
+        return {"journal": journal, "upload_cache": not self.no_upload_cache}
 
     def settings(self) -> Settings:
         """Key, site and base URL as the client would resolve them; the key joins the secrets
