@@ -323,7 +323,7 @@ def _finish(
     try:
         final = yield from wait_for(client, task.task_id, task, options)
     except TaskFailedError as exc:
-        if not client._recorder.evict_missing(exc.task):
+        if not client._recorder.lost_upload(exc.task):
             raise
         # The service lost a file the upload cache still named: upload it again, submit once more.
         task = yield from again()

@@ -57,6 +57,7 @@ class Recorder:
         self._settings = settings
         self.upload_cache = upload_cache and journal is not None
         self._from_cache: set[str] = set()  # names this client took from the cache
+        self._lost: set[str] = set()  # failed tasks that named one of them
         self._warned = False
 
     def local_input(self, address: str, path: Path) -> LocalInput | None:
@@ -147,6 +148,7 @@ class Recorder:
         journal = self.journal
         if journal is not None:
             self._guarded(lambda: journal.record_task(task, saved))
+            self._evict_missing(task)
 
     def cached(self, local: LocalInput | None) -> Upload | None:
         """An earlier upload of this very file by this key, while it is fresh."""
@@ -167,12 +169,17 @@ class Recorder:
         key, name, url = self._settings.api_key, upload.file_name, upload.download_url
         self._guarded(lambda: journal.uploads.store(key, local.sha256, local.size, name, url))
 
-    def evict_missing(self, task: Task) -> bool:
-        """Forget the cached uploads a failed task names (the service lost them); True if
-        any, and the caller may upload them again and submit once more."""
+    def lost_upload(self, task: Task) -> bool:
+        """Whether the failed task named a file the upload cache supplied (the service lost
+        it; the entry is evicted): the caller may upload it again and submit once more."""
+        self._evict_missing(task)
+        return task.task_id in self._lost
+
+    def _evict_missing(self, task: Task) -> None:
+        """Forget the cached uploads a failed task names, so no later run reuses them."""
         journal = self.journal
         if journal is None or task.status is not TaskStatus.FAILED:
-            return False
+            return
         failure_text = task.failure.exception_message if task.failure else None
         said = " ".join(filter(None, [task.error_message, failure_text]))
         missing = [name for name in self._from_cache if name in said]
@@ -180,7 +187,8 @@ class Recorder:
         for name in missing:
             self._from_cache.discard(name)
             self._guarded(functools.partial(journal.uploads.evict_name, key, name))
-        return bool(missing)
+        if missing:
+            self._lost.add(task.task_id)
 
     def _guarded(self, write: Callable[[], R]) -> R | None:
         try:

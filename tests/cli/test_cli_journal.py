@@ -69,3 +69,20 @@ def test_a_broken_journal_is_a_warning_and_the_run_goes_on(live: Invoker, emulat
     assert result.stderr.startswith("warning: the journal")
     assert "not recording this run" in result.stderr
     assert emulator.stats()["tasks_created"] == 1
+
+
+def test_a_run_failing_on_a_lost_cached_upload_evicts_it_for_the_next_run(
+    live: Invoker, emulator: Any, workdir: Path, api_key: str
+) -> None:
+    from runninghub.journal import LocalInput
+
+    photo = _png(workdir / "photo.png")
+    local = LocalInput.of("107.image", photo)
+    with Journal(_journal_file()) as journal:
+        journal.uploads.store(api_key, local.sha256, local.size, "openapi/forgotten.png")
+    failed = live("run", INVERT, "--file", f"107.image={photo}")
+    assert failed.exit_code == 1, failed.output
+    assert emulator.stats()["uploads"] == 0
+    again = live("run", INVERT, "--file", f"107.image={photo}")
+    assert again.exit_code == 0, again.output
+    assert emulator.stats()["uploads"] == 1
