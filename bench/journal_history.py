@@ -152,7 +152,7 @@ def whole_process(env: dict[str, str], *args: str) -> tuple[list[float], str]:
 def record_submits(path: Path) -> list[float]:
     """Seconds spent in the recorder calls of each of SUBMITS submits."""
     from runninghub import Output, Task, TaskStatus, Usage
-    from runninghub.journal import Journal
+    from runninghub.journal import Intent, Journal
 
     times = []
     with Journal(path) as journal:
@@ -166,11 +166,13 @@ def record_submits(path: Path) -> list[float]:
             )
             started = time.perf_counter()
             intent = journal.record_intent(
-                "workflow",
-                WORKFLOW_ID,
-                {"6.text": f"a {RARE} at dawn {n}", "3.seed": n},
-                site="cn",
-                api_key=KEY,
+                Intent(
+                    "workflow",
+                    WORKFLOW_ID,
+                    {"6.text": f"a {RARE} at dawn {n}", "3.seed": n},
+                    site="cn",
+                    api_key=KEY,
+                )
             )
             journal.attach_task(intent, task_id)
             journal.record_status(task_id, TaskStatus.QUEUED)

@@ -72,6 +72,7 @@ class AsyncClient(ClientCore):
 
     async def close(self) -> None:
         await self._http.aclose()
+        self._close_journal()
 
     # One task.
     query = _awaited(_flows.query)

@@ -58,6 +58,10 @@ class Client(ClientCore):
     (``runninghub auth set``), else :class:`~runninghub.ConfigError`. ``base_url`` (or
     ``RUNNINGHUB_BASE_URL``) overrides ``site`` (``"cn"`` or ``"ai"``). ``validate`` checks
     overrides against the workflow's graph before submitting (one cached fetch per workflow).
+    ``journal`` records every submit in the local journal (``runninghub history``): a
+    ``runninghub.journal.Journal``, or True for the user's own; off by default in the SDK.
+    With a journal, ``upload_cache`` (default True) reuses a file this key uploaded within
+    the cache's time to live instead of uploading it again.
 
     Example::
 
@@ -98,6 +102,7 @@ class Client(ClientCore):
 
     def close(self) -> None:
         self._http.close()
+        self._close_journal()
 
     def __enter__(self) -> Client:
         return self

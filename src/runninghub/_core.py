@@ -20,8 +20,10 @@ from ._graph_cache import GraphCache
 from ._operations import Operations
 from ._policy import Failure, PollPolicy, RetryPolicy, RetryState
 from ._protocol import Answer, Family, Operation, decode_body
+from ._recording import Recorder
 from ._redaction import install_log_redaction, mask_key
 from ._version import __version__
+from .journal import Journal
 from .workflow import OverridesLike, normalize_overrides
 
 __all__ = ["ClientCore", "check_id"]
@@ -50,6 +52,8 @@ class ClientCore(Operations):
         config_dir: str | os.PathLike[str] | None = None,
         validate: bool = True,
         catalogue: str | os.PathLike[str] | None = None,
+        journal: Journal | bool | None = None,
+        upload_cache: bool = True,
     ) -> None:
         self._catalogue_path = catalogue
         self._loaded_catalogue: Catalogue | None = None
@@ -66,6 +70,9 @@ class ClientCore(Operations):
         self.timeout = timeout
         self._rng = random.Random()
         self._graphs = GraphCache(self._settings)
+        self._owns_journal = journal is True
+        opened = Journal.open() if journal is True else journal or None
+        self._recorder = Recorder(opened, self._settings, upload_cache=upload_cache)
         self._open_transport(self._http_options())
 
     @property
@@ -79,6 +86,15 @@ class ClientCore(Operations):
         if self._loaded_catalogue is None:
             self._loaded_catalogue = load_catalogue(self._catalogue_path)
         return self._loaded_catalogue
+
+    @property
+    def journal(self) -> Journal | None:
+        """The journal this client records its submits in (None: not recording)."""
+        return self._recorder.journal
+
+    def _close_journal(self) -> None:
+        if self._owns_journal and self._recorder.journal is not None:
+            self._recorder.journal.close()
 
     def _open_transport(self, options: dict[str, Any]) -> None:
         raise NotImplementedError  # each face opens its own httpx client

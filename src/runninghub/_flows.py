@@ -8,9 +8,10 @@ faces' methods (``_client.py``, ``_async_client.py``), so they are documented he
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,9 +20,9 @@ import httpx
 from ._answers import parse_app_inputs
 from ._core import ClientCore, check_id
 from ._directory import LoraUpload
-from ._errors import APIError, APIResponseError
+from ._errors import APIError, APIResponseError, TaskFailedError
 from ._fields import error
-from ._models import Account, AppInput, QueueStatus, Task, Upload, WebhookDetail
+from ._models import Account, AppInput, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
 from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
 from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
 from ._overrides import graph_from_json, local_files, materialize, plan_overrides, with_uploads
@@ -30,6 +31,7 @@ from ._protocol import Operation, UploadBody
 from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause, Stream
 from ._uploads import UPLOAD_LIMIT, UploadSource, open_upload
 from ._waiting import FETCH_OUTPUTS, POLL, Finished, Listen, Sleep, TimedOut, WaitPlan
+from .journal import HistoryEntry, LocalInput
 from .workflow import OverridesLike, WorkflowGraph
 
 T = TypeVar("T")
@@ -61,22 +63,44 @@ def call(client: ClientCore, op: Operation[T], retry: RetryPolicy | None = None)
 def upload(
     client: ClientCore, source: UploadSource, *, file_name: str | None = None
 ) -> Flow[Upload]:
-    """Upload a file (path, bytes or binary file object), streamed; returns its name."""
+    """Upload a file (path, bytes or binary file object), streamed; returns its name.
+
+    With a journal and its upload cache, a file (by path) this key uploaded within the
+    cache's time to live is not uploaded again: the earlier name is returned.
+    """
+    local = None
+    if isinstance(source, str | os.PathLike) and file_name is None:
+        local = client._recorder.local_input("", Path(source))
+    return (yield from _upload(client, source, file_name, local))
+
+
+def _upload(
+    client: ClientCore, source: UploadSource, file_name: str | None, local: LocalInput | None
+) -> Flow[Upload]:
+    cached = client._recorder.cached(local)
+    if cached is not None:
+        return cached
     body, close = open_upload(source, file_name)
     try:
-        return (yield from call(client, client._op_upload(body)))
+        uploaded = yield from call(client, client._op_upload(body))
     finally:
         close()
+    client._recorder.uploaded(local, uploaded)
+    return uploaded
 
 
 def query(client: ClientCore, task_id: str | int) -> Flow[Task]:
     """The task's state from the v2 query (results once SUCCESS)."""
-    return (yield from call(client, client._op_query(str(task_id))))
+    task = yield from call(client, client._op_query(str(task_id)))
+    client._recorder.seen(task)
+    return task
 
 
 def outputs(client: ClientCore, task_id: str | int) -> Flow[Task]:
     """The task's state from the legacy outputs endpoint (gives the progress socket URL)."""
-    return (yield from call(client, client._op_outputs(str(task_id))))
+    task = yield from call(client, client._op_outputs(str(task_id)))
+    client._recorder.seen(task)
+    return task
 
 
 def cancel(client: ClientCore, task_id: str | int) -> Flow[None]:
@@ -198,8 +222,9 @@ def submit_workflow(
     graph, overrides = None, materialize(overrides)
     if client._validating(options.validate, overrides):
         graph = graph_from_json(options.workflow_json) or (yield from workflow_graph(client, wid))
-    items = yield from _upload_files(client, plan_overrides(overrides, graph))
-    return (yield from call(client, client._op_submit_workflow(wid, items, options)))
+    items, inputs = yield from _upload_files(client, plan_overrides(overrides, graph))
+    op = client._op_submit_workflow(wid, items, options)
+    return (yield from _recorded_submit(client, ("workflow", wid), items, inputs, op))
 
 
 def submit_ai_app(
@@ -209,20 +234,60 @@ def submit_ai_app(
     graph, overrides = None, materialize(overrides)
     if client._validating(options.validate, overrides):
         graph = WorkflowGraph.from_app_inputs((yield from app_inputs(client, aid)))
-    items = yield from _upload_files(client, plan_overrides(overrides, graph))
-    return (yield from call(client, client._op_submit_app(aid, items, options)))
+    items, inputs = yield from _upload_files(client, plan_overrides(overrides, graph))
+    op = client._op_submit_app(aid, items, options)
+    return (yield from _recorded_submit(client, ("app", aid), items, inputs, op))
 
 
-def _upload_files(client: ClientCore, items: list[Any]) -> Flow[list[Any]]:
-    """Upload the local files of the overrides; a LoRA (``.safetensors``, for an
-    ``RHLoraLoader`` field) goes through ``upload_lora``, the rest through ``upload``."""
-    names = {}
+def _upload_files(
+    client: ClientCore, items: list[NodeOverride]
+) -> Flow[tuple[list[NodeOverride], list[LocalInput]]]:
+    """Upload the local files among ``items`` (a ``.safetensors`` LoRA through ``upload_lora``);
+    the items as sent, and the files behind them."""
+    names, inputs = {}, []
     for index, path in local_files(items).items():
-        if path.suffix.lower() == ".safetensors":
+        if path.suffix.lower() == ".safetensors":  # a LoRA for an RHLoraLoader field
             names[index] = (yield from upload_lora(client, path)).file_name
-        else:
-            names[index] = (yield from upload(client, path)).file_name
-    return with_uploads(items, names)
+            continue
+        address = f"{items[index].node_id}.{items[index].field}"
+        local = client._recorder.local_input(address, path)
+        names[index] = (yield from _upload(client, path, None, local)).file_name
+        inputs += [local] if local is not None else []
+    return with_uploads(items, names), inputs
+
+
+def _recorded_submit(
+    client: ClientCore,
+    what: tuple[str, str],
+    items: list[NodeOverride] | Mapping[str, Any],
+    inputs: list[LocalInput],
+    op: Operation[Task],
+) -> Flow[Task]:
+    """The submit itself: its intent written to the journal first, its outcome right after
+    (``unknown`` when the answer was lost or the run was interrupted on the way)."""
+    recorder = client._recorder
+    intent = recorder.intent(*what, items, inputs)
+    earlier = recorder.unknown_like(intent)
+    if earlier:
+        yield from _check_unknown(client, earlier)
+    intent_id = recorder.record(intent)
+    try:
+        task = yield from call(client, op)
+    except BaseException as exc:
+        recorder.not_answered(intent_id, exc)
+        raise
+    recorder.answered(intent_id, task)
+    return task
+
+
+def _check_unknown(client: ClientCore, earlier: list[HistoryEntry]) -> Flow[None]:
+    """An earlier submit of this same input has no known outcome: compare the account's
+    running-task count with what the journal knows is running (a warning, never a refusal)."""
+    try:
+        running = (yield from account(client)).current_task_counts
+    except APIError:
+        return  # the check is advice: the submit itself says what is wrong
+    client._recorder.warn_unknown(earlier, running)
 
 
 def upload_lora(client: ClientCore, path: PathLike, *, name: str | None = None) -> Flow[LoraUpload]:
@@ -284,14 +349,17 @@ def run(  # noqa: PLR0913 - the public signature: options as keywords
 
     Arguments as for ``submit`` and ``TaskHandle.wait``. For the saved files' paths and
     checksums, call ``download(task, out_dir)`` yourself instead of passing ``out_dir``.
+    When the task fails naming a file the journal's upload cache supplied (the service lost
+    it), the file is uploaded again and the workflow submitted once more.
     """
     options = SubmitOptions(
         workflow_json, webhook_url, instance, add_metadata, validate,
         personal_queue, retain_seconds, access_password,
     )  # fmt: skip
-    task = yield from submit_workflow(client, workflow_id, overrides, options)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    return (yield from _finish(client, task, waiting, out_dir))
+    # A generator of overrides is read once here: a second submit (see _finish) reads it again.
+    again = functools.partial(submit_workflow, client, workflow_id, materialize(overrides), options)
+    return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
 
 
 def run_app(  # noqa: PLR0913 - the public signature: options as keywords
@@ -316,15 +384,26 @@ def run_app(  # noqa: PLR0913 - the public signature: options as keywords
         personal_queue=personal_queue, retain_seconds=retain_seconds,
         access_password=access_password,
     )  # fmt: skip
-    task = yield from submit_ai_app(client, app_id, overrides, options)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    return (yield from _finish(client, task, waiting, out_dir))
+    again = functools.partial(submit_ai_app, client, app_id, materialize(overrides), options)
+    return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
 
 
 def _finish(
-    client: ClientCore, task: Task, options: WaitOptions, out_dir: PathLike | None
+    client: ClientCore,
+    task: Task,
+    options: WaitOptions,
+    out_dir: PathLike | None,
+    again: Callable[[], Flow[Task]],
 ) -> Flow[Task]:
-    final = yield from wait_for(client, task.task_id, task, options)
+    try:
+        final = yield from wait_for(client, task.task_id, task, options)
+    except TaskFailedError as exc:
+        if not client._recorder.lost_upload(exc.task):
+            raise
+        # The service lost a file the upload cache still named: upload it again, submit once more.
+        task = yield from again()
+        final = yield from wait_for(client, task.task_id, task, options)
     if out_dir is not None:
         yield from download(client, final, out_dir)
     return final
@@ -343,6 +422,7 @@ def wait_for(
     while True:
         action = plan.next_action()
         if isinstance(action, Finished):
+            client._recorder.seen(action.task)
             yield from _report(plan, options.on_progress)
             yield STOP_LISTENING
             return plan.result(action.task)
@@ -366,6 +446,7 @@ def _poll(client: ClientCore, plan: WaitPlan) -> Flow[None]:
     except APIError as exc:
         plan.on_poll_error(exc)
     else:
+        client._recorder.seen(task)
         plan.on_task(task)
 
 
@@ -420,6 +501,7 @@ def download(  # noqa: PLR0913 - the public signature: options as keywords
             part = PartialDownload(directory, item.name, max_bytes=max_bytes)
             path, size, digest = yield from _fetch(client, item.output.url, part, overwrite)
         saved.append(item.saved(path, size, digest))
+    client._recorder.seen(task, saved)
     return saved
 
 

@@ -7,6 +7,7 @@ sent; its local media files are uploaded first and replaced by their ``download_
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from ._core import ClientCore
 from ._directory import AiAppInfo, ApiKeyInfo, Page, PricePreview, ResourceInfo
 from ._errors import APIResponseError, AuthenticationError, NotFoundError
 from ._fields import error
-from ._flows import _finish, call, upload, upload_lora
+from ._flows import _finish, _recorded_submit, call, upload, upload_lora
 from ._model_checks import (
     ModelPlan,
     check_endpoint,
@@ -138,7 +139,8 @@ def submit_standard_model(
             raise APIResponseError(f"the upload of {path.name} gave no download_url", raw=sent.raw)
         urls[place] = sent.download_url
     body = plan.with_urls(urls)
-    return (yield from call(client, client._op_submit_model(name, body, options)))
+    op = client._op_submit_model(name, body, options)
+    return (yield from _recorded_submit(client, ("model", name), body, [], op))
 
 
 def _plan(
@@ -175,9 +177,9 @@ def run_model(  # noqa: PLR0913 - the public signature: options as keywords
     A model that answers SUCCESS with its results on submit is done without polling.
     """
     options = _options(webhook_url, instance, personal_queue, retain_seconds, validate)
-    task = yield from submit_standard_model(client, endpoint, params, options)
+    again = functools.partial(submit_standard_model, client, endpoint, params, options)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    return (yield from _finish(client, task, waiting, out_dir))
+    return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
 
 
 def model_price(

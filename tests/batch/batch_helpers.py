@@ -23,6 +23,7 @@ from runninghub.batch import (
     plan_batch,
     read_inputs,
 )
+from runninghub.journal import Journal
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
@@ -64,11 +65,15 @@ def is_inverted(output: Path, source: Path) -> bool:
         return out.convert("RGB").tobytes() == expected.tobytes()
 
 
-def clients_for(stack: AsyncExitStack, base_url: str, keys: Sequence[str]) -> Any:
+def clients_for(
+    stack: AsyncExitStack, base_url: str, keys: Sequence[str], journal: Journal | None = None
+) -> Any:
     async def make() -> list[AsyncClient]:
         made = []
         for key in keys:
-            client = AsyncClient(key, base_url=base_url, poll=FAST_POLL, retry=FAST_RETRY)
+            client = AsyncClient(
+                key, base_url=base_url, poll=FAST_POLL, retry=FAST_RETRY, journal=journal
+            )
             made.append(await stack.enter_async_context(client))
         return made
 
@@ -87,10 +92,11 @@ async def start_batch(  # noqa: PLR0913 - keyword-only options of a test batch
     max_coins: str | None = None,
     maps: dict[str, str] | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    journal: Journal | None = None,
 ) -> BatchReport:
     """Plan ``inputs`` (validated against the emulator's graph) and run the batch."""
     async with AsyncExitStack() as stack:
-        clients = await clients_for(stack, base_url, keys)
+        clients = await clients_for(stack, base_url, keys, journal)
         graph = await clients[0].workflow_graph(workflow)
         plan = plan_batch(read_inputs(inputs), graph, workflow_id=workflow, maps=maps)
         spec = BatchSpec(

@@ -163,7 +163,7 @@ def test_progress_rate_and_eta() -> None:
 def test_an_ambiguous_refusal_of_a_submit_is_never_released_for_resubmission() -> None:
     from runninghub import APIConnectionError, CapacityError, ServerError
     from runninghub._errors import APIError, error_for_code
-    from runninghub.batch.runner import _may_have_created
+    from runninghub._recording import may_have_created as _may_have_created
 
     # the service failed on its side, or answered a code we do not know: a task may exist
     assert _may_have_created(error_for_code("1000", "unknown error"))

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from runninghub import Output, Task, TaskFailure, TaskStatus, Usage
 from runninghub.cli._context import CliState
 from runninghub.cli.main import cli
-from runninghub.journal import Journal, LocalInput
+from runninghub.journal import Intent, Journal, LocalInput
 
 KEY = "0123456789abcdef0123456789abcdef"
 WORKFLOW = "1904136902449209346"
@@ -30,7 +30,7 @@ def rh(*args: str, env: dict[str, str] | None = None) -> Result:
 
 def _run(journal: Journal, prompt: str, task_id: str, coins: str, status: str = "SUCCESS") -> int:
     intent = journal.record_intent(
-        "workflow", WORKFLOW, {"6.text": prompt, "3.seed": 7}, api_key=KEY, site="cn"
+        Intent("workflow", WORKFLOW, {"6.text": prompt, "3.seed": 7}, api_key=KEY, site="cn")
     )
     journal.attach_task(intent, task_id)
     usage = Usage(consume_coins=Decimal(coins), task_cost_time=Decimal(10))
@@ -77,12 +77,14 @@ def test_show_gives_everything_and_the_command_that_runs_it_again(
     photo = tmp_path / "my photo.png"
     photo.write_bytes(b"pixels")
     intent = journal.record_intent(
-        "app",
-        "1877265245566922753",
-        {"39.image": "openapi/p.png", "52.text": "a calm sea"},
-        inputs=[LocalInput.of("39.image", photo)],
-        site="ai",
-        api_key=KEY,
+        Intent(
+            "app",
+            "1877265245566922753",
+            {"39.image": "openapi/p.png", "52.text": "a calm sea"},
+            inputs=[LocalInput.of("39.image", photo)],
+            site="ai",
+            api_key=KEY,
+        )
     )
     journal.attach_task(intent, "301")
     result = rh("history", "show", "301", "--json")
@@ -102,7 +104,7 @@ def test_show_gives_everything_and_the_command_that_runs_it_again(
 def test_text_from_the_server_reaches_no_terminal_as_control_characters(
     journal: Journal,
 ) -> None:
-    intent = journal.record_intent("workflow", WORKFLOW, {"6.text": "red\x1b[2J\u202efox"})
+    intent = journal.record_intent(Intent("workflow", WORKFLOW, {"6.text": "red\x1b[2J\u202efox"}))
     journal.attach_task(intent, "401")
     failure = TaskFailure("9\x1b]0;owned\x07", None, "Error\x9b31m", "line one\nline two")
     journal.record_task(
@@ -147,7 +149,7 @@ def test_text_from_the_server_reaches_no_terminal_as_control_characters(
 def test_bad_input_gets_one_line_and_exit_code_2(
     journal: Journal, args: tuple[str, ...], message: str
 ) -> None:
-    journal.record_intent("workflow", WORKFLOW, {})
+    journal.record_intent(Intent("workflow", WORKFLOW, {}))
     result = rh(*args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr
@@ -155,9 +157,9 @@ def test_bad_input_gets_one_line_and_exit_code_2(
 
 
 def test_prune_from_the_command_line(journal: Journal) -> None:
-    old = journal.record_intent("workflow", WORKFLOW, {"6.text": "old"}, at=1000.0)
+    old = journal.record_intent(Intent("workflow", WORKFLOW, {"6.text": "old"}, at=1000.0))
     journal.attach_task(old, "501")
-    lost = journal.record_intent("workflow", WORKFLOW, {"6.text": "lost"}, at=1000.0)
+    lost = journal.record_intent(Intent("workflow", WORKFLOW, {"6.text": "lost"}, at=1000.0))
     journal.mark_unknown(lost)
     result = rh("history", "prune", "--older-than", "90d", "--json")
     assert json.loads(result.stdout) == {"removed": 1, "kept_unknown": 1, "uploads_removed": 0}

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from runninghub import Output, Task, TaskFailure, TaskStatus, Usage
-from runninghub.journal import IntentState, Journal, LocalInput
+from runninghub.journal import Intent, IntentState, Journal, LocalInput
 
 WRITERS = 8
 SUBMITS_PER_WRITER = 40
@@ -26,7 +26,7 @@ _WRITER = textwrap.dedent(
     import sys
     from decimal import Decimal
     from runninghub import Output, Task, TaskStatus, Usage
-    from runninghub.journal import Journal
+    from runninghub.journal import Intent, Journal
 
     writer, count = int(sys.argv[1]), int(sys.argv[2])
     journal = Journal.open()
@@ -34,10 +34,10 @@ _WRITER = textwrap.dedent(
     sys.stdin.readline()
     for n in range(count):
         task_id = f"{writer}{n:06d}"
-        intent = journal.record_intent(
+        intent = journal.record_intent(Intent(
             "workflow", "1904136902449209346", {"6.text": f"writer {writer} prompt {n}"},
             api_key="0123456789abcdef0123456789abcdef",
-        )
+        ))
         journal.attach_task(intent, task_id)
         journal.record_status(task_id, "QUEUED")
         journal.record_status(task_id, "RUNNING")
@@ -105,13 +105,13 @@ def test_eight_processes_writing_at_once_lose_no_row(data_dir: Path) -> None:
 _KILLED_MID_SUBMIT = textwrap.dedent(
     """
     import sys
-    from runninghub.journal import Journal, LocalInput
+    from runninghub.journal import Intent, Journal, LocalInput
 
     journal = Journal.open()
     photo = LocalInput.of("107.image", sys.argv[1])
-    intent = journal.record_intent(
+    intent = journal.record_intent(Intent(
         "workflow", "1987728214757978114", {"107.image": "openapi/photo.png"}, inputs=[photo],
-    )
+    ))
     print(intent, flush=True)
     sys.stdin.readline()
     journal.attach_task(intent, "1910246754753896450")
@@ -167,12 +167,14 @@ def test_the_key_never_appears_in_the_journal_files(data_dir: Path, tmp_path: Pa
     photo.write_bytes(b"bytes")
     with Journal.open() as journal:
         intent = journal.record_intent(
-            "workflow",
-            "1904136902449209346",
-            {"6.text": f"prompt {key}", "hook": f"https://example.test/?apiKey={key.upper()}"},
-            inputs=[LocalInput.of("107.image", photo)],
-            api_key=key,
-            base_url="http://127.0.0.1:8188",
+            Intent(
+                "workflow",
+                "1904136902449209346",
+                {"6.text": f"prompt {key}", "hook": f"https://example.test/?apiKey={key.upper()}"},
+                inputs=[LocalInput.of("107.image", photo)],
+                api_key=key,
+                base_url="http://127.0.0.1:8188",
+            )
         )
         journal.attach_task(intent, "42")
         journal.record_task(
@@ -184,7 +186,7 @@ def test_the_key_never_appears_in_the_journal_files(data_dir: Path, tmp_path: Pa
                 usage=Usage(consume_coins=Decimal(1)),
             )
         )
-        journal.mark_unknown(journal.record_intent("model", "m/x", {}, api_key=key), key)
+        journal.mark_unknown(journal.record_intent(Intent("model", "m/x", {}, api_key=key)), key)
         journal.uploads.store(key, "ab" * 32, 5, "openapi/ab.png", "http://h/ab.png")
         assert journal.uploads.lookup(key, "ab" * 32, 5) is not None
         assert key not in repr(journal)

@@ -16,6 +16,7 @@ from runninghub import NodeOverride, Output, SavedFile, Task, TaskFailure, TaskS
 from runninghub.journal import (
     SCHEMA_VERSION,
     HistoryFilter,
+    Intent,
     IntentState,
     Journal,
     JournalError,
@@ -34,7 +35,7 @@ TASK = "1910246754753896450"
 
 def _submit(journal: Journal, prompt: str = "a lighthouse at dawn", **extra: object) -> int:
     return journal.record_intent(
-        "workflow", WORKFLOW, {"6.text": prompt, "3.seed": 42}, api_key=KEY, **extra
+        Intent("workflow", WORKFLOW, {"6.text": prompt, "3.seed": 42}, api_key=KEY, **extra)
     )
 
 
@@ -45,14 +46,16 @@ def test_a_submit_is_recorded_from_intent_to_outputs_and_usage(
     photo.write_bytes(b"\x89PNG fake bytes")
     local = LocalInput.of("107.image", photo)
     intent = journal.record_intent(
-        "workflow",
-        "1987728214757978114",
-        [NodeOverride("107", "image", "openapi/abc.png")],
-        inputs=[local],
-        site="cn",
-        api_key=KEY,
-        batch="photos",
-        batch_row=3,
+        Intent(
+            "workflow",
+            "1987728214757978114",
+            [NodeOverride("107", "image", "openapi/abc.png")],
+            inputs=[local],
+            site="cn",
+            api_key=KEY,
+            batch="photos",
+            batch_row=3,
+        )
     )
     assert journal.show(f"i{intent}").entry.state is IntentState.SUBMITTING
     journal.attach_task(intent, TASK)
@@ -167,8 +170,8 @@ def test_an_intent_of_a_dead_process_becomes_unknown_and_a_live_ones_does_not(
 
 def test_history_filters_by_target_kind_status_and_time(journal: Journal) -> None:
     old = _submit(journal, at=1000.0)
-    app = journal.record_intent("app", "1877265245566922753", {"52.text": "calm sea"})
-    model = journal.record_intent("model", "rhart-image/text-to-image", {"prompt": "a cat"})
+    app = journal.record_intent(Intent("app", "1877265245566922753", {"52.text": "calm sea"}))
+    model = journal.record_intent(Intent("model", "rhart-image/text-to-image", {"prompt": "a cat"}))
     journal.attach_task(model, "555")
     journal.record_status("555", "FAILED")
 
@@ -216,12 +219,12 @@ def test_spend_sums_the_recorded_usage_by_day_workflow_model_and_key(journal: Jo
         ("model", "m/x", other_key, None, "0.50", "SUCCESS"),
     ]
     for n, (kind, target, key, coins, money, status) in enumerate(runs):
-        intent = journal.record_intent(kind, target, {}, api_key=key)
+        intent = journal.record_intent(Intent(kind, target, {}, api_key=key))
         journal.attach_task(intent, f"9{n}")
         usage = Usage(consume_coins=_dec(coins), consume_money=_dec(money))
         journal.record_task(Task(f"9{n}", TaskStatus(status), usage=usage))
-    journal.mark_unknown(journal.record_intent("model", "m/x", {}, api_key=KEY))
-    journal.record_refused(journal.record_intent("model", "m/x", {}, api_key=KEY))
+    journal.mark_unknown(journal.record_intent(Intent("model", "m/x", {}, api_key=KEY)))
+    journal.record_refused(journal.record_intent(Intent("model", "m/x", {}, api_key=KEY)))
 
     [day] = journal.spend(by="day")
     assert (day.tasks, day.failures, day.unknown) == (5, 1, 1)
@@ -343,9 +346,11 @@ def test_an_unknown_input_is_found_again_by_its_fingerprint(journal: Journal) ->
     lost = _submit(journal, "same input")
     journal.mark_unknown(lost)
     _submit(journal, "other input")
-    same = journal.unknown_like("workflow", WORKFLOW, {"3.seed": 42, "6.text": "same input"})
+    same = journal.unknown_like(
+        Intent("workflow", WORKFLOW, {"3.seed": 42, "6.text": "same input"})
+    )
     assert [e.intent_id for e in same] == [lost]
-    assert journal.unknown_like("workflow", WORKFLOW, {"6.text": "other input"}) == []
+    assert journal.unknown_like(Intent("workflow", WORKFLOW, {"6.text": "other input"})) == []
     running = _submit(journal)
     journal.attach_task(running, "77")
     journal.record_status("77", "RUNNING")

@@ -98,7 +98,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_steps",
         "journal",  # the local record of tasks: the flows write to it
     ),
-    "flows": ("_core", "_flows", "_model_flows", "_handle"),
+    "flows": ("_recording", "_core", "_flows", "_model_flows", "_handle"),
     "faces": ("_client", "_async_client", "_seed_client", "compat", "_support", "__init__"),
     "apps": ("batch", "mcp", "cli", "skill", "__main__"),
 }

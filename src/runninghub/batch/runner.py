@@ -38,12 +38,13 @@ from .._errors import (
     InvalidRequestError,
     NotFoundError,
     RunningHubError,
-    ServerError,
     SubmitOutcomeUnknownError,
     TaskFailedError,
     WaitTimeoutError,
 )
 from .._models import NodeOverride, Task, TaskStatus
+from .._recording import may_have_created
+from ..journal import batch_label
 from ._keys import client_key_id, keys_of_running_tasks
 from ._outdir import claim_out_dir
 from ._slots import SlotPool
@@ -107,6 +108,7 @@ class BatchRunner:
         self._key_ids = [client_key_id(client) for client in self._clients]
         self._on_progress = on_progress
         self._spec = ledger.spec
+        self._label = str(ledger.path)
         self._out_dir = Path(self._spec.out_dir)
         self._manifest = Manifest(self._out_dir / "manifest.jsonl")
         self._counts: collections.Counter[RowState] = collections.Counter()
@@ -306,7 +308,8 @@ class BatchRunner:
     async def _send(self, row: int, key: int, overrides: list[NodeOverride]) -> _Result:
         client = self._clients[key]
         try:
-            handle = await client.submit(self._spec.workflow_id, overrides, validate=False)
+            with batch_label(self._label, row):  # the journal's intent names batch and row
+                handle = await client.submit(self._spec.workflow_id, overrides, validate=False)
         except SubmitOutcomeUnknownError as exc:
             self._ledger.mark_unknown(row, f"submit outcome unknown: {exc}")
             self._moved(RowState.SUBMITTING, RowState.UNKNOWN)
@@ -318,7 +321,7 @@ class BatchRunner:
             self._record_refusal(row, str(exc))
             return _Result(_Outcome.DONE)
         except APIError as exc:
-            if _may_have_created(exc):
+            if may_have_created(exc):
                 self._ledger.mark_unknown(row, f"submit refused ambiguously: {exc}")
                 self._moved(RowState.SUBMITTING, RowState.UNKNOWN)
                 return _Result(_Outcome.DONE)
@@ -486,9 +489,3 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
     if isinstance(first, BaseExceptionGroup):
         return _first_leaf(first)
     return first
-
-
-def _may_have_created(exc: APIError) -> bool:
-    """A server-side failure code (or one we do not know) on a submit may follow a created
-    task: the row goes to ``unknown`` rather than back to ``pending`` (never pay twice)."""
-    return exc.task_id is not None or isinstance(exc, ServerError) or type(exc) is APIError

@@ -67,6 +67,7 @@ class CliState:
     json: bool = False
     no_journal: bool = False
     catalogue: Path | None = None  # a model registry file instead of the shipped one
+    no_upload_cache: bool = False
     _renderer: Renderer | None = field(default=None, repr=False)
 
     @classmethod
@@ -112,6 +113,7 @@ class CliState:
             retry=self._retry_policy(),
             poll=poll,
             catalogue=self.catalogue,
+            **self.journal_options(),
         )
 
     def model_catalogue(self) -> Catalogue:
@@ -120,6 +122,18 @@ class CliState:
         from runninghub._support import load_catalogue
 
         return load_catalogue(self.catalogue)
+
+    def journal_options(self) -> dict[str, Any]:
+        """The client's ``journal`` and ``upload_cache``: the command line records every
+        submit unless told not to."""
+        from runninghub.journal import JournalError
+
+        try:
+            journal = self.journal()
+        except JournalError as exc:  # a broken journal must not stop a paid run
+            self.render.warn(f"{exc.message}; not recording this run")
+            journal = None
+        return {"journal": journal, "upload_cache": not self.no_upload_cache}
 
     def settings(self) -> Settings:
         """Key, site and base URL as the client would resolve them; the key joins the secrets

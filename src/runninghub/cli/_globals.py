@@ -78,6 +78,11 @@ _GLOBALS = (
             "help": "Record nothing in the local journal (or RUNNINGHUB_NO_JOURNAL=1).",
         },
     ),
+    _Global(
+        ("--no-upload-cache",),
+        "no_upload_cache",
+        {"is_flag": True, "help": "Upload every file, even one uploaded within the cache's TTL."},
+    ),
 )
 
 # The root group declares its own --json; commands without one get this copy.

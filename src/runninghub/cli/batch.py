@@ -332,7 +332,9 @@ def _client(state: CliState, key: str | None) -> AsyncClient:
     retry = RetryPolicy(capacity_timeout=0.0)
     if state.retries is not None:
         retry = replace(retry, max_attempts=state.retries + 1)
-    return AsyncClient(api_key=key, base_url=base_url, site=state.site, retry=retry)
+    return AsyncClient(
+        api_key=key, base_url=base_url, site=state.site, retry=retry, **state.journal_options()
+    )
 
 
 async def _ledger_for_inputs(

@@ -76,6 +76,8 @@ def mcp(  # noqa: PLR0913 - one parameter per option of the command
         http_port=http_port,
         verbose=state.verbose,
         allowed_origins=tuple(origin.rstrip("/") for origin in allowed_origins),
+        journal=not state.no_journal,
+        upload_cache=not state.no_upload_cache,
     )
     serve(config, on_ready=lambda url: state.render.note(f"RunningHub MCP server on {url}"))
 

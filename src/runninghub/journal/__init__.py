@@ -8,13 +8,13 @@ hash, and scrubbed from every text the journal writes.
 
 Example::
 
-    from runninghub.journal import Journal, LocalInput
+    from runninghub.journal import Intent, Journal, LocalInput
 
     with Journal.open() as journal:
-        intent = journal.record_intent(
+        intent = journal.record_intent(Intent(
             "workflow", "1987728214757978114", {"107.image": "openapi/ab12.png"},
             inputs=[LocalInput.of("107.image", "photo.png")], api_key=key,
-        )
+        ))
         journal.attach_task(intent, task_id)       # right after the submit's answer
         journal.record_task(task)                  # after each query
         print(journal.spend(by="day"))
@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 from ._journal import KINDS, Journal, ResolveConflictError, UnknownIntentError
+from ._labels import batch_label, current_batch
 from ._paths import (
     DEFAULT_UPLOAD_TTL,
     ENV_DATA_DIR,
@@ -36,6 +37,7 @@ from ._query import GROUPINGS, STATUSES, HistoryFilter, total
 from ._records import (
     CachedUpload,
     HistoryEntry,
+    Intent,
     IntentState,
     LocalInput,
     OutputRecord,
@@ -60,6 +62,7 @@ __all__ = [
     "CachedUpload",
     "HistoryEntry",
     "HistoryFilter",
+    "Intent",
     "IntentState",
     "Journal",
     "JournalError",
@@ -72,6 +75,8 @@ __all__ = [
     "TaskRecord",
     "UnknownIntentError",
     "UploadCache",
+    "batch_label",
+    "current_batch",
     "data_dir",
     "journal_disabled",
     "journal_path",

@@ -31,12 +31,19 @@ from ._liveness import host_name, is_orphan
 from ._paths import journal_path
 from ._paths import upload_ttl as _default_upload_ttl
 from ._query import HistoryFilter
-from ._records import HistoryEntry, IntentState, LocalInput, PruneResult, SpendRow, TaskRecord
+from ._records import (
+    HistoryEntry,
+    Intent,
+    IntentState,
+    LocalInput,
+    PruneResult,
+    SpendRow,
+    TaskRecord,
+)
 from ._schema import JournalError, connect, has_search_index, locked, locked_transaction
 from ._task_rows import TEXT_LIMIT, write_failure, write_outputs, write_status, write_usage
 from ._uploads import UploadCache
 from ._values import (
-    Params,
     canonical_json,
     fingerprint,
     key_hash,
@@ -108,47 +115,34 @@ class Journal:
 
     # -- before and right after the submit ---------------------------------------------
 
-    def record_intent(  # noqa: PLR0913 - what is about to be paid for, each part named
-        self,
-        kind: str,
-        target: str,
-        params: Params,
-        *,
-        inputs: Sequence[LocalInput] = (),
-        site: str | None = None,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        batch: str | None = None,
-        batch_row: int | None = None,
-        at: float | None = None,
-    ) -> int:
-        """Write what is about to be submitted; returns the intent id. ``api_key`` is only
-        hashed (and scrubbed from every text this journal writes from now on)."""
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-        if api_key:
-            self._secrets.add(api_key)
-        values = normalise_params(params)
+    def record_intent(self, intent: Intent) -> int:
+        """Write what is about to be submitted; returns the intent id. The key is only hashed
+        (and scrubbed from every text this journal writes from now on)."""
+        if intent.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {intent.kind!r}")
+        if intent.api_key:
+            self._secrets.add(intent.api_key)
+        values = normalise_params(intent.params)
         params_json = self._clean(canonical_json(values)) or "{}"
-        target = self._target(target)
-        names = [Path(item.path).name for item in inputs]
+        target = self._target(intent.target)
+        names = [Path(item.path).name for item in intent.inputs]
         row = {
-            "created_at": time.time() if at is None else at,
-            "kind": kind,
+            "created_at": time.time() if intent.at is None else intent.at,
+            "kind": intent.kind,
             "target": target,
             "params": params_json,
-            "fingerprint": fingerprint(kind, target, params_json, (i.sha256 for i in inputs)),
-            "site": self._clean(site),
-            "base_url": self._clean(base_url),
-            "key_hash": key_hash(api_key) if api_key else None,
-            "batch": self._clean(batch),
-            "batch_row": batch_row,
+            "fingerprint": self._fingerprint(intent),
+            "site": self._clean(intent.site),
+            "base_url": self._clean(intent.base_url),
+            "key_hash": key_hash(intent.api_key) if intent.api_key else None,
+            "batch": self._clean(intent.batch),
+            "batch_row": intent.batch_row,
             "state": IntentState.SUBMITTING.value,
             "writer_pid": os.getpid(),
             "writer_host": host_name(),
             "search_text": self._clean(search_text(target, values, names)) or "",
         }
-        return self._store_intent(row, inputs)
+        return self._store_intent(row, intent.inputs)
 
     def attach_task(self, intent_id: int, task_id: str) -> None:
         """The service answered the submit with ``task_id``."""
@@ -260,12 +254,11 @@ class Journal:
                 searchable=self.searchable,
             )
 
-    def unknown_like(
-        self, kind: str, target: str, params: Params, inputs: Sequence[LocalInput] = ()
-    ) -> list[HistoryEntry]:
-        """Earlier submits of exactly this input whose outcome is unknown."""
-        params_json = self._clean(canonical_json(normalise_params(params))) or "{}"
-        wanted = fingerprint(kind, self._target(target), params_json, (i.sha256 for i in inputs))
+    def unknown_like(self, intent: Intent) -> list[HistoryEntry]:
+        """Earlier submits of exactly this input whose outcome is unknown (those of processes
+        that died before recording an answer included)."""
+        self.reconcile()
+        wanted = self._fingerprint(intent)
         with locked(self._lock):
             return _query.by_fingerprint(self._conn, wanted, IntentState.UNKNOWN)
 
@@ -299,6 +292,15 @@ class Journal:
                     (intent_id, row["search_text"]),
                 )
         return intent_id
+
+    def _fingerprint(self, intent: Intent) -> str:
+        """Which input this is. A local file counts by its address and SHA-256, not by the
+        name an upload gave it, so a file uploaded again is still the same input."""
+        files = {item.address for item in intent.inputs}
+        values = {k: v for k, v in normalise_params(intent.params).items() if k not in files}
+        params_json = self._clean(canonical_json(values)) or "{}"
+        hashes = (f"{item.address}={item.sha256}" for item in intent.inputs)
+        return fingerprint(intent.kind, self._target(intent.target), params_json, hashes)
 
     def _target(self, target: str) -> str:
         return self._clean(target[:_TARGET_LIMIT]) or ""

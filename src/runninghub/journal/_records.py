@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 __all__ = [
     "CachedUpload",
     "HistoryEntry",
+    "Intent",
     "IntentState",
     "LocalInput",
     "OutputRecord",
@@ -62,6 +64,27 @@ class LocalInput:
             "size": self.size,
             "sha256": self.sha256,
         }
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What is about to be submitted (and paid for): ``Journal.record_intent``'s one argument.
+
+    ``params`` are the overrides as sent (``{"NODE.FIELD": value}`` or NodeOverride items, the
+    uploaded names in place of the files) or a model's parameters; ``inputs`` the local files
+    behind them. ``api_key`` is only hashed, never stored, and never shown in a repr.
+    """
+
+    kind: str
+    target: str
+    params: Mapping[str, Any] | Sequence[Any]
+    inputs: Sequence[LocalInput] = ()
+    site: str | None = None
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    batch: str | None = None
+    batch_row: int | None = None
+    at: float | None = None
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ def write_outputs(
     saved: Sequence[SavedFile],
 ) -> None:
     """Replace the outputs; a saved file adds its local path, size and SHA-256."""
+    if not saved and _has_saved(conn, intent_id):
+        return  # the saved files' paths and hashes say more than a later listing of URLs
     by_url = {item.url: item for item in saved if item.url}
     rows = [_output_row(clean, o, by_url.pop(o.url or "", None)) for o in outputs]
     # Saved files the outputs did not list (or without a URL) are kept too.
@@ -78,6 +80,13 @@ def write_outputs(
         "INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(intent_id, n, *row) for n, row in enumerate(rows)],
     )
+
+
+def _has_saved(conn: sqlite3.Connection, intent_id: int) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM outputs WHERE intent_id = ? AND path IS NOT NULL LIMIT 1", (intent_id,)
+    ).fetchone()
+    return row is not None
 
 
 def _output_row(clean: Clean, item: Output | SavedFile, saved: SavedFile | None) -> tuple[Any, ...]:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
 
     from runninghub import AsyncClient
+    from runninghub.journal import Journal
 
 __all__ = ["ServerConfig", "serve"]
 
@@ -49,6 +50,8 @@ class ServerConfig:
     http_port: int | None = None
     verbose: bool = False
     allowed_origins: tuple[str, ...] = ()
+    journal: bool = True  # record every submit (off too with RUNNINGHUB_NO_JOURNAL=1)
+    upload_cache: bool = True
 
 
 class Secrets:
@@ -93,7 +96,20 @@ class ClientProvider:
             self._config.api_key, base_url=self._config.base_url, site=self._config.site
         )
         self._secrets.add(settings.api_key)
-        return AsyncClient(api_key=settings.api_key, base_url=settings.base_url, site=settings.site)
+        return AsyncClient(
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            site=settings.site,
+            journal=self._journal(),
+            upload_cache=self._config.upload_cache,
+        )
+
+    def _journal(self) -> Journal | None:
+        from runninghub.journal import Journal, journal_disabled
+
+        if not self._config.journal or journal_disabled():
+            return None
+        return Journal.open()
 
     async def aclose(self) -> None:
         if self._client is not None:
