@@ -152,6 +152,8 @@ def _library_report(exc: errors.RunningHubError) -> ErrorReport:
         hint = _CONNECTION_HINT
     if isinstance(exc, errors.WaitTimeoutError) and not hint and not exc.cancelled:
         hint = f"resume with: runninghub wait {exc.task_id}"
+    if isinstance(exc, errors.OutputError) and exc.task_id and not hint:
+        hint = f"fetch them later with: runninghub outputs {exc.task_id} --out DIR"
     if isinstance(exc, errors.TaskFailedError):
         code = exc.task.error_code
         task = exc.task.to_dict()
