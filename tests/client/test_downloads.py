@@ -232,7 +232,9 @@ def test_a_dropped_download_resumes_only_the_bytes_it_wrote(
         (saved,) = client.download(client.query("7"), tmp_path / "out")
     assert saved.path.read_bytes() == body
     ranges = [
-        h.get("range") for r, h in zip(server.requests, server.request_headers) if r == "GET /f"
+        h.get("range")
+        for r, h in zip(server.requests, server.request_headers, strict=True)
+        if r == "GET /f"
     ]
     assert ranges == [None, "bytes=1000-"]
 
@@ -250,6 +252,8 @@ def test_downloads_ask_for_no_encoding_and_cap_the_decoded_size(
         client = make_client(base_url=server.base_url)
         with pytest.raises(OutputError, match="larger"):
             client.download(client.query("7"), tmp_path / "out", max_bytes=1_000_000)
-    gets = [h for r, h in zip(server.requests, server.request_headers) if r == "GET /bomb"]
+    gets = [
+        h for r, h in zip(server.requests, server.request_headers, strict=True) if r == "GET /bomb"
+    ]
     assert gets and all(h.get("accept-encoding") == "identity" for h in gets)
     assert written(tmp_path / "out") == []

@@ -3,9 +3,9 @@ foreign hosts, redirect loops, endless bodies, broken JSON, undocumented statuse
 
 Each path (any method, query string ignored) answers a scripted :class:`Reply`, or a function
 that builds one when the request arrives; an unscripted path answers ``default`` (a JSON 404
-unless changed). Every request is recorded as ``"METHOD /path"`` in ``requests`` (its headers in ``request_headers``), and with
-the bytes of body sent (up to where the client hung up) in ``sent``, complete once
-:meth:`stop` returned.
+unless changed). Every request is recorded as ``"METHOD /path"`` in ``requests`` (its
+headers in ``request_headers``), and with the bytes of body sent (up to where the client
+hung up) in ``sent``, complete once :meth:`stop` returned.
 
     with HostileServer() as server:
         server.route("/openapi/v2/query", task_reply(status="PAUSED"))
