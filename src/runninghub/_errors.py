@@ -83,7 +83,21 @@ class ConfigError(RunningHubError):
 
 
 class OutputError(RunningHubError):
-    """An output cannot be saved safely (hostile name, foreign host, oversized body...)."""
+    """An output cannot be saved safely (hostile name, foreign host, oversized body...).
+
+    ``task_id`` names the finished task whose outputs these were, when known: it is paid for,
+    and its outputs can be fetched again later.
+    """
+
+    def __init__(
+        self,
+        message: str | Wording,
+        *,
+        hint: str | Wording | None = None,
+        task_id: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.task_id = task_id
 
 
 class APIError(RunningHubError):

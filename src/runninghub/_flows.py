@@ -20,7 +20,13 @@ import httpx
 from ._answers import parse_app_inputs
 from ._core import ClientCore, check_id
 from ._directory import LoraUpload
-from ._errors import APIError, APIResponseError, TaskFailedError
+from ._errors import (
+    APIError,
+    APIResponseError,
+    OutputError,
+    TaskFailedError,
+    Wording,
+)
 from ._fields import error
 from ._models import Account, AppInput, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
 from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
@@ -494,15 +500,39 @@ def download(  # noqa: PLR0913 - the public signature: options as keywords
     """
     directory = Path(out_dir)
     saved = []
-    for item in plan_downloads(task, client.base_url, allowed_hosts):
-        if item.output.url is None:
-            path, size, digest = save_text(directory, item.name, item.output.text or "", overwrite)
-        else:
-            part = PartialDownload(directory, item.name, max_bytes=max_bytes)
-            path, size, digest = yield from _fetch(client, item.output.url, part, overwrite)
-        saved.append(item.saved(path, size, digest))
+    try:
+        for item in plan_downloads(task, client.base_url, allowed_hosts):
+            if item.output.url is None:
+                text = item.output.text or ""
+                path, size, digest = save_text(directory, item.name, text, overwrite)
+            else:
+                part = PartialDownload(directory, item.name, max_bytes=max_bytes)
+                path, size, digest = yield from _fetch(client, item.output.url, part, overwrite)
+            saved.append(item.saved(path, size, digest))
+    except (OSError, OutputError) as exc:
+        raise _not_saved(task.task_id, exc) from exc
     client._recorder.seen(task, saved)
     return saved
+
+
+def _not_saved(task_id: str, exc: OSError | OutputError) -> OutputError:
+    """The task is paid for: whatever stopped the save, name it and say how to fetch again."""
+    reason = exc.message if isinstance(exc, OutputError) else _os_reason(exc)
+    hint = exc.hint if isinstance(exc, OutputError) and exc.hint else None
+    return OutputError(
+        f"task {task_id} finished, but its outputs were not saved: {reason}",
+        hint=hint
+        or Wording(
+            f"fetch them later with client.download(client.task({task_id!r}).get(), DIR)",
+            f"fetch them later with: runninghub outputs {task_id} --out DIR",
+        ),
+        task_id=task_id,
+    )
+
+
+def _os_reason(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def _fetch(
@@ -518,4 +548,7 @@ def _fetch(
         except httpx.TransportError as exc:
             part.pause()  # keep the part: the next attempt resumes it
             dropped = exc
+        except OSError:
+            part.discard()  # a full or failing disk: leave no partial file behind
+            raise
         yield Pause(retry.next_delay(dropped))

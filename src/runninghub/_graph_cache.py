@@ -44,6 +44,11 @@ class GraphCache:
     def _key(self, kind: str, ident: str) -> str:
         return f"{self._base}|{self._account}|{kind}|{ident}"
 
+    def _memory_key(self, key: str) -> str:
+        # The memory mirrors one config dir's disk copy: two clients with separate config dirs
+        # never share an entry (a service restarted on a reused port is a new service).
+        return f"{self._dir}|{key}"
+
     def _file(self, key: str) -> Path:
         return self._dir / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
 
@@ -51,13 +56,13 @@ class GraphCache:
         key = self._key(kind, ident)
         now = time.time()
         with _MEMORY_LOCK:
-            hit = _MEMORY.get(key)
+            hit = _MEMORY.get(self._memory_key(key))
         if hit is not None and now - hit[0] < self.ttl:
             return hit[1]
         stored = self._read(key)
         if stored is not None and now - stored[0] < self.ttl:
             with _MEMORY_LOCK:
-                _MEMORY[key] = stored
+                _MEMORY[self._memory_key(key)] = stored
             return stored[1]
         return None
 
@@ -65,7 +70,7 @@ class GraphCache:
         key = self._key(kind, ident)
         saved_at = time.time()
         with _MEMORY_LOCK:
-            _MEMORY[key] = (saved_at, data)
+            _MEMORY[self._memory_key(key)] = (saved_at, data)
         self._write(key, {"key": key, "saved_at": saved_at, "data": data})
 
     def _read(self, key: str) -> tuple[float, Any] | None:

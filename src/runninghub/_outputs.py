@@ -10,9 +10,14 @@ Decisions (documented in the client's ``download``):
   numeric suffix (``...-9-1-1.png``). The final name is claimed with a hard link, so two writers
   cannot both take it.
 - Bytes go to a hidden ``.<name>.part`` file in the target directory, are flushed to disk, and
-  only then renamed into place; a half-written file never carries the final name. A ``.part``
-  left by an interrupted download is resumed with an HTTP ``Range`` request when the server
-  answers ``206``, and restarted when it answers ``200``.
+  only then renamed into place; a half-written file never carries the final name. A part file
+  is created exclusively and never through a link (``O_EXCL | O_NOFOLLOW``): a ``.part`` found
+  on disk (left by another process, or planted as a link to some other file) is removed, never
+  appended to. Only the bytes this download itself wrote in an earlier attempt are resumed,
+  with an HTTP ``Range`` request, and only while the file is still the one it created (same
+  inode and size); the server's ``206`` must start where they end, else it starts afresh.
+- Downloads ask for ``Accept-Encoding: identity``; whatever the server sends, the size cap
+  counts the decoded bytes, so a compressed body cannot expand past it.
 - Output URLs are fetched only from the API's own host (same scheme, host and port) or from the
   known RunningHub CDN hosts (``rh-images.xiaoyaoyou.com``, ``rh-*.cos.<region>.myqcloud.com``,
   ``*.runninghub.cn``, ``*.runninghub.ai``), plus any host the caller allows explicitly.
@@ -185,26 +190,32 @@ class PartialDownload:
         self.max_bytes = max_bytes
         self.part = directory / f".{name}.part"
         self.size = 0
+        self._written = 0  # bytes this download put in its own part file, resumable
+        self._identity: tuple[int, int] | None = None
         self._hash = hashlib.sha256()
         self._file: IO[bytes] | None = None
 
     def request_headers(self) -> dict[str, str]:
-        """Ask for the rest of the file when a previous attempt left a part behind."""
-        existing = self.part.stat().st_size if self.part.exists() else 0
-        return {"Range": f"bytes={existing}-"} if existing else {}
+        """No transfer encoding; the rest of the file when this download wrote a first part."""
+        headers = {"Accept-Encoding": "identity"}
+        if self._written:
+            headers["Range"] = f"bytes={self._written}-"
+        return headers
 
     def begin(self, status: int, headers: Mapping[str, str]) -> bool:
         """Open the part file for this answer: append on a matching 206, else start afresh.
 
-        Returns False when the part file had to be dropped (HTTP 416) and the request should
-        be sent again without a range.
+        Returns False when the part file had to be dropped (HTTP 416, or the file is no longer
+        the one this download wrote) and the request should be sent again without a range.
         """
-        existing = self.part.stat().st_size if self.part.exists() else 0
-        if status == 206 and existing and _range_start(headers) == existing:
-            self._open(resume_from=existing)
+        resumable = self._written
+        if status == 206 and resumable and _range_start(headers) == resumable:
+            if not self._reopen():  # the part was changed under us: ask for the whole file
+                self.discard()
+                return False
         elif status == 200:
-            self._open(resume_from=0)
-        elif status == 416 and existing:
+            self._open()
+        elif status == 416 and resumable:
             self.discard()
             return False
         else:
@@ -216,15 +227,28 @@ class PartialDownload:
             raise OutputError(f"output is larger than the {self.max_bytes} byte limit")
         return True
 
-    def _open(self, *, resume_from: int) -> None:
+    def _open(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            self.part.unlink()  # removes a planted link itself, never the file it points to
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+        self._file = os.fdopen(os.open(self.part, flags, 0o644), "wb")
+        self._identity = _identity(self._file)
         self._hash = hashlib.sha256()
-        if resume_from:
-            with self.part.open("rb") as existing:
-                for block in iter(lambda: existing.read(1 << 20), b""):
-                    self._hash.update(block)
-        self._file = self.part.open("ab" if resume_from else "wb")
-        self.size = resume_from
+        self.size = self._written = 0
+
+    def _reopen(self) -> bool:
+        """Append to the part this download wrote, if it is still that very file."""
+        try:
+            fd = os.open(self.part, os.O_WRONLY | os.O_APPEND | _NOFOLLOW)
+        except OSError:
+            return False
+        file = os.fdopen(fd, "ab")
+        if _identity(file) != self._identity or os.fstat(fd).st_size != self._written:
+            file.close()
+            return False
+        self._file, self.size = file, self._written
+        return True
 
     def write(self, chunk: bytes) -> None:
         if self._file is None:
@@ -235,6 +259,7 @@ class PartialDownload:
             raise OutputError(f"output is larger than the {self.max_bytes} byte limit")
         self._hash.update(chunk)
         self._file.write(chunk)
+        self._written = self.size
 
     def pause(self) -> None:
         """Close the part file but keep it, so the next attempt can resume."""
@@ -244,19 +269,28 @@ class PartialDownload:
 
     def discard(self) -> None:
         self.pause()
+        self._written = 0
         with contextlib.suppress(FileNotFoundError):
             self.part.unlink()
 
     def commit(self, *, overwrite: bool) -> tuple[Path, int, str]:
         """Flush to disk and move into place; returns (path, size, sha256)."""
         if self._file is None:
-            self._open(resume_from=0)  # an empty body
+            self._open()  # an empty body
         assert self._file is not None
         self._file.flush()
         os.fsync(self._file.fileno())
         self.pause()
         final = _place(self.part, self.directory / self.name, overwrite=overwrite)
         return final, self.size, self._hash.hexdigest()
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # not on Windows, where links need privileges
+
+
+def _identity(file: IO[bytes]) -> tuple[int, int]:
+    status = os.fstat(file.fileno())
+    return status.st_dev, status.st_ino
 
 
 def _range_start(headers: Mapping[str, str]) -> int | None:

@@ -6,12 +6,16 @@ says the service varies: status case, result aliases, failure reports as objects
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ._errors import error_for_code
 from ._models import Output, Task, TaskFailure, TaskStatus, Usage
 from ._protocol import contract_error, message_of, unwrap
 from ._wire_values import as_dict, json_object, json_value, text_field
+
+# RunningHub's task ids are decimal numbers (19 digits today); a little room to grow.
+SERVER_TASK_ID = re.compile(r"[0-9]{1,32}")
 
 __all__ = ["parse_failure", "parse_outputs", "parse_results", "parse_submit", "parse_task"]
 
@@ -23,6 +27,11 @@ def parse_task(body: Any, *, task_id: str | None = None) -> Task:
     if not isinstance(body, dict):
         raise contract_error("expected a task object", raw=body, task_id=task_id)
     tid = text_field(body, "taskId", "task_id") or ""
+    if tid and not SERVER_TASK_ID.fullmatch(tid):
+        # A hint prints it inside a command line ("runninghub wait <id>"): only digits pass.
+        raise contract_error(
+            f"the server answered an invalid task id {tid[:40]!r}", raw=body, task_id=task_id
+        )
     status_text = text_field(body, "status", "taskStatus") or ""
     error_code = text_field(body, "errorCode") or ""
     if error_code not in ("", "0") and not (tid and status_text):

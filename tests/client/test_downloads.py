@@ -7,6 +7,7 @@ foreign hosts, redirects, endless bodies) come from the scripted local server of
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -63,17 +64,32 @@ def test_existing_files_are_kept_unless_overwrite(client: Any, tmp_path: Path) -
     assert third.path.read_bytes() == second.path.read_bytes()
 
 
-def test_a_partial_file_is_resumed_with_a_range_request(client: Any, tmp_path: Path) -> None:
+def test_a_part_file_found_on_disk_is_never_trusted(client: Any, tmp_path: Path) -> None:
     task = client.run(INVERT_WORKFLOW)
     body = fetch(task.outputs[0].url)
     out = tmp_path / "out"
     out.mkdir()
     name = f"{task.task_id}-109-1.png"
-    # A marker prefix instead of the real first bytes: only a resumed download keeps it.
+    # Not written by this download: its bytes are not the file's first bytes, so not kept.
     (out / f".{name}.part").write_bytes(b"\0" * 100)
     (saved,) = client.download(task, out)
-    assert saved.path.read_bytes() == b"\0" * 100 + body[100:]
+    assert saved.path.read_bytes() == body
     assert saved.size == len(body)
+
+
+def test_a_planted_part_link_never_writes_through_to_its_target(
+    client: Any, tmp_path: Path
+) -> None:
+    task = client.run(INVERT_WORKFLOW)
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    out.mkdir()
+    victim.write_bytes(b"precious")
+    (out / f".{task.task_id}-109-1.png.part").symlink_to(victim)
+    (saved,) = client.download(task, out)
+    assert victim.read_bytes() == b"precious"
+    assert not saved.path.is_symlink()
+    assert saved.path.read_bytes() == fetch(task.outputs[0].url)
+    assert written(out) == [saved.path.name]
 
 
 def test_text_outputs(client: Any, tmp_path: Path, sample_png: Path) -> None:
@@ -188,4 +204,56 @@ def test_oversized_bodies_are_refused(
     client = make_client(base_url=base)
     with pytest.raises(OutputError, match="larger"):
         client.download(client.query("7"), tmp_path / "out", max_bytes=1_000_000)
+    assert written(tmp_path / "out") == []
+
+
+def test_a_dropped_download_resumes_only_the_bytes_it_wrote(
+    make_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    body = bytes(range(256)) * 64
+    replies = iter(
+        [
+            Reply(body=body[:1000], content_type=None, length=len(body)),  # cut short
+            Reply(
+                206,
+                body=body[1000:],
+                content_type=None,
+                headers=(("Content-Range", f"bytes 1000-{len(body) - 1}/{len(body)}"),),
+            ),
+        ]
+    )
+    with HostileServer() as server:
+        server.route(
+            "/openapi/v2/query",
+            task_reply(results=[{"url": f"{server.base_url}/f", "outputType": "png"}]),
+        )
+        server.route("/f", lambda: next(replies))
+        client = make_client(base_url=server.base_url)
+        (saved,) = client.download(client.query("7"), tmp_path / "out")
+    assert saved.path.read_bytes() == body
+    ranges = [
+        h.get("range")
+        for r, h in zip(server.requests, server.request_headers, strict=True)
+        if r == "GET /f"
+    ]
+    assert ranges == [None, "bytes=1000-"]
+
+
+def test_downloads_ask_for_no_encoding_and_cap_the_decoded_size(
+    make_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    bomb = gzip.compress(b"\0" * 5_000_000)  # ~5 KB on the wire, 5 MB decoded
+    with HostileServer() as server:
+        url = f"{server.base_url}/bomb"
+        server.route("/openapi/v2/query", task_reply(results=[{"url": url, "outputType": "png"}]))
+        server.route(
+            "/bomb", Reply(body=bomb, content_type=None, headers=(("Content-Encoding", "gzip"),))
+        )
+        client = make_client(base_url=server.base_url)
+        with pytest.raises(OutputError, match="larger"):
+            client.download(client.query("7"), tmp_path / "out", max_bytes=1_000_000)
+    gets = [
+        h for r, h in zip(server.requests, server.request_headers, strict=True) if r == "GET /bomb"
+    ]
+    assert gets and all(h.get("accept-encoding") == "identity" for h in gets)
     assert written(tmp_path / "out") == []

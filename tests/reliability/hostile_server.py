@@ -3,9 +3,9 @@ foreign hosts, redirect loops, endless bodies, broken JSON, undocumented statuse
 
 Each path (any method, query string ignored) answers a scripted :class:`Reply`, or a function
 that builds one when the request arrives; an unscripted path answers ``default`` (a JSON 404
-unless changed). Every request is recorded as ``"METHOD /path"`` in ``requests``, and with
-the bytes of body sent (up to where the client hung up) in ``sent``, complete once
-:meth:`stop` returned.
+unless changed). Every request is recorded as ``"METHOD /path"`` in ``requests`` (its
+headers in ``request_headers``), and with the bytes of body sent (up to where the client
+hung up) in ``sent``, complete once :meth:`stop` returned.
 
     with HostileServer() as server:
         server.route("/openapi/v2/query", task_reply(status="PAUSED"))
@@ -68,11 +68,13 @@ class _Routes:
     default: Script = field(default_factory=lambda: json_reply({"code": 404, "msg": "nope"}, 404))
     requests: list[str] = field(default_factory=list)
     sent: list[tuple[str, int]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def answer(self, method: str, path: str) -> Reply:
+    def answer(self, method: str, path: str, headers: dict[str, str]) -> Reply:
         with self.lock:
             self.requests.append(f"{method} {path}")
+            self.headers.append(headers)
             script = self.replies.get(path.split("?", 1)[0], self.default)
         return script() if callable(script) else script
 
@@ -88,7 +90,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._answer()
 
     def _answer(self) -> None:
-        reply = self.routes.answer(self.command, self.path)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        reply = self.routes.answer(self.command, self.path, headers)
         self.send_response(reply.status)
         if reply.content_type:
             self.send_header("Content-Type", reply.content_type)
@@ -144,6 +147,12 @@ class HostileServer:
     def requests(self) -> list[str]:
         with self._routes.lock:
             return list(self._routes.requests)
+
+    @property
+    def request_headers(self) -> list[dict[str, str]]:
+        """The headers of each request, in the order of ``requests`` (names in lower case)."""
+        with self._routes.lock:
+            return list(self._routes.headers)
 
     @property
     def sent(self) -> list[tuple[str, int]]:

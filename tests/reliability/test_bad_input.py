@@ -61,6 +61,10 @@ def run_with_file(path: str, *extra: str) -> tuple[str, ...]:
 
 
 CASES = [
+    # --- durations: nan and inf pass every comparison, so a deadline would never arrive
+    row("timeout nan", "run", INVERT, "--timeout", "nan", code=2, message="finite number"),
+    row("timeout inf", "wait", UNKNOWN_TASK, "--timeout", "inf", code=2, message="finite number"),
+    row("timeout negative", "wait", UNKNOWN_TASK, "--timeout", "-1", code=2, message="-1"),
     # --- files
     row("missing file", *run_with_file("/nope.png"), code=2, message="no such file: /nope.png"),
     row(

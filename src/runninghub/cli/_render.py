@@ -64,13 +64,24 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
-# C1 controls and the invisible characters that reorder or hide text (json.dumps already
-# escapes C0 controls); outside strings a JSON document is ASCII, so only strings hold them.
-_UNSAFE_CHARS = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# C1 controls, the invisible characters that reorder or hide text, and lone surrogates (which
+# no terminal encoding can write); json.dumps already escapes C0 controls, and outside strings
+# a JSON document is ASCII, so only strings hold them. Escaped, they stay the same JSON value.
+_UNSAFE_CHARS = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+)
+# In text for people, C0 controls too (escape sequences, carriage returns, bells), all but the
+# line breaks and tabs the CLI's own layout uses: text from a server can never drive the terminal.
+_UNSAFE_IN_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f{_UNSAFE_CHARS.pattern[1:-1]}]")
 
 
 def _escaped(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that could drive a terminal shown as a ``\\uXXXX`` escape."""
+    return _UNSAFE_IN_TEXT.sub(_escaped, text)
 
 
 def _one_line(text: str) -> str:
@@ -101,16 +112,20 @@ class Renderer:
             text = re.sub(re.escape(secret), "[redacted]", text, flags=re.IGNORECASE)
         return text
 
+    def _shown(self, text: str) -> str:
+        """Text for a person: the key redacted, terminal controls neutralised."""
+        return printable(self.redact(text))
+
     # -- stdout ----------------------------------------------------------------------------
 
     def line(self, text: str) -> None:
         """One plain result line on stdout (suppressed in JSON mode, where the document speaks)."""
         if not self.json_mode:
-            click.echo(self.redact(text))
+            click.echo(self._shown(text))
 
     def raw(self, text: str) -> None:
         """Text on stdout whatever the mode (help pages)."""
-        click.echo(self.redact(text))
+        click.echo(self._shown(text))
 
     def lines(self, texts: Iterable[str]) -> None:
         for text in texts:
@@ -123,7 +138,7 @@ class Renderer:
         self._document_written = True
         indent = 2 if _isatty(sys.stdout) else None
         text = json.dumps(data, ensure_ascii=False, indent=indent, default=_json_default)
-        click.echo(self.redact(text))
+        click.echo(self.redact(_UNSAFE_CHARS.sub(_escaped, text)))
 
     def wire_document(self, data: Any) -> None:
         """An API answer on stdout as the seed printed it, whatever the mode:
@@ -144,7 +159,7 @@ class Renderer:
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         """A table on stdout: drawn by rich on a terminal, tab-separated lines in a pipe."""
-        cells = [[self.redact(_cell(value)) for value in row] for row in rows]
+        cells = [[self._shown(_cell(value)) for value in row] for row in rows]
         if not _isatty(sys.stdout):
             click.echo("\t".join(headers))
             for row in cells:
@@ -164,11 +179,11 @@ class Renderer:
     def note(self, text: str) -> None:
         """A message for a person on stderr (progress, where files went); hidden by --quiet."""
         if not self.quiet:
-            click.echo(self.redact(text), err=True)
+            click.echo(self._shown(text), err=True)
 
     def warn(self, text: str) -> None:
         """A warning on stderr; shown even with --quiet."""
-        click.echo(f"warning: {self.redact(text)}", err=True)
+        click.echo(f"warning: {self._shown(text)}", err=True)
 
     def error(self, report: ErrorReport, *, traceback_text: str | None = None) -> None:
         """Report a failure: a JSON error document on stdout, or ``error:``/``hint:`` on stderr."""
@@ -176,15 +191,16 @@ class Renderer:
             report,
             message=self.redact(_one_line(report.message)),
             hint=self.redact(_one_line(report.hint)) if report.hint else None,
+            task_id=printable(report.task_id) if report.task_id else None,
         )
         if traceback_text and self.verbose:
-            click.echo(self.redact(traceback_text.rstrip()), err=True)
+            click.echo(self._shown(traceback_text.rstrip()), err=True)
         if self.json_mode and not self._document_written:
             self.document(report.to_dict())
             return
-        click.echo(f"error: {report.message}", err=True)
+        click.echo(f"error: {printable(report.message)}", err=True)
         if report.hint and not report.message.endswith(report.hint):
-            click.echo(f"hint: {report.hint}", err=True)
+            click.echo(f"hint: {printable(report.hint)}", err=True)
 
     def prompt_secret(self, label: str) -> str:
         """Ask for a secret on the terminal without echoing it (the prompt goes to stderr)."""
@@ -238,7 +254,7 @@ class Renderer:
         if self.quiet or not _isatty(sys.stderr):
             yield _ignore_progress
             return
-        status = _console(stderr=True).status(f"task {task_id}: submitted")
+        status = _console(stderr=True).status(printable(f"task {task_id}: submitted"))
         status.start()
         try:
             yield lambda progress: _show_progress(status, progress)
@@ -273,7 +289,7 @@ def _show_progress(status: Status, progress: Progress) -> None:
     if progress.message:
         parts.append(progress.message)
     parts.append(f"{progress.elapsed:.1f} s")
-    status.update(" · ".join(parts))
+    status.update(printable(" · ".join(parts)))
 
 
 def _cell(value: object) -> str:

@@ -11,6 +11,7 @@ import click
 
 from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
+from ._seconds import SECONDS
 from .lists import app_list
 from .nodes import app_inputs
 
@@ -94,7 +95,7 @@ def wait_options(func: F) -> F:
         click.option("--no-wait", is_flag=True, help="Print the task id and return at once."),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0),
+            type=SECONDS,
             metavar="S",
             help="Stop waiting after S seconds (exit 5; the task keeps running).",
         ),

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._seconds import SECONDS
 
 __all__ = ["cancel", "outputs", "status", "wait"]
 
@@ -46,7 +47,7 @@ def status(state: CliState, task_id: str) -> None:
 @click.argument("task_id")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     metavar="S",
     help="Stop waiting after S seconds (exit 5; the task keeps running).",
 )
