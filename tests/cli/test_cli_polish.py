@@ -35,3 +35,23 @@ def test_no_validate_sends_an_unlisted_sampler(live: Invoker, emulator: Any) -> 
     assert result.exit_code == 0, result.output
     assert _document(result.stdout)["task_id"]
     assert emulator.stats()["tasks_created"] == 1
+
+
+def test_node_errors_on_an_accepted_submit_fail_fast_with_the_task_id(
+    live: Invoker, make_emulator: Any
+) -> None:
+    checking = make_emulator(task_seconds=30, prompt_errors=True)
+    bad = ("--base-url", checking.base_url, "run", TEXT_TO_IMAGE, "--no-validate")
+
+    human = live(*bad, "--set", "3.sampler_name=eular", "--timeout", "60")
+    as_json = live(*bad, "--set", "3.steps=0", "--json")
+
+    assert human.exit_code == 2
+    assert "node 3 (KSampler): Value not in list" in human.stderr
+    assert "'eular'" in human.stderr
+    assert "Traceback" not in human.output
+    error = _document(as_json.stdout)["error"]
+    assert error["type"] == "InvalidRequestError"
+    assert error["task_id"] and error["task_id"] in error["message"]
+    assert "steps" in error["message"]
+    assert checking.stats()["tasks_created"] == 2

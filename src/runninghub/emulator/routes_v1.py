@@ -83,7 +83,9 @@ def created_data(request: Request, task: TaskRecord) -> dict[str, Any]:
         "taskId": task.task_id,
         "clientId": task.client_id,
         "taskStatus": task.status(),
-        "promptTips": prompt_tips(task.outputs_to_execute),
+        "promptTips": prompt_tips(
+            task.outputs_to_execute, task.graph, emulator_state(request).options.prompt_errors
+        ),
     }
 
 

@@ -79,7 +79,9 @@ async def _run(request: Request, source: Source) -> Response:
             taskId=task.task_id,
             status=task_view(request, task)["status"],
             clientId=task.client_id,
-            promptTips=prompt_tips(task.outputs_to_execute),
+            promptTips=prompt_tips(
+            task.outputs_to_execute, task.graph, emulator_state(request).options.prompt_errors
+        ),
         )
     )
 

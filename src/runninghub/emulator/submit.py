@@ -232,8 +232,18 @@ def fingerprint(submission: Submission) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def prompt_tips(outputs_to_execute: list[str]) -> str:
-    """ComfyUI's /prompt validation answer, as the JSON string RunningHub forwards."""
+def prompt_tips(outputs_to_execute: list[str], graph: dict[str, Any], check: bool) -> str:
+    """ComfyUI's /prompt validation answer, as the JSON string RunningHub forwards.
+
+    With ``check`` (the ``prompt_errors`` option) bad widget values are reported in
+    ``node_errors`` while the task is still created, as the service does.
+    """
+    errors = nodes.widget_errors(graph) if check else {}
     return json.dumps(
-        {"result": True, "error": None, "outputs_to_execute": outputs_to_execute, "node_errors": {}}
+        {
+            "result": not errors,
+            "error": None,
+            "outputs_to_execute": outputs_to_execute,
+            "node_errors": errors,
+        }
     )
