@@ -9,6 +9,7 @@ faces' methods (``_client.py``, ``_async_client.py``), so they are documented he
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +22,14 @@ from ._errors import APIError, APIResponseError, WaitTimeoutError
 from ._models import Account, AppInput, QueueStatus, Task, Upload, WebhookDetail
 from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
 from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
-from ._overrides import graph_from_json, local_files, materialize, plan_overrides, with_uploads
+from ._overrides import (
+    graph_from_json,
+    local_files,
+    materialize,
+    overridden_graph,
+    plan_overrides,
+    with_uploads,
+)
 from ._policy import DownloadRetry, RetryPolicy, classify_api_error, classify_transport_error
 from ._protocol import Operation
 from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause, Stream
@@ -177,6 +185,7 @@ def submit_workflow(
     if client._validating(options.validate, overrides):
         graph = graph_from_json(options.workflow_json) or (yield from workflow_graph(client, wid))
     items = yield from _upload_files(client, plan_overrides(overrides, graph))
+    options = replace(options, workflow_json=overridden_graph(options.workflow_json, items))
     return (yield from call(client, client._op_submit_workflow(wid, items, options)))
 
 

@@ -4,6 +4,7 @@ emulator: local checks that save coins, and what a user sees while waiting."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from tests.cli.cli_harness import Invoker
@@ -28,8 +29,13 @@ def test_a_misspelt_sampler_is_refused_before_submit(live: Invoker, emulator: An
 
 def test_no_validate_sends_an_unlisted_sampler(live: Invoker, emulator: Any) -> None:
     result = live(
-        "run", TEXT_TO_IMAGE, "--set", "3.sampler_name=my_pack_sampler",
-        "--no-validate", "--no-wait", "--json",
+        "run",
+        TEXT_TO_IMAGE,
+        "--set",
+        "3.sampler_name=my_pack_sampler",
+        "--no-validate",
+        "--no-wait",
+        "--json",
     )
 
     assert result.exit_code == 0, result.output
@@ -55,3 +61,27 @@ def test_node_errors_on_an_accepted_submit_fail_fast_with_the_task_id(
     assert error["task_id"] and error["task_id"] in error["message"]
     assert "steps" in error["message"]
     assert checking.stats()["tasks_created"] == 2
+
+
+def test_overrides_are_written_into_a_full_workflow_json(
+    live: Invoker, make_emulator: Any, tmp_path: Path
+) -> None:
+    service = make_emulator(task_seconds=0.1, workflow_as_sent=True)
+    graph_file = tmp_path / "graph.json"
+    graph_file.write_text(json.dumps(service.state.workflows[TEXT_TO_IMAGE]))
+    base = ("--base-url", service.base_url, "run", TEXT_TO_IMAGE, "--workflow-json")
+    sent = {}
+    for extra in ((), ("--no-validate",)):
+        prompt = f"a lighthouse {len(extra)}"
+        result = live(
+            *base, str(graph_file), "--set", f"6.text={prompt}", "--no-wait", "--json", *extra
+        )
+        assert result.exit_code == 0, result.output
+        task_id = _document(result.stdout)["task_id"]
+        sent[prompt] = service.state.tasks[task_id].graph["6"]["inputs"]["text"]
+    missing = live(*base, str(graph_file), "--set", "99.text=x", "--no-validate", "--json")
+
+    assert sent == {"a lighthouse 0": "a lighthouse 0", "a lighthouse 1": "a lighthouse 1"}
+    assert missing.exit_code == 2
+    assert "99" in _document(missing.stdout)["error"]["message"]
+    assert service.stats()["tasks_created"] == 2

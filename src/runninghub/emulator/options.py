@@ -105,6 +105,8 @@ class EmulatorOptions:
     max_connections: int = MAX_CONNECTIONS
     # Report bad widget values in a submit's promptTips.node_errors (the task is still made).
     prompt_errors: bool = False
+    # Run a submit's full ``workflow`` as sent, ignoring its nodeInfoList (the live service).
+    workflow_as_sent: bool = False
 
     def public_view(self) -> dict[str, Any]:
         """The settings as JSON, with the key list reduced to its size (keys are secrets)."""
@@ -305,6 +307,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "max_outputs": _integer(1),
     "max_task_pixels": _integer(1),
     "prompt_errors": _flag,
+    "workflow_as_sent": _flag,
 }
 RUNTIME_SETTINGS = frozenset(_CHECKS)
 

@@ -97,7 +97,12 @@ async def create(request: Request) -> Response:
     task = state.create_task(
         key,
         submission,
-        prepare_workflow(submission, state.workflows, state.options.max_graph_nodes),
+        prepare_workflow(
+            submission,
+            state.workflows,
+            state.options.max_graph_nodes,
+            state.options.workflow_as_sent,
+        ),
     )
     return ok(created_data(request, task))
 
