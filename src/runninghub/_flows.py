@@ -228,8 +228,8 @@ def run(  # noqa: PLR0913 - the public signature: options as keywords
     checksums, call ``download(task, out_dir)`` yourself instead of passing ``out_dir``.
     """
     options = SubmitOptions(workflow_json, webhook_url, instance, add_metadata, validate)
-    task = yield from submit_workflow(client, workflow_id, overrides, options)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
+    task = yield from submit_workflow(client, workflow_id, overrides, options)
     return (yield from _finish(client, task, waiting, out_dir))
 
 
@@ -248,8 +248,8 @@ def run_app(  # noqa: PLR0913 - the public signature: options as keywords
 ) -> Flow[Task]:
     """``run`` for an AI app."""
     options = SubmitOptions(webhook_url=webhook_url, instance=instance, validate=validate)
-    task = yield from submit_ai_app(client, app_id, overrides, options)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
+    task = yield from submit_ai_app(client, app_id, overrides, options)
     return (yield from _finish(client, task, waiting, out_dir))
 
 

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.cli_harness import Invoker
 
 TEXT_TO_IMAGE = "1904136902449209346"
@@ -85,3 +87,25 @@ def test_overrides_are_written_into_a_full_workflow_json(
     assert missing.exit_code == 2
     assert "99" in _document(missing.stdout)["error"]["message"]
     assert service.stats()["tasks_created"] == 2
+
+
+def test_a_zero_timeout_is_refused_before_submit(live: Invoker, emulator: Any) -> None:
+    run = live("run", TEXT_TO_IMAGE, "--timeout", "0")
+    wait = live("wait", "1904136902449209346", "--timeout", "0")
+
+    assert run.exit_code == 2
+    assert "--timeout" in run.stderr
+    assert wait.exit_code == 2
+    assert emulator.stats()["tasks_created"] == 0
+
+
+def test_the_library_refuses_a_zero_timeout_before_submit(emulator: Any, api_key: str) -> None:
+    from runninghub import Client, InvalidRequestError
+
+    client = Client(api_key=api_key, base_url=emulator.base_url)
+    try:
+        with pytest.raises(InvalidRequestError, match="timeout"):
+            client.run(TEXT_TO_IMAGE, {"6.text": "a cat"}, timeout=0)
+    finally:
+        client.close()
+    assert emulator.stats()["tasks_created"] == 0

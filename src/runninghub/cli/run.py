@@ -93,9 +93,9 @@ def wait_options(func: F) -> F:
         click.option("--no-wait", is_flag=True, help="Print the task id and return at once."),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0),
+            type=click.FloatRange(min=0, min_open=True),
             metavar="S",
-            help="Stop waiting after S seconds (exit 5; the task keeps running).",
+            help="Stop waiting after S seconds, S > 0 (exit 5; the task keeps running).",
         ),
         click.option(
             "--out",

@@ -46,9 +46,9 @@ def status(state: CliState, task_id: str) -> None:
 @click.argument("task_id")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, min_open=True),
     metavar="S",
-    help="Stop waiting after S seconds (exit 5; the task keeps running).",
+    help="Stop waiting after S seconds, S > 0 (exit 5; the task keeps running).",
 )
 @_out_option("Save outputs here (default: ./runninghub-outputs/TASK_ID/).")
 @click.option("--cancel-on-interrupt", is_flag=True, help="Ctrl-C cancels the task.")
