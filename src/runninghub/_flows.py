@@ -9,8 +9,8 @@ faces' methods (``_client.py``, ``_async_client.py``), so they are documented he
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 

@@ -6,6 +6,7 @@ says the service varies: status case, result aliases, failure reports as objects
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ._errors import APIResponseError, InvalidRequestError, error_for_code
@@ -68,7 +69,7 @@ _SHOWN_ERRORS = 3
 _SHOWN_CHARS = 300
 
 
-def _node_errors(tips: dict[str, Any] | None) -> str:
+def _node_errors(tips: Mapping[str, Any] | None) -> str:
     """ComfyUI's ``node_errors`` as one bounded, printable line; "" when there are none."""
     errors = as_dict((tips or {}).get("node_errors")) or {}
     parts = [_node_error(str(node), as_dict(report) or {}) for node, report in errors.items()]
