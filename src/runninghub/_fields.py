@@ -38,8 +38,9 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
-# Samplers and schedulers as ComfyUI lists them. Custom node packs extend these lists on the
-# server, so they are shown as known values but not enforced (the field stays STRING).
+# Samplers and schedulers as ComfyUI lists them. A typo here fails on the service after the
+# coins are spent, so they are enforced like the closed enums; the graph's saved value always
+# passes (it ran there), and a custom node pack's sampler goes through ``validate=False``.
 _SAMPLERS = _words(
     "euler euler_cfg_pp euler_ancestral euler_ancestral_cfg_pp heun heunpp2 dpm_2 "
     "dpm_2_ancestral lms dpm_fast dpm_adaptive dpmpp_2s_ancestral dpmpp_2s_ancestral_cfg_pp "
@@ -109,8 +110,7 @@ _INT_RANGE = (-(2**63), 2**64 - 1)  # what the service and ComfyUI seeds can car
 
 @dataclass(frozen=True)
 class Field:
-    """One input of one node. ``options`` on a LIST field is the closed set of allowed values;
-    on a STRING field it lists known values only (the server may accept more)."""
+    """One input of one node. ``options`` on a LIST field is the closed set of allowed values."""
 
     node_id: str
     node_title: str | None
@@ -161,13 +161,13 @@ def _is_link(value: Any, ids: frozenset[str]) -> bool:
 
 
 def _infer_text_kind(class_type: str, name: str, value: str) -> tuple[FieldKind, tuple[str, ...]]:
-    closed = _CLOSED_ENUMS.get((class_type, name))
+    closed = _CLOSED_ENUMS.get((class_type, name)) or _OPEN_ENUMS.get(name)
     if closed is not None:
         # The saved value ran on the server, so it is valid even if this table lags behind.
         return FieldKind.LIST, closed if value in closed else (*closed, value)
     if "Load" in class_type and name in _MEDIA_INPUTS:
         return FieldKind.MEDIA, ()
-    return FieldKind.STRING, _OPEN_ENUMS.get(name, ())
+    return FieldKind.STRING, ()
 
 
 def app_kind(field_type: str | None, options: tuple[str, ...]) -> tuple[FieldKind, tuple[str, ...]]:

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,7 +32,14 @@ from ._fields import error
 from ._models import Account, AppInput, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
 from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
 from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
-from ._overrides import graph_from_json, local_files, materialize, plan_overrides, with_uploads
+from ._overrides import (
+    graph_from_json,
+    local_files,
+    materialize,
+    overridden_graph,
+    plan_overrides,
+    with_uploads,
+)
 from ._policy import DownloadRetry, RetryPolicy, classify_api_error, classify_transport_error
 from ._protocol import Operation, UploadBody
 from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause, Stream
@@ -229,6 +237,7 @@ def submit_workflow(
     if client._validating(options.validate, overrides):
         graph = graph_from_json(options.workflow_json) or (yield from workflow_graph(client, wid))
     items, inputs = yield from _upload_files(client, plan_overrides(overrides, graph))
+    options = replace(options, workflow_json=overridden_graph(options.workflow_json, items))
     op = client._op_submit_workflow(wid, items, options)
     return (yield from _recorded_submit(client, ("workflow", wid), items, inputs, op))
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from ._errors import InvalidRequestError
 from ._policy import PollPolicy
 from ._waiting import Progress
 
@@ -41,4 +42,14 @@ class WaitOptions:
     timeout: float | None = None
     cancel_on_timeout: bool = False
     on_progress: ProgressCallback | None = None
+
+    def __post_init__(self) -> None:
+        # A zero deadline would submit a paid task and time out at once: refused before any
+        # submit (not waiting at all is ``submit`` / ``--no-wait``).
+        if self.timeout is not None and not self.timeout > 0:
+            raise InvalidRequestError(
+                f"timeout must be more than 0 seconds, got {self.timeout}",
+                hint="to submit without waiting, use submit() (--no-wait on the command line)",
+            )
+
     policy: PollPolicy | None = None  # None: the client's

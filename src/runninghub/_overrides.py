@@ -5,15 +5,24 @@ Pure except for looking at the local filesystem (is this value a file to upload?
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ._fields import error
 from ._models import NodeOverride
 from ._options import WorkflowJSON
 from .workflow import FieldKind, OverridesLike, WorkflowGraph, normalize_overrides
 
-__all__ = ["graph_from_json", "local_files", "materialize", "plan_overrides", "with_uploads"]
+__all__ = [
+    "graph_from_json",
+    "local_files",
+    "materialize",
+    "overridden_graph",
+    "plan_overrides",
+    "with_uploads",
+]
 
 
 def materialize(overrides: OverridesLike) -> OverridesLike:
@@ -67,3 +76,39 @@ def with_uploads(items: list[NodeOverride], names: Mapping[int, str]) -> list[No
 def graph_from_json(workflow_json: WorkflowJSON | None) -> WorkflowGraph | None:
     """The graph given with the submit, if any: it is validated against without a fetch."""
     return None if workflow_json is None else WorkflowGraph.from_api_format(workflow_json)
+
+
+def overridden_graph(
+    workflow_json: WorkflowJSON | None, items: list[NodeOverride]
+) -> WorkflowJSON | None:
+    """The full graph with the overrides written into it.
+
+    The service runs a submit's ``workflow`` as sent and ignores its ``nodeInfoList``, so an
+    override sent only in the list would be lost. Only the touched nodes are copied.
+    """
+    if workflow_json is None or not items:
+        return workflow_json
+    graph = dict(_graph_object(workflow_json))
+    for item in items:
+        node = graph.get(item.node_id)
+        if not isinstance(node, Mapping):
+            raise error(
+                f"{item.node_id}.{item.field}: node {item.node_id} is not in the workflow JSON"
+            )
+        inputs = node.get("inputs")
+        inputs = dict(inputs) if isinstance(inputs, Mapping) else {}
+        inputs[item.field] = item.value
+        graph[item.node_id] = {**node, "inputs": inputs}
+    return graph
+
+
+def _graph_object(workflow_json: WorkflowJSON) -> Mapping[str, Any]:
+    if isinstance(workflow_json, Mapping):
+        return workflow_json
+    try:
+        graph = json.loads(workflow_json)
+    except ValueError:
+        graph = None
+    if not isinstance(graph, dict):
+        raise error("the workflow JSON is not an API-format graph (a JSON object)")
+    return graph

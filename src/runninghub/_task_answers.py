@@ -7,9 +7,10 @@ says the service varies: status case, result aliases, failure reports as objects
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from ._errors import error_for_code
+from ._errors import InvalidRequestError, error_for_code
 from ._models import Output, Task, TaskFailure, TaskStatus, Usage
 from ._protocol import contract_error, message_of, unwrap
 from ._wire_values import as_dict, json_object, json_value, text_field
@@ -60,7 +61,41 @@ def parse_submit(body: Any) -> Task:
         raise error_for_code(
             task.error_code, task.error_message or "", task_id=task.task_id, raw=task.raw
         )
+    refused = _node_errors(task.prompt_tips)
+    if refused:
+        # The service accepted the task, but its ComfyUI validation already knows it will fail:
+        # say so now rather than after a wait that may run to its timeout.
+        raise InvalidRequestError(
+            f"task {task.task_id}: the service's validation refused {refused}",
+            hint="fix the node's value (`runninghub nodes WORKFLOW_ID` lists them) and run again",
+            task_id=task.task_id,
+            raw=task.raw,
+        )
     return task
+
+
+_SHOWN_ERRORS = 3
+_SHOWN_CHARS = 300
+
+
+def _node_errors(tips: Mapping[str, Any] | None) -> str:
+    """ComfyUI's ``node_errors`` as one bounded, printable line; "" when there are none."""
+    errors = as_dict((tips or {}).get("node_errors")) or {}
+    parts = [_node_error(str(node), as_dict(report) or {}) for node, report in errors.items()]
+    line = "; ".join(parts[:_SHOWN_ERRORS]) + ("; ..." if len(parts) > _SHOWN_ERRORS else "")
+    line = "".join(ch if ch.isprintable() else " " for ch in line)
+    return line if len(line) <= _SHOWN_CHARS else line[: _SHOWN_CHARS - 3] + "..."
+
+
+def _node_error(node: str, report: dict[str, Any]) -> str:
+    kind = text_field(report, "class_type")
+    reasons = [
+        ": ".join(filter(None, (text_field(item, "message"), text_field(item, "details"))))
+        for item in report.get("errors") or []
+        if isinstance(item, dict)
+    ]
+    name = f"node {node}" + (f" ({kind})" if kind else "")
+    return f"{name}: {', '.join(r for r in reasons if r) or 'invalid'}"
 
 
 def parse_outputs(body: Any, *, task_id: str) -> Task:

@@ -112,7 +112,7 @@ def test_links_are_listed_only_on_request(graph: WorkflowGraph) -> None:
         ("3.steps", FieldKind.INT),
         ("3.cfg", FieldKind.FLOAT),  # saved as 8: JSON cannot tell 8 from 8.0
         ("3.denoise", FieldKind.FLOAT),
-        ("3.sampler_name", FieldKind.STRING),
+        ("3.sampler_name", FieldKind.LIST),
         ("4.ckpt_name", FieldKind.STRING),
         ("5.width", FieldKind.INT),
         ("6.text", FieldKind.STRING),
@@ -133,15 +133,18 @@ def test_fields_carry_their_node_and_current_value(graph: WorkflowGraph) -> None
     assert field.value == "beautiful scenery nature glass bottle"
 
 
-def test_samplers_and_schedulers_show_known_values_without_enforcing_them(
+def test_samplers_and_schedulers_are_checked_against_the_known_values(
     graph: WorkflowGraph,
 ) -> None:
     sampler = graph.resolve("3.sampler_name")
     assert "euler" in sampler.options
     assert "dpmpp_2m" in sampler.options
     assert "karras" in graph.resolve("3.scheduler").options
-    # Custom node packs add samplers on the server: an unlisted name is still accepted.
-    assert coerce_value(sampler, "res_2m") == "res_2m"
+    assert coerce_value(sampler, "dpmpp_2m") == "dpmpp_2m"
+    # A typo fails on the service after the coins are spent: refused here, with the fix.
+    with pytest.raises(InvalidRequestError, match="eular") as refused:
+        coerce_value(sampler, "eular")
+    assert refused.value.hint is not None and "did you mean euler" in refused.value.hint
 
 
 def test_the_json_text_and_the_dict_give_the_same_graph() -> None:

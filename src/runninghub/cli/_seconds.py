@@ -1,4 +1,4 @@
-"""A length of time on the command line: a finite number of seconds, zero or more."""
+"""A length of time on the command line: a finite number of seconds, more than zero."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ __all__ = ["SECONDS"]
 
 
 class _Seconds(click.FloatRange):
-    """``FloatRange(min=0)`` that also refuses nan and inf, which every comparison lets through
-    (a nan deadline never arrives)."""
+    """``FloatRange(min=0, min_open=True)`` that also refuses nan and inf, which every
+    comparison lets through (a nan deadline never arrives)."""
 
     name = "seconds"
 
@@ -23,4 +23,4 @@ class _Seconds(click.FloatRange):
         return seconds
 
 
-SECONDS = _Seconds(min=0)
+SECONDS = _Seconds(min=0, min_open=True)  # a zero timeout is refused: --no-wait is that

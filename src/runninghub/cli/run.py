@@ -97,7 +97,7 @@ def wait_options(func: F) -> F:
             "--timeout",
             type=SECONDS,
             metavar="S",
-            help="Stop waiting after S seconds (exit 5; the task keeps running).",
+            help="Stop waiting after S seconds, S > 0 (exit 5; the task keeps running).",
         ),
         click.option(
             "--out",

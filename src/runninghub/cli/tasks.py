@@ -49,7 +49,7 @@ def status(state: CliState, task_id: str) -> None:
     "--timeout",
     type=SECONDS,
     metavar="S",
-    help="Stop waiting after S seconds (exit 5; the task keeps running).",
+    help="Stop waiting after S seconds, S > 0 (exit 5; the task keeps running).",
 )
 @_out_option("Save outputs here (default: ./runninghub-outputs/TASK_ID/).")
 @click.option("--cancel-on-interrupt", is_flag=True, help="Ctrl-C cancels the task.")

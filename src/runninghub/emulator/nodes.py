@@ -44,6 +44,7 @@ __all__ = [
     "check_graph",
     "execute",
     "output_nodes",
+    "widget_errors",
 ]
 
 EngineEventCallback = Callable[[str, dict[str, Any]], None]
@@ -163,6 +164,30 @@ def check_graph(graph: Mapping[str, Any]) -> None:
     no output node. Errors that depend on values or media surface only when executing.
     """
     plan(parse_graph(graph))
+
+
+def widget_errors(graph: Mapping[str, Any]) -> dict[str, Any]:
+    """ComfyUI's ``node_errors`` for widget values its /prompt validation refuses.
+
+    Only literal values of node types the engine implements are checked, the way ComfyUI
+    checks a combo's list and a number's range before queueing.
+    """
+    found: dict[str, Any] = {}
+    for node_id, entry in graph.items():
+        spec = _SPECS.get(str(entry.get("class_type"))) if isinstance(entry, Mapping) else None
+        inputs = entry.get("inputs", {}) if spec is not None else {}
+        errors = []
+        for name, value in inputs.items() if isinstance(inputs, Mapping) else ():
+            if spec is None or name not in spec.inputs or isinstance(value, list):
+                continue
+            try:
+                coerce_input(name, spec.inputs[name], value)
+            except (TypeError, ValueError) as error:
+                message = str(error).split(":", 1)[0]
+                errors.append({"type": "value_invalid", "message": message, "details": str(error)})
+        if errors and spec is not None:
+            found[str(node_id)] = {"errors": errors, "class_type": spec.class_type}
+    return found
 
 
 class _Run:

@@ -103,6 +103,10 @@ class EmulatorOptions:
     max_task_pixels: int = MAX_TASK_PIXELS
     header_timeout: float = HEADER_TIMEOUT
     max_connections: int = MAX_CONNECTIONS
+    # Report bad widget values in a submit's promptTips.node_errors (the task is still made).
+    prompt_errors: bool = False
+    # Run a submit's full ``workflow`` as sent, ignoring its nodeInfoList (the live service).
+    workflow_as_sent: bool = False
 
     def public_view(self) -> dict[str, Any]:
         """The settings as JSON, with the key list reduced to its size (keys are secrets)."""
@@ -192,6 +196,12 @@ def _choice(*allowed: str) -> Callable[[Any], str]:
         return str(value)
 
     return check
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
 
 
 def _money(value: Any) -> str:
@@ -296,6 +306,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "max_frames": _integer(1),
     "max_outputs": _integer(1),
     "max_task_pixels": _integer(1),
+    "prompt_errors": _flag,
+    "workflow_as_sent": _flag,
 }
 RUNTIME_SETTINGS = frozenset(_CHECKS)
 

@@ -83,7 +83,9 @@ def created_data(request: Request, task: TaskRecord) -> dict[str, Any]:
         "taskId": task.task_id,
         "clientId": task.client_id,
         "taskStatus": task.status(),
-        "promptTips": prompt_tips(task.outputs_to_execute),
+        "promptTips": prompt_tips(
+            task.outputs_to_execute, task.graph, emulator_state(request).options.prompt_errors
+        ),
     }
 
 
@@ -95,7 +97,12 @@ async def create(request: Request) -> Response:
     task = state.create_task(
         key,
         submission,
-        prepare_workflow(submission, state.workflows, state.options.max_graph_nodes),
+        prepare_workflow(
+            submission,
+            state.workflows,
+            state.options.max_graph_nodes,
+            state.options.workflow_as_sent,
+        ),
     )
     return ok(created_data(request, task))
 

@@ -70,7 +70,12 @@ async def _run(request: Request, source: Source) -> Response:
     body = await json_body(request, allow_empty=True)  # no body: run as saved
     submission = parse_submission(body, source, source_id)
     if source == "workflow":
-        prepared = prepare_workflow(submission, state.workflows, state.options.max_graph_nodes)
+        prepared = prepare_workflow(
+            submission,
+            state.workflows,
+            state.options.max_graph_nodes,
+            state.options.workflow_as_sent,
+        )
     else:
         prepared = prepare_app(submission, state.apps)
     task = state.create_task(key, submission, prepared)
@@ -79,7 +84,9 @@ async def _run(request: Request, source: Source) -> Response:
             taskId=task.task_id,
             status=task_view(request, task)["status"],
             clientId=task.client_id,
-            promptTips=prompt_tips(task.outputs_to_execute),
+            promptTips=prompt_tips(
+                task.outputs_to_execute, task.graph, emulator_state(request).options.prompt_errors
+            ),
         )
     )
 

@@ -124,11 +124,16 @@ def parse_node_info_list(raw: Any) -> tuple[Override, ...]:
 
 
 def prepare_workflow(
-    submission: Submission, workflows: dict[str, dict[str, Any]], max_nodes: int | None = None
+    submission: Submission,
+    workflows: dict[str, dict[str, Any]],
+    max_nodes: int | None = None,
+    workflow_as_sent: bool = False,
 ) -> PreparedGraph:
     """The graph of a workflow run: stored (or the ``workflow`` JSON) plus the overrides.
 
-    ``max_nodes`` refuses a bigger ``workflow`` before any work is spent on it.
+    ``max_nodes`` refuses a bigger ``workflow`` before any work is spent on it. With
+    ``workflow_as_sent`` a ``workflow`` runs as sent and its ``nodeInfoList`` is ignored, as
+    the live service was seen to do.
     """
     stored = workflows.get(submission.source_id)
     if stored is None:
@@ -145,6 +150,8 @@ def prepare_workflow(
         if max_nodes is not None:
             _check_node_count(len(base), max_nodes)
     allowed = _graph_fields(base)
+    if workflow_as_sent and submission.workflow_json is not None:
+        return PreparedGraph(base, output_nodes(base), fingerprint(submission))
     return _prepare(submission, base, allowed)
 
 
@@ -232,8 +239,18 @@ def fingerprint(submission: Submission) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def prompt_tips(outputs_to_execute: list[str]) -> str:
-    """ComfyUI's /prompt validation answer, as the JSON string RunningHub forwards."""
+def prompt_tips(outputs_to_execute: list[str], graph: dict[str, Any], check: bool) -> str:
+    """ComfyUI's /prompt validation answer, as the JSON string RunningHub forwards.
+
+    With ``check`` (the ``prompt_errors`` option) bad widget values are reported in
+    ``node_errors`` while the task is still created, as the service does.
+    """
+    errors = nodes.widget_errors(graph) if check else {}
     return json.dumps(
-        {"result": True, "error": None, "outputs_to_execute": outputs_to_execute, "node_errors": {}}
+        {
+            "result": not errors,
+            "error": None,
+            "outputs_to_execute": outputs_to_execute,
+            "node_errors": errors,
+        }
     )
