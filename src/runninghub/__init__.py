@@ -96,6 +96,8 @@ _LAZY = {
     "RetryPolicy": "._policy",
     "RunningHubClient": "._seed_client",
     "WorkflowGraph": ".workflow",
+    "Preset": "._presets",
+    "PresetParam": "._presets",
 }
 
 
@@ -129,6 +131,8 @@ __all__ = [
     "Output",
     "OutputError",
     "PollPolicy",
+    "Preset",
+    "PresetParam",
     "Progress",
     "QueueStatus",
     "RetryPolicy",

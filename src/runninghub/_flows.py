@@ -23,6 +23,7 @@ from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
 from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
 from ._overrides import graph_from_json, local_files, materialize, plan_overrides, with_uploads
 from ._policy import DownloadRetry, RetryPolicy, classify_api_error, classify_transport_error
+from ._presets import Preset
 from ._protocol import Operation
 from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause, Stream
 from ._uploads import UploadSource, open_upload
@@ -240,6 +241,39 @@ def run_app(  # noqa: PLR0913 - the public signature: options as keywords
     """``run`` for an AI app."""
     options = SubmitOptions(webhook_url=webhook_url, instance=instance, validate=validate)
     task = yield from submit_ai_app(client, app_id, overrides, options)
+    waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
+    return (yield from _finish(client, task, waiting, out_dir))
+
+
+def presets(client: ClientCore, presets_file: PathLike | None = None) -> Flow[list[Preset]]:
+    """The saved presets (``runninghub preset add``), by name: from the config directory's
+    ``presets.toml``, else ``presets_file`` or ``$RUNNINGHUB_PRESETS`` when given."""
+    yield from ()  # a flow with no request: it reads the local presets file
+    return sorted(client._presets(presets_file).values(), key=lambda p: p.name)
+
+
+def run_preset(  # noqa: PLR0913 - the public signature: options as keywords
+    client: ClientCore,
+    name: str,
+    /,
+    *,
+    timeout: float | None = None,
+    out_dir: PathLike | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel_on_timeout: bool = False,
+    presets_file: PathLike | None = None,
+    **params: Any,
+) -> Flow[Task]:
+    """Run a saved preset (``presets()``), its open parameters given as keywords.
+
+    ``client.run_preset("portrait", prompt="a red fox")``. An unknown parameter, a missing
+    one or a bad value is refused (InvalidRequestError) before anything is submitted; the
+    rest is as for ``run``.
+    """
+    preset = client._preset(name, presets_file)
+    overrides = preset.overrides(params)
+    submitting = submit_workflow if preset.kind == "workflow" else submit_ai_app
+    task = yield from submitting(client, preset.target, overrides, SubmitOptions(validate=True))
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
     return (yield from _finish(client, task, waiting, out_dir))
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     )
     from ._extras import require_extra
     from ._paths import default_config_dir
+    from ._preset_file import dump_toml, presets_path, read_toml
+    from ._presets import build_preset, load_presets, preset_from_table, save_presets
     from ._redaction import mask_key, redact, redact_secrets
 
 # name -> module that defines it
@@ -48,6 +50,13 @@ _OWNERS = {
     "require_extra": "._extras",
     "default_config_dir": "._paths",
     "parse_app_inputs": "._answers",
+    "dump_toml": "._preset_file",
+    "presets_path": "._preset_file",
+    "read_toml": "._preset_file",
+    "build_preset": "._presets",
+    "load_presets": "._presets",
+    "preset_from_table": "._presets",
+    "save_presets": "._presets",
 }
 
 __all__ = [
@@ -55,17 +64,24 @@ __all__ = [
     "ENV_API_KEY",
     "SITES",
     "Settings",
+    "build_preset",
     "clear_key",
     "config_path",
     "default_config_dir",
+    "dump_toml",
     "load_config",
+    "load_presets",
     "mask_key",
     "parse_app_inputs",
+    "preset_from_table",
+    "presets_path",
+    "read_toml",
     "redact",
     "redact_secrets",
     "require_extra",
     "resolve_settings",
     "save_key",
+    "save_presets",
 ]
 
 

@@ -82,6 +82,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_uploads",
         "_outputs",
         "_progress",
+        "_preset_file",
     ),
     "policy": (
         "_policy",
@@ -92,6 +93,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_graph_cache",
         "_operations",
         "_steps",
+        "_presets",
         "journal",  # the local record of tasks: the flows write to it
     ),
     "flows": ("_core", "_flows", "_handle"),
