@@ -66,6 +66,7 @@ class CliState:
     verbose: bool = False
     json: bool = False
     no_journal: bool = False
+    presets_file: Path | None = None  # `preset --presets FILE`
     _renderer: Renderer | None = field(default=None, repr=False)
 
     @classmethod
