@@ -94,7 +94,7 @@ def test_a_bad_parameter_or_value_is_refused_before_any_submit(
 
     assert unknown.exit_code == 2 and "did you mean prompt" in unknown.stderr
     assert bad_value.exit_code == 2 and "--seed" in bad_value.stderr
-    assert emulator.state.tasks_created == 0
+    assert emulator.stats()["tasks_created"] == 0
 
 
 def test_a_required_parameter_must_be_given(live: Invoker, emulator: Any) -> None:
