@@ -168,6 +168,8 @@ def _exposed_param(
     choices = found.options if found.kind is FieldKind.LIST else ()
     where = found.node_title or found.class_type or f"node {found.node_id}"
     description = found.description or f"{found.name} of {where}"
+    if found.options and not choices:  # known values that the server does not hold it to
+        description += f" (known values: {', '.join(found.options[:12])})"
     if not isinstance(default, str | int | float | bool):
         default = None
     return PresetParam(name, found.address, found.kind.value, default, choices, description)
