@@ -51,7 +51,7 @@ def test_bad_parameters_are_refused_before_any_submit(
 ) -> None:
     with pytest.raises(InvalidRequestError, match="no parameter 'promt'") as typo:
         client.run_preset("fox", promt="x")
-    with pytest.raises(InvalidRequestError, match="3.seed expects"):
+    with pytest.raises(InvalidRequestError, match=r"3\.seed expects"):
         client.run_preset("fox", seed="many")
     with pytest.raises(InvalidRequestError, match="no preset named 'fax'") as unknown:
         client.run_preset("fax")
