@@ -108,6 +108,8 @@ _LAZY = {
     "Page": "._directory",
     "PricePreview": "._directory",
     "LoraUpload": "._directory",
+    "Preset": "._presets",
+    "PresetParam": "._presets",
 }
 
 
@@ -149,6 +151,8 @@ __all__ = [
     "OutputError",
     "Page",
     "PollPolicy",
+    "Preset",
+    "PresetParam",
     "PricePreview",
     "Progress",
     "QueueStatus",

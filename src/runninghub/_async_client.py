@@ -69,6 +69,8 @@ class AsyncClient(ClientCore):
     submit_app = _handed(_flows.submit_app)
     run = _awaited(_flows.run)
     run_app = _awaited(_flows.run_app)
+    run_preset = _awaited(_flows.run_preset)
+    presets = _awaited(_flows.presets)
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -76,6 +76,8 @@ class Client(ClientCore):
     submit_app = _handing(_flows.submit_app)
     run = _driven(_flows.run)
     run_app = _driven(_flows.run_app)
+    run_preset = _driven(_flows.run_preset)
+    presets = _driven(_flows.presets)
     query = _driven(_flows.query)
     outputs = _driven(_flows.outputs)
     cancel = _driven(_flows.cancel)

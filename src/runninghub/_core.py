@@ -16,9 +16,12 @@ import httpx
 from ._catalogue import Catalogue, load_catalogue
 from ._checks import check_id
 from ._config import insecure_transport_warning, resolve_settings
+from ._errors import InvalidRequestError
+from ._fields import closest, did_you_mean
 from ._graph_cache import GraphCache
 from ._operations import Operations
 from ._policy import Failure, PollPolicy, RetryPolicy, RetryState
+from ._presets import Preset, load_presets
 from ._protocol import Answer, Family, Operation, decode_body
 from ._recording import Recorder
 from ._redaction import install_log_redaction, mask_key
@@ -151,3 +154,17 @@ class ClientCore(Operations):
         """Whether to check ``overrides`` against the graph (only when there are any)."""
         wanted = self.validate if validate is None else validate
         return bool(wanted) and bool(normalize_overrides(overrides))
+
+    def _presets(self, presets_file: str | os.PathLike[str] | None) -> dict[str, Preset]:
+        return load_presets(presets_file, self._settings.config_dir)
+
+    def _preset(self, name: str, presets_file: str | os.PathLike[str] | None) -> Preset:
+        found = self._presets(presets_file)
+        if name not in found:
+            names = sorted(found)
+            raise InvalidRequestError(
+                f"no preset named {name!r}",
+                code=None,
+                hint=did_you_mean(closest(name, names)) or "list them with: runninghub preset list",
+            )
+        return found[name]

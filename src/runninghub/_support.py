@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from ._extras import missing_extra, require_extra
     from ._fields import error as refusal
     from ._paths import default_config_dir
+    from ._preset_file import dump_toml, presets_path, read_toml
+    from ._presets import build_preset, load_presets, preset_from_table, save_presets
     from ._redaction import mask_key, redact, redact_secrets
     from ._waiting import raise_if_failed
 
@@ -56,6 +58,13 @@ _OWNERS = {
     "load_catalogue": "._catalogue",
     "raise_if_failed": "._waiting",
     "refusal": "._fields",
+    "dump_toml": "._preset_file",
+    "presets_path": "._preset_file",
+    "read_toml": "._preset_file",
+    "build_preset": "._presets",
+    "load_presets": "._presets",
+    "preset_from_table": "._presets",
+    "save_presets": "._presets",
 }
 # names that differ from the owner's
 _RENAMED = {"refusal": "error"}
@@ -65,21 +74,28 @@ __all__ = [
     "ENV_API_KEY",
     "SITES",
     "Settings",
+    "build_preset",
     "clear_key",
     "config_path",
     "default_config_dir",
+    "dump_toml",
     "load_catalogue",
     "load_config",
+    "load_presets",
     "mask_key",
     "missing_extra",
     "parse_app_inputs",
+    "preset_from_table",
+    "presets_path",
     "raise_if_failed",
+    "read_toml",
     "redact",
     "redact_secrets",
     "refusal",
     "require_extra",
     "resolve_settings",
     "save_key",
+    "save_presets",
 ]
 
 

@@ -49,6 +49,7 @@ async def start_server(
     workdir: Path,
     *,
     global_args: tuple[str, ...] = (),
+    message_handler: Any = None,
 ) -> AsyncIterator[ServerSession]:
     """Run ``python -m runninghub [global_args] mcp --base-url URL`` over stdio."""
     stderr_path = workdir / "mcp-server-stderr.log"
@@ -60,7 +61,7 @@ async def start_server(
     )
     with stderr_path.open("w", encoding="utf-8") as errlog:
         async with stdio_client(params, errlog=errlog) as (read, write):
-            async with ClientSession(read, write) as session:
+            async with ClientSession(read, write, message_handler=message_handler) as session:
                 await session.initialize()
                 yield ServerSession(session, stderr_path)
 

@@ -85,6 +85,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_uploads",
         "_outputs",
         "_socket_listener",
+        "_preset_file",
     ),
     "policy": (
         "_policy",
@@ -96,6 +97,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_graph_cache",
         "_operations",
         "_steps",
+        "_presets",
         "journal",  # the local record of tasks: the flows write to it
     ),
     "flows": ("_recording", "_core", "_flows", "_model_flows", "_handle"),

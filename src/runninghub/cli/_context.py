@@ -68,6 +68,7 @@ class CliState:
     no_journal: bool = False
     catalogue: Path | None = None  # a model registry file instead of the shipped one
     no_upload_cache: bool = False
+    presets_file: Path | None = None  # `preset --presets FILE`
     _renderer: Renderer | None = field(default=None, repr=False)
 
     @classmethod

@@ -30,7 +30,7 @@ from ._schemas import (
 )
 
 if TYPE_CHECKING:
-    from runninghub import AsyncClient, AsyncTaskHandle, Progress, SavedFile
+    from runninghub import AsyncClient, AsyncTaskHandle, Preset, Progress, SavedFile
 
 __all__ = ["Operations", "ProgressSink"]
 
@@ -110,6 +110,20 @@ class Operations:
     async def run_model(self, endpoint: str, inputs: RunInputs, sink: ProgressSink) -> TaskResult:
         client = await self._connect()
         handle = await client.submit_model(endpoint, inputs.model_values())
+        return await self._follow(client, handle, inputs, sink)
+
+    async def run_preset(
+        self, preset: Preset, values: Mapping[str, Any], inputs: RunInputs, sink: ProgressSink
+    ) -> TaskResult:
+        """A preset's tool: its parameters filled in, checked against the graph, then run."""
+        typed = dict(values)
+        for param in preset.params:
+            if param.kind == "media" and isinstance(typed.get(param.name), str):
+                typed[param.name] = _media_value(param.address, typed[param.name])
+        overrides = preset.overrides(typed)  # an unknown or missing parameter: refused here
+        client = await self._connect()
+        submit = client.submit if preset.kind == "workflow" else client.submit_app
+        handle = await submit(preset.target, overrides, validate=True)
         return await self._follow(client, handle, inputs, sink)
 
     async def get_task(self, task_id: str) -> TaskResult:

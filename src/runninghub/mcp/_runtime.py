@@ -176,10 +176,13 @@ async def _serve(
     await _check_configuration(provider)
     server = build_server(Operations(provider.get), secrets.redact)
     try:
-        if config.http_port is None:
-            await server.run_stdio_async()
-        else:
-            await _serve_http(server, config, on_ready)
+        async with anyio.create_task_group() as group:
+            group.start_soon(server.presets.watch, server.announce_tools_changed)
+            if config.http_port is None:
+                await server.run_stdio_async()
+            else:
+                await _serve_http(server, config, on_ready)
+            group.cancel_scope.cancel()  # the transport has ended: stop watching
     finally:
         await provider.aclose()
 

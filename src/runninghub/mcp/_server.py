@@ -9,12 +9,14 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
+from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field
 
-from runninghub import RunningHubError
+from runninghub import Preset, RunningHubError
 
 from ._descriptions import INSTRUCTIONS, TOOL_DESCRIPTIONS
 from ._operations import Operations, RunInputs
+from ._presets import PresetCatalogue, preset_tool
 from ._progress_notifications import ProgressNotifier
 from ._results import Redact, argument_error_info, error_info, tool_result
 from ._schemas import (
@@ -229,6 +231,20 @@ class ToolSet:
     async def account(self, ctx: Context[Any, Any]) -> Annotated[CallToolResult, AccountInfo]:
         return await self._call(ctx, lambda _: self._ops.account())
 
+    async def run_preset(
+        self, preset: Preset, arguments: dict[str, Any], ctx: Context[Any, Any]
+    ) -> CallToolResult:
+        values = dict(arguments)
+        wait = values.pop("wait_seconds", DEFAULT_WAIT_SECONDS)
+        download_dir = values.pop("download_dir", None)
+        if not isinstance(wait, int | float) or not 0 <= wait <= MAX_WAIT_SECONDS:
+            info = argument_error_info(f"wait_seconds must be 0 to {MAX_WAIT_SECONDS:g}", None)
+            return tool_result({"error": info}, self._redact, is_error=True)
+        inputs = RunInputs(wait_seconds=float(wait), download_dir=download_dir)
+        return await self._call(
+            ctx, lambda sink: self._ops.run_preset(preset, values, inputs, sink)
+        )
+
     async def _call(
         self, ctx: Context[Any, Any], operation: Callable[[ProgressNotifier], Awaitable[BaseModel]]
     ) -> CallToolResult:
@@ -245,7 +261,7 @@ class ToolSet:
 class RunningHubServer(MCPServer[Any]):
     """An ``MCPServer`` whose argument refusals are structured tool errors like all others."""
 
-    def __init__(self, redact: Redact) -> None:
+    def __init__(self, redact: Redact, tools: ToolSet, catalogue: PresetCatalogue) -> None:
         super().__init__(
             "runninghub",
             title="RunningHub",
@@ -254,10 +270,38 @@ class RunningHubServer(MCPServer[Any]):
             log_level="WARNING",
         )
         self._redact = redact
+        self._tools = tools
+        self.presets = catalogue
+        self._sessions: list[Any] = []  # the sessions to tell when the presets change
+
+    async def list_tools(self) -> list[MCPTool]:
+        generic = await super().list_tools()
+        made = [
+            preset_tool(p, wait_seconds=DEFAULT_WAIT_SECONDS, max_wait=MAX_WAIT_SECONDS)
+            for p in self.presets.presets().values()
+        ]
+        return [*generic, *made]
+
+    async def _handle_list_tools(self, ctx: Any, params: Any) -> Any:
+        # The SDK's own handler (bound at construction) is where a session first shows itself.
+        if ctx.session not in self._sessions:
+            self._sessions.append(ctx.session)
+        return await super()._handle_list_tools(ctx, params)
+
+    async def announce_tools_changed(self) -> None:
+        """Send ``notifications/tools/list_changed`` to every session that listed the tools."""
+        for session in list(self._sessions):
+            try:
+                await session.send_tool_list_changed()
+            except Exception:  # a session that has gone away is dropped
+                self._sessions.remove(session)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        preset = self.presets.presets().get(name)
+        if preset is not None and context is not None:
+            return await self._tools.run_preset(preset, arguments, context)
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -269,10 +313,10 @@ class RunningHubServer(MCPServer[Any]):
             return tool_result({"error": info}, self._redact, is_error=True)
 
 
-def build_server(operations: Operations, redact: Redact) -> MCPServer[Any]:
-    """An ``MCPServer`` exposing the RunningHub tools."""
-    server = RunningHubServer(redact)
+def build_server(operations: Operations, redact: Redact) -> RunningHubServer:
+    """An ``MCPServer`` exposing the RunningHub tools, and a tool per saved preset."""
     tools = ToolSet(operations, redact)
+    server = RunningHubServer(redact, tools, PresetCatalogue(set(_ANNOTATIONS)))
     for name, hints in _ANNOTATIONS.items():
         server.add_tool(
             getattr(tools, name),

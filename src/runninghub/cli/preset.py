@@ -1,0 +1,213 @@
+"""``runninghub preset``: save a workflow or app with its settings under a name, and run it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ._context import CliState, json_option, pass_state
+from .preset_run import load_all, load_one, run_preset
+from .run import parse_overrides
+
+if TYPE_CHECKING:
+    from runninghub import Preset
+
+__all__ = ["preset"]
+
+
+@click.group()
+@click.option(
+    "--presets",
+    "presets_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    envvar="RUNNINGHUB_PRESETS",
+    help="Use this presets file (default: presets.toml in the config directory).",
+)
+@pass_state
+def preset(state: CliState, /, presets_file: Path | None) -> None:
+    """Save a workflow or app with its settings under a name, and run it by that name.
+
+    \b
+    Examples:
+      runninghub preset add fox --workflow 1904136902449209346 --set KSampler.steps=30 \\
+          --expose 6.text=prompt --expose KSampler.seed=seed --description "A fox picture"
+      runninghub preset run fox --prompt "a red fox in snow" --seed 7
+      runninghub preset export fox > fox.toml; runninghub preset import fox.toml
+    """
+    state.presets_file = presets_file
+
+
+def _save(state: CliState, presets: dict[str, Preset]) -> Path:
+    from runninghub._support import save_presets
+
+    return save_presets(presets, state.presets_file)
+
+
+def _document(found: Preset) -> dict[str, Any]:
+    return {"name": found.name, **found.to_table()}
+
+
+def _exposed(texts: tuple[str, ...]) -> dict[str, str]:
+    """``--expose ADDRESS=NAME`` as ``{address: name}``."""
+    exposed: dict[str, str] = {}
+    for text in texts:
+        address, equals, name = text.rpartition("=")
+        if not equals or not address.strip() or not name.strip():
+            raise click.BadParameter(
+                f"expected NODE.FIELD=NAME, got {text!r} (e.g. 6.text=prompt)",
+                param_hint="--expose",
+            )
+        exposed[address.strip()] = name.strip()
+    return exposed
+
+
+@preset.command("add")
+@click.argument("name")
+@click.option("--workflow", "workflow_id", metavar="ID", help="A saved workflow's id.")
+@click.option("--app", "app_id", metavar="ID", help="An AI app's id.")
+@click.option("--model", "endpoint", metavar="ENDPOINT", help="A standard model's endpoint.")
+@click.option("--set", "sets", multiple=True, metavar="NODE.FIELD=VALUE", help="A fixed setting.")
+@click.option(
+    "--expose", "exposes", multiple=True, metavar="NODE.FIELD=NAME", help="An open parameter."
+)
+@click.option("--description", default="", help="What the preset makes (shown to agents).")
+@click.option("--force", is_flag=True, help="Replace a preset of the same name.")
+@json_option
+@pass_state
+def add(state: CliState, /, name: str, **options: Any) -> None:
+    """Save a workflow or app, checked against its graph, under NAME."""
+    kind, target = _target(options["workflow_id"], options["app_id"], options["endpoint"])
+    presets = load_all(state)
+    if name in presets and not options["force"]:
+        raise click.BadParameter(f"preset {name!r} exists; pass --force to replace it")
+    from runninghub import WorkflowGraph
+    from runninghub._support import build_preset
+
+    with state.client() as client:
+        if kind == "workflow":
+            graph = client.workflow_graph(target)
+        else:
+            graph = WorkflowGraph.from_app_inputs(client.app_inputs(target))
+    made = build_preset(
+        name,
+        kind,
+        target,
+        graph,
+        settings=parse_overrides(options["sets"], ()),
+        exposed=_exposed(options["exposes"]),
+        description=options["description"],
+    )
+    presets[name] = made
+    where = _save(state, presets)
+    state.render.result(_document(made), [f"saved preset {name} in {where}"])
+
+
+def _target(workflow_id: str | None, app_id: str | None, endpoint: str | None) -> tuple[str, str]:
+    given = [(k, v) for k, v in (("workflow", workflow_id), ("app", app_id)) if v]
+    if endpoint:
+        raise click.BadParameter(
+            "model presets are not supported yet; save a workflow or an app", param_hint="--model"
+        )
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of --workflow ID or --app ID")
+    return given[0]
+
+
+@preset.command("list")
+@json_option
+@pass_state
+def list_presets(state: CliState, /) -> None:
+    """List the saved presets."""
+    found = sorted(load_all(state).values(), key=lambda p: p.name)
+    if state.json:
+        state.render.document([_document(p) for p in found])
+        return
+    if not found:
+        state.render.note("no presets yet; add one with: runninghub preset add NAME --workflow ID")
+        return
+    rows = [
+        [p.name, f"{p.kind} {p.target}", " ".join(f"--{q.name}" for q in p.params), p.description]
+        for p in found
+    ]
+    state.render.table(["name", "runs", "parameters", "description"], rows)
+
+
+@preset.command("show")
+@click.argument("name")
+@json_option
+@pass_state
+def show(state: CliState, /, name: str) -> None:
+    """Show a preset: what it runs, its fixed settings and its open parameters."""
+    found = load_one(state, name)
+    if state.json:
+        state.render.document(_document(found))
+        return
+    lines = [f"{found.name}: {found.kind} {found.target}"]
+    lines += [f"  {found.description}"] if found.description else []
+    lines += [f"  set {address} = {value!r}" for address, value in found.settings.items()]
+    for param in found.params:
+        default = "required" if param.required else f"default {param.default!r}"
+        choices = f", one of {', '.join(param.choices)}" if param.choices else ""
+        lines.append(
+            f"  --{param.name} ({param.kind}, {default}{choices}) -> {param.address}: "
+            f"{param.description}"
+        )
+    state.render.lines(lines)
+
+
+@preset.command("remove")
+@click.argument("name")
+@json_option
+@pass_state
+def remove(state: CliState, /, name: str) -> None:
+    """Remove a preset."""
+    load_one(state, name)
+    presets = load_all(state)
+    del presets[name]
+    where = _save(state, presets)
+    state.render.result({"removed": name}, [f"removed preset {name} from {where}"])
+
+
+@preset.command("export")
+@click.argument("name")
+@json_option
+@pass_state
+def export(state: CliState, /, name: str) -> None:
+    """Print a preset as TOML (or JSON), to share; ``preset import`` reads it back."""
+    found = load_one(state, name)
+    if state.json:
+        state.render.document(_document(found))
+        return
+    from runninghub._support import dump_toml
+
+    state.render.raw(dump_toml({"presets": {name: found.to_table()}}))
+
+
+@preset.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace presets of the same names.")
+@json_option
+@pass_state
+def import_presets(state: CliState, /, file: Path, force: bool) -> None:
+    """Add the presets of a file written by ``preset export`` (all of them, or none)."""
+    from runninghub._support import preset_from_table, read_toml
+
+    tables = read_toml(file).get("presets")
+    if not isinstance(tables, dict) or not tables:
+        raise click.BadParameter(f"{file} holds no [presets.NAME] table", param_hint="FILE")
+    incoming = {name: preset_from_table(name, table, file) for name, table in tables.items()}
+    presets = load_all(state)
+    clashes = sorted(set(incoming) & set(presets))
+    if clashes and not force:
+        raise click.BadParameter(
+            f"presets exist already: {', '.join(clashes)}; pass --force to replace them"
+        )
+    where = _save(state, {**presets, **incoming})
+    names = sorted(incoming)
+    state.render.result({"imported": names}, [f"imported {', '.join(names)} into {where}"])
+
+
+preset.add_command(run_preset, "run")
