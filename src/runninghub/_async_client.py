@@ -15,7 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from . import _flows, _handle, _model_flows, _steps
+from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _steps
 from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
@@ -69,8 +69,8 @@ class AsyncClient(ClientCore):
     submit_app = _handed(_flows.submit_app)
     run = _awaited(_flows.run)
     run_app = _awaited(_flows.run_app)
-    run_preset = _awaited(_flows.run_preset)
-    presets = _awaited(_flows.presets)
+    run_preset = _awaited(_preset_flow.run_preset)
+    presets = _awaited(_preset_flow.presets)
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -99,7 +99,7 @@ class AsyncClient(ClientCore):
 
     # Files.
     upload = _awaited(_flows.upload)
-    download = _awaited(_flows.download)
+    download = _awaited(_download_flow.download)
     models = _awaited(_model_flows.models)
     model = _awaited(_model_flows.model)
     submit_model = _handed(_model_flows.submit_model)

@@ -14,7 +14,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from . import _flows, _handle, _model_flows, _steps
+from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _steps
 from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
@@ -76,8 +76,8 @@ class Client(ClientCore):
     submit_app = _handing(_flows.submit_app)
     run = _driven(_flows.run)
     run_app = _driven(_flows.run_app)
-    run_preset = _driven(_flows.run_preset)
-    presets = _driven(_flows.presets)
+    run_preset = _driven(_preset_flow.run_preset)
+    presets = _driven(_preset_flow.presets)
     query = _driven(_flows.query)
     outputs = _driven(_flows.outputs)
     cancel = _driven(_flows.cancel)
@@ -87,7 +87,7 @@ class Client(ClientCore):
     app_inputs = _driven(_flows.app_inputs)
     webhook_detail = _driven(_flows.webhook_detail)
     retry_webhook = _driven(_flows.retry_webhook)
-    download = _driven(_flows.download)
+    download = _driven(_download_flow.download)
     models = _driven(_model_flows.models)
     model = _driven(_model_flows.model)
     submit_model = _handing(_model_flows.submit_model)

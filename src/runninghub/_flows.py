@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,17 +21,15 @@ import httpx
 from ._answers import parse_app_inputs
 from ._core import ClientCore, check_id
 from ._directory import LoraUpload
+from ._download_flow import download
 from ._errors import (
     APIError,
     APIResponseError,
-    OutputError,
     TaskFailedError,
-    Wording,
 )
 from ._fields import error
 from ._models import Account, AppInput, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
 from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
-from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
 from ._overrides import (
     graph_from_json,
     local_files,
@@ -40,10 +38,9 @@ from ._overrides import (
     plan_overrides,
     with_uploads,
 )
-from ._policy import DownloadRetry, RetryPolicy, classify_api_error, classify_transport_error
-from ._presets import Preset
+from ._policy import RetryPolicy, classify_api_error, classify_transport_error
 from ._protocol import Operation, UploadBody
-from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause, Stream
+from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause
 from ._uploads import UPLOAD_LIMIT, UploadSource, open_upload
 from ._waiting import FETCH_OUTPUTS, POLL, Finished, Listen, Sleep, TimedOut, WaitPlan
 from .journal import HistoryEntry, LocalInput
@@ -405,40 +402,6 @@ def run_app(  # noqa: PLR0913 - the public signature: options as keywords
     return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
 
 
-def presets(client: ClientCore, presets_file: PathLike | None = None) -> Flow[list[Preset]]:
-    """The saved presets (``runninghub preset add``), by name: from the config directory's
-    ``presets.toml``, else ``presets_file`` or ``$RUNNINGHUB_PRESETS`` when given."""
-    yield from ()  # a flow with no request: it reads the local presets file
-    return sorted(client._presets(presets_file).values(), key=lambda p: p.name)
-
-
-def run_preset(  # noqa: PLR0913 - the public signature: options as keywords
-    client: ClientCore,
-    name: str,
-    /,
-    *,
-    timeout: float | None = None,
-    out_dir: PathLike | None = None,
-    on_progress: ProgressCallback | None = None,
-    cancel_on_timeout: bool = False,
-    presets_file: PathLike | None = None,
-    **params: Any,
-) -> Flow[Task]:
-    """Run a saved preset (``presets()``), its open parameters given as keywords.
-
-    ``client.run_preset("portrait", prompt="a red fox")``. An unknown parameter, a missing
-    one or a bad value is refused (InvalidRequestError) before anything is submitted; the
-    rest is as for ``run``.
-    """
-    preset = client._preset(name, presets_file)
-    overrides = preset.overrides(params)
-    submitting = submit_workflow if preset.kind == "workflow" else submit_ai_app
-    waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    options = SubmitOptions(validate=True)
-    again = functools.partial(submitting, client, preset.target, overrides, options)
-    return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
-
-
 def _finish(
     client: ClientCore,
     task: Task,
@@ -522,77 +485,3 @@ def _report(plan: WaitPlan, on_progress: ProgressCallback | None) -> Flow[None]:
     for progress in plan.drain():
         if on_progress is not None:
             yield Notify(on_progress, progress)
-
-
-# ---------------------------------------------------------------------- downloads
-
-
-def download(  # noqa: PLR0913 - the public signature: options as keywords
-    client: ClientCore,
-    task: Task,
-    out_dir: PathLike,
-    *,
-    overwrite: bool = False,
-    allowed_hosts: Iterable[str] = (),
-    max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Flow[list[SavedFile]]:
-    """Save a finished task's outputs into ``out_dir`` (see ``runninghub._outputs``).
-
-    Names are ``<task>-<node>-<n>.<ext>``, never taken from the server; an existing file
-    gets a numeric suffix unless ``overwrite``. Raises OutputError for an untrusted host,
-    an oversized body or a failed download.
-    """
-    directory = Path(out_dir)
-    saved = []
-    try:
-        for item in plan_downloads(task, client.base_url, allowed_hosts):
-            if item.output.url is None:
-                text = item.output.text or ""
-                path, size, digest = save_text(directory, item.name, text, overwrite)
-            else:
-                part = PartialDownload(directory, item.name, max_bytes=max_bytes)
-                path, size, digest = yield from _fetch(client, item.output.url, part, overwrite)
-            saved.append(item.saved(path, size, digest))
-    except (OSError, OutputError) as exc:
-        raise _not_saved(task.task_id, exc) from exc
-    client._recorder.seen(task, saved)
-    return saved
-
-
-def _not_saved(task_id: str, exc: OSError | OutputError) -> OutputError:
-    """The task is paid for: whatever stopped the save, name it and say how to fetch again."""
-    reason = exc.message if isinstance(exc, OutputError) else _os_reason(exc)
-    hint = exc.hint if isinstance(exc, OutputError) and exc.hint else None
-    return OutputError(
-        f"task {task_id} finished, but its outputs were not saved: {reason}",
-        hint=hint
-        or Wording(
-            f"fetch them later with client.download(client.task({task_id!r}).get(), DIR)",
-            f"fetch them later with: runninghub outputs {task_id} --out DIR",
-        ),
-        task_id=task_id,
-    )
-
-
-def _os_reason(exc: OSError) -> str:
-    where = f": {exc.filename}" if exc.filename else ""
-    return f"{exc.strerror or exc}{where}"
-
-
-def _fetch(
-    client: ClientCore, url: str, part: PartialDownload, overwrite: bool
-) -> Flow[tuple[Path, int, str]]:
-    """One file, resumed from its part file after a dropped connection."""
-    retry = DownloadRetry(client.retry_policy, part.name, client._rng)
-    while True:
-        dropped: httpx.TransportError | None = None
-        try:
-            if (yield Stream(url, part)):
-                return part.commit(overwrite=overwrite)
-        except httpx.TransportError as exc:
-            part.pause()  # keep the part: the next attempt resumes it
-            dropped = exc
-        except OSError:
-            part.discard()  # a full or failing disk: leave no partial file behind
-            raise
-        yield Pause(retry.next_delay(dropped))

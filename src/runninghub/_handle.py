@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _flows
+from . import _download_flow, _flows
 from ._core import ClientCore
 from ._models import Task, TaskStatus
 from ._options import ProgressCallback, WaitOptions
@@ -63,4 +63,4 @@ def download(
         task = yield from refresh(handle)
     if task.status is not TaskStatus.SUCCESS:
         raise not_finished(handle.task_id, task.status.value)
-    return (yield from _flows.download(handle.client, task, out_dir, overwrite=overwrite))
+    return (yield from _download_flow.download(handle.client, task, out_dir, overwrite=overwrite))

@@ -100,7 +100,15 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_presets",
         "journal",  # the local record of tasks: the flows write to it
     ),
-    "flows": ("_recording", "_core", "_flows", "_model_flows", "_handle"),
+    "flows": (
+        "_recording",
+        "_core",
+        "_download_flow",
+        "_flows",
+        "_model_flows",
+        "_preset_flow",
+        "_handle",
+    ),
     "faces": ("_client", "_async_client", "_seed_client", "compat", "_support", "__init__"),
     "apps": ("batch", "mcp", "cli", "skill", "__main__"),
 }

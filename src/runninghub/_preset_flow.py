@@ -1,0 +1,50 @@
+"""The preset flows: the saved presets, and one run by its name (``runninghub preset``)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from ._core import ClientCore
+from ._flows import _finish, submit_ai_app, submit_workflow
+from ._models import Task
+from ._options import ProgressCallback, SubmitOptions, WaitOptions
+from ._presets import Preset
+from ._steps import Flow
+
+PathLike = str | os.PathLike[str]
+
+
+def presets(client: ClientCore, presets_file: PathLike | None = None) -> Flow[list[Preset]]:
+    """The saved presets (``runninghub preset add``), by name: from the config directory's
+    ``presets.toml``, else ``presets_file`` or ``$RUNNINGHUB_PRESETS`` when given."""
+    yield from ()  # a flow with no request: it reads the local presets file
+    return sorted(client._presets(presets_file).values(), key=lambda p: p.name)
+
+
+def run_preset(  # noqa: PLR0913 - the public signature: options as keywords
+    client: ClientCore,
+    name: str,
+    /,
+    *,
+    timeout: float | None = None,
+    out_dir: PathLike | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel_on_timeout: bool = False,
+    presets_file: PathLike | None = None,
+    **params: Any,
+) -> Flow[Task]:
+    """Run a saved preset (``presets()``), its open parameters given as keywords.
+
+    ``client.run_preset("portrait", prompt="a red fox")``. An unknown parameter, a missing
+    one or a bad value is refused (InvalidRequestError) before anything is submitted; the
+    rest is as for ``run``.
+    """
+    preset = client._preset(name, presets_file)
+    overrides = preset.overrides(params)
+    submitting = submit_workflow if preset.kind == "workflow" else submit_ai_app
+    waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
+    options = SubmitOptions(validate=True)
+    again = functools.partial(submitting, client, preset.target, overrides, options)
+    return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
