@@ -21,6 +21,7 @@ from runninghub.batch import BatchSpec, Ledger
 from runninghub.cli.main import cli
 from runninghub.emulator import EmulatorServer
 from tests.batch.batch_helpers import API_KEY, INVERT, TEXT, make_images
+from tests.tmpfs import CannotMount, mounted_tmpfs
 
 ISOLATED = ("RUNNINGHUB_API_KEY", "RUNNINGHUB_BASE_URL", "RUNNINGHUB_CONFIG_DIR", "NO_COLOR")
 PNG_HEAD = b"\x89PNG\r\n\x1a\n"
@@ -268,20 +269,11 @@ def test_real_images_pass_the_content_check_whatever_their_image_extension(
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 8 MB tmpfs, unmounted afterwards; the test remounts it read-only."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"this machine cannot mount a tmpfs ({mounted.stderr.strip()}): untested")
     try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+        with mounted_tmpfs(tmp_path / "disk", "8m") as mount_point:
+            yield mount_point
+    except CannotMount as exc:
+        pytest.skip(f"this machine cannot mount a tmpfs ({exc}): untested")
 
 
 def test_a_ledger_on_a_read_only_disk_is_read_by_status_and_refused_for_running(

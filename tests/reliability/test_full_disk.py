@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from PIL import Image
 
 from runninghub.emulator import EmulatorServer
 from tests.cli.cli_harness import ISOLATED, Invoker
+from tests.tmpfs import CannotMount, mounted_tmpfs
 
 KEY = "0123456789abcdef0123456789abcdef"
 INVERT = "1987728214757978114"  # LoadImage 107 -> ImageInvert -> SaveImage
@@ -22,20 +22,11 @@ INVERT = "1987728214757978114"  # LoadImage 107 -> ImageInvert -> SaveImage
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:
     """A 64 KB tmpfs: far smaller than the inverted noise picture the task outputs."""
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"cannot mount a tmpfs here ({done.stderr.strip()}): the test needs root")
     try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
+        with mounted_tmpfs(tmp_path / "small-disk", "64k") as mount:
+            yield mount
+    except CannotMount as exc:
+        pytest.fail(f"cannot mount a tmpfs here ({exc}): the test needs root")
 
 
 def noise_png(path: Path) -> Path:
