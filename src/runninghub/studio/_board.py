@@ -120,6 +120,8 @@ class Board:
         task_id = handle.task_id
 
         def progress(update: Any) -> None:
+            if update.status.is_terminal:  # the end is published once the outputs are saved
+                return
             step = f"{update.value}/{update.max}" if update.max else None
             self._publish(TaskView(task_id, update.status.value, update.node_id, step))
 

@@ -135,12 +135,12 @@ class _Pages:
         return gallery(journal, journal.history(wanted), self.config.out_dir)
 
     async def upload(self, request: Request) -> Response:
-        form = await request.form(max_files=1, max_part_size=_MAX_UPLOAD)
-        item = form.get("file")
-        if item is None or isinstance(item, str):
-            return _refusal("no file in the upload")
-        data = await item.read()
-        name = Path(item.filename or "upload").name[:120]
+        async with request.form(max_files=1, max_part_size=_MAX_UPLOAD) as form:
+            item = form.get("file")
+            if item is None or isinstance(item, str):
+                return _refusal("no file in the upload")
+            data = await item.read()
+            name = Path(item.filename or "upload").name[:120]
         try:
             uploaded = await run_in_threadpool(self._upload, data, name)
         except runninghub.RunningHubError as exc:

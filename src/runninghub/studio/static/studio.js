@@ -89,6 +89,8 @@ function follow(taskId) {
   const events = new EventSource("/api/tasks/" + encodeURIComponent(taskId) + "/events");
   events.onmessage = (message) => {
     const view = JSON.parse(message.data);
+    const panel = document.getElementById("task");
+    panel.dataset.seen = (panel.dataset.seen || "") + view.status + " ";  // what was pushed
     document.getElementById("status").textContent = view.status;
     const step = view.node ? "node " + view.node + (view.step ? " " + view.step : "") : "";
     document.getElementById("step").textContent = view.error || step;
