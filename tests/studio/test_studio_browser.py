@@ -103,3 +103,35 @@ def test_history_lists_the_run_and_run_again_fills_the_form(
         "a red fox in the snow <b>bold</b>"
     )
     assert json.loads(page.evaluate("JSON.stringify(location.search)")).startswith("?from=")
+
+
+def test_a_batch_of_six_rows_fills_its_grid_with_thumbnails(
+    page: Page, studio: StudioServer
+) -> None:
+    page.click("nav >> text=Batch")
+    page.fill("#batch-workflow", TEXT_TO_IMAGE)
+    rows = "\n".join(f"a lighthouse number {n},{n}" for n in range(1, 7))
+    csv = f"6.text,KSampler.seed\n{rows}\n".encode()
+    page.set_input_files("#batch-csv", {"name": "rows.csv", "mimeType": "text/csv", "buffer": csv})
+    page.click("#batch-form button")
+    expect(page.locator(".counts")).to_contain_text("finished", timeout=60_000)
+    expect(page.locator(".counts")).to_contain_text("6 SUCCESS")
+    grid = page.locator(".batch-grid .card")
+    expect(grid).to_have_count(6)
+    expect(page.locator(".batch-grid .card img")).to_have_count(6)
+    shoot(page, "batch")
+    with Journal.open() as journal:
+        recorded = journal.history()
+    assert sorted(entry.batch_row or 0 for entry in recorded) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_batch_with_a_bad_column_is_refused_before_anything_is_sent(
+    page: Page, studio: StudioServer
+) -> None:
+    page.goto(f"{studio.base_url}/batch?workflow={TEXT_TO_IMAGE}")
+    csv = b"KSampler.seeed\n1\n2\n"
+    page.set_input_files("#batch-csv", {"name": "rows.csv", "mimeType": "text/csv", "buffer": csv})
+    page.click("#batch-form button")
+    expect(page.locator("#batch-form .form-error")).to_contain_text("did you mean KSampler.seed")
+    with Journal.open() as journal:
+        assert journal.history() == []

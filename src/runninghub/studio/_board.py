@@ -66,12 +66,15 @@ class Board:
     out_dir: Path
     journal: Journal | None = None
     api_key: str | None = None
+    closed: bool = False
     _views: dict[str, TaskView] = field(default_factory=dict)
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def submit(self, workflow_id: str, overrides: dict[str, Any]) -> str:
-        """Submit once, journal it, start watching; returns the task id."""
-        intent = self._intent(workflow_id, overrides)
+    def submit(
+        self, workflow_id: str, overrides: dict[str, Any], row: tuple[str, int] | None = None
+    ) -> str:
+        """Submit once, journal it (as row ``row`` of a batch), start watching; the task id."""
+        intent = self._intent(workflow_id, overrides, row)
         try:
             handle = self.client.submit(workflow_id, overrides)
         except runninghub.SubmitOutcomeUnknownError:
@@ -87,6 +90,16 @@ class Board:
         self._publish(TaskView(handle.task_id, "QUEUED"))
         threading.Thread(target=self._watch, args=(handle,), daemon=True).start()
         return handle.task_id
+
+    def close(self) -> None:
+        """The studio is stopping: watchers end quietly when the client goes away under them."""
+        self.closed = True
+
+    def wait_finished(self, task_id: str) -> TaskView | None:
+        """Block until the task's view is final (a batch's slot frees only then)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._views[task_id].finished)
+            return self._views.get(task_id)
 
     def view(self, task_id: str) -> TaskView | None:
         with self._changed:
@@ -108,12 +121,20 @@ class Board:
             self._views[view.task_id] = replace(view, version=0 if old is None else old.version + 1)
             self._changed.notify_all()
 
-    def _intent(self, workflow_id: str, overrides: dict[str, Any]) -> int | None:
+    def _intent(
+        self, workflow_id: str, overrides: dict[str, Any], row: tuple[str, int] | None
+    ) -> int | None:
         if self.journal is None:
             return None
-        base = self.client.base_url
+        batch, batch_row = row or (None, None)
         return self.journal.record_intent(
-            "workflow", workflow_id, overrides, base_url=base, api_key=self.api_key
+            "workflow",
+            workflow_id,
+            overrides,
+            base_url=self.client.base_url,
+            api_key=self.api_key,
+            batch=batch,
+            batch_row=batch_row,
         )
 
     def _watch(self, handle: runninghub.TaskHandle) -> None:
@@ -128,6 +149,10 @@ class Board:
         try:
             task = handle.wait(timeout=_WAIT_SECONDS, on_progress=progress)
             saved = self.client.download(task, self.out_dir / task_id)
+        except RuntimeError:
+            if self.closed:  # the client was closed at shutdown; the journal keeps the task
+                return
+            raise
         except runninghub.RunningHubError as exc:
             self._record(getattr(exc, "task", None))
             status = "FAILED" if isinstance(exc, runninghub.TaskFailedError) else "ERROR"

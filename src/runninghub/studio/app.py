@@ -33,6 +33,7 @@ from starlette.staticfiles import StaticFiles
 import runninghub
 from runninghub.journal import HistoryFilter, Journal
 
+from ._batch_pages import BatchPages
 from ._board import TASK_ID, Board
 from ._guard import GuardMiddleware, StudioGuard
 from ._views import check_overrides, form_fields, gallery
@@ -57,6 +58,7 @@ def create_app(config: StudioConfig) -> Starlette:
     board = Board(config.client, config.out_dir, config.journal, config.api_key)
     env = Environment(loader=PackageLoader("runninghub.studio"), autoescape=select_autoescape())
     pages = _Pages(config, board, env)
+    batches = BatchPages(pages)
     static = StaticFiles(packages=[("runninghub.studio", "static")])
     routes = [
         Route("/", lambda _: RedirectResponse("/run", status_code=303)),
@@ -66,9 +68,14 @@ def create_app(config: StudioConfig) -> Starlette:
         Route("/api/run", pages.submit, methods=["POST"]),
         Route("/api/tasks/{task_id}/events", pages.events),
         Route("/files/{task_id}/{name}", pages.saved_file),
+        Route("/batch", batches.start_page),
+        Route("/api/batch", batches.start, methods=["POST"]),
+        Route("/batch/{batch_id}", batches.grid),
         Mount("/static", static, name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, guard=config.guard)])
+    app = Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, guard=config.guard)])
+    app.state.board = board
+    return app
 
 
 def _refusal(message: str, status: int = 422) -> JSONResponse:
@@ -81,7 +88,7 @@ class _Pages:
         self.board = board
         self.env = env
 
-    def _render(self, name: str, **values: Any) -> HTMLResponse:
+    def render(self, name: str, **values: Any) -> HTMLResponse:
         page = self.env.get_template(name).render(csrf=self.config.guard.csrf, **values)
         return HTMLResponse(page, headers={"Content-Security-Policy": _CSP})
 
@@ -93,13 +100,13 @@ class _Pages:
         fields, error = [], None
         if workflow_id:
             try:
-                graph = await run_in_threadpool(self._graph, workflow_id)
+                graph = await run_in_threadpool(self.graph, workflow_id)
                 fields = form_fields(graph, filled[1] if filled else None)
             except runninghub.RunningHubError as exc:
                 error = exc.message
-        return self._render("run.html", workflow_id=workflow_id, fields=fields, error=error)
+        return self.render("run.html", workflow_id=workflow_id, fields=fields, error=error)
 
-    def _graph(self, workflow_id: str) -> runninghub.WorkflowGraph:
+    def graph(self, workflow_id: str) -> runninghub.WorkflowGraph:
         if not _WORKFLOW_ID.fullmatch(workflow_id):
             raise runninghub.InvalidRequestError(
                 "a workflow id is digits, such as 1904136902449209346"
@@ -126,7 +133,7 @@ class _Pages:
             limit=60,
         )
         items = await run_in_threadpool(self._gallery, wanted)
-        return self._render("history.html", items=items, wanted=wanted)
+        return self.render("history.html", items=items, wanted=wanted)
 
     def _gallery(self, wanted: HistoryFilter) -> list[Any]:
         journal = self.config.journal
@@ -162,7 +169,7 @@ class _Pages:
         except (ValueError, KeyError, TypeError):
             return _refusal("the request is not a studio run", 400)
         try:
-            graph = await run_in_threadpool(self._graph, workflow_id)
+            graph = await run_in_threadpool(self.graph, workflow_id)
         except runninghub.RunningHubError as exc:
             return _refusal(exc.message)
         errors = check_overrides(graph, overrides)

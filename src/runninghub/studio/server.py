@@ -35,8 +35,9 @@ class StudioServer:
         self.port: int = sock.getsockname()[1]
         config.guard.port = self.port
         self.config = config
+        self.app = create_app(config)
         uv = uvicorn.Config(
-            create_app(config),
+            self.app,
             log_level="warning",
             access_log=False,  # the first address carries the token: no request log at all
             lifespan="off",
@@ -54,7 +55,10 @@ class StudioServer:
         return f"http://{LOOPBACK}:{self.port}"
 
     def serve_forever(self) -> None:
-        self._server.run(sockets=[self.sock])
+        try:
+            self._server.run(sockets=[self.sock])
+        finally:
+            self.app.state.board.close()
 
     def start(self) -> StudioServer:
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
