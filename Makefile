@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The demo needs the emulator, not the lint and test tools: its own, smaller install.
 DEMO_STAMP := $(VENV)/.installed-demo
+# The studio's browser tests drive the system's Chromium (Debian's package), never a
+# browser that Playwright would download.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: install test test-slow lint format demo bench clean
 
@@ -22,11 +25,19 @@ $(DEMO_STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-test: $(STAMP)
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq chromium; \
+	else \
+		echo "the studio's browser tests need Chromium at $(CHROMIUM): apt-get install chromium" >&2; \
+		exit 1; \
+	fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 # The long variants (crash campaigns). pytest exits 5 when no test carries the marker.
-test-slow: $(STAMP)
+test-slow: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -m slow; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
 lint: $(STAMP)

@@ -1,7 +1,8 @@
 """The optional parts of an installation, and the one line that names a missing one.
 
 ``pip install runninghub`` is the SDK and the command line. The extras add the rest:
-``[emulator]`` the local server and its imaging stack, ``[mcp]`` the MCP server, ``[all]`` both.
+``[emulator]`` the local server and its imaging stack, ``[mcp]`` the MCP server,
+``[studio]`` the local web page, ``[all]`` all three.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = ["EXTRAS", "install_hint", "missing_extra", "missing_modules", "requir
 EXTRAS: dict[str, tuple[str, ...]] = {
     "emulator": ("starlette", "uvicorn", "python_multipart", "PIL", "av"),
     "mcp": ("mcp",),
+    "studio": ("starlette", "uvicorn", "python_multipart", "jinja2"),
 }
 
 

@@ -59,6 +59,7 @@ _COMMANDS: dict[str, str] = {
 _OPTIONAL_COMMANDS: dict[str, str] = {
     "batch": "runninghub.cli.batch:batch",
     "mcp": "runninghub.cli.mcp_cmd:mcp",
+    "studio": "runninghub.cli.studio_cmd:studio",
 }
 
 # What `runninghub --help` lists, so that the root help imports no command module (a test
@@ -83,6 +84,7 @@ _SUMMARIES: dict[str, str] = {
     "skill": "Install runninghub as an agent skill (OpenClaw, Claude Code, AgentSkills hosts).",
     "spend": "Show what the recorded tasks cost: coins, money, task and failure counts.",
     "status": "Show a task's status (and its outputs' URLs once it has succeeded).",
+    "studio": "A local web page to run workflows, watch them and browse what they made.",
     "upload": "Upload a file (image, video, audio, zip; up to 30 MB) and print its name.",
     "wait": "Wait for a task to finish, then save its outputs.",
 }

@@ -1,0 +1,131 @@
+"""What the templates show, built from the client's graph and the journal's records.
+
+Everything here is plain data for Jinja2, which escapes it on output (autoescape on): names,
+titles, descriptions and failure texts come from a server and are shown as text, never markup.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runninghub import InvalidRequestError, NodeOverride, WorkflowGraph
+
+from ._board import TASK_ID, media_kind
+
+if TYPE_CHECKING:
+    from runninghub.journal import HistoryEntry, Journal, TaskRecord
+
+__all__ = ["FormField", "GalleryItem", "check_overrides", "form_fields", "gallery"]
+
+_INPUT_TYPES = {"int": "number", "float": "number"}
+_STEPS = {"int": "1", "float": "any"}
+
+
+@dataclass(frozen=True)
+class FormField:
+    address: str
+    label: str
+    kind: str  # int, float, bool, string, media, list, other
+    value: str
+    default: str
+    options: tuple[str, ...]
+    description: str | None
+    input_type: str
+    step: str | None
+
+
+def form_fields(graph: WorkflowGraph, filled: dict[str, Any] | None = None) -> list[FormField]:
+    """One form field per overridable field, in node order; ``filled`` wins over defaults."""
+    filled = filled or {}
+    fields = []
+    for item in graph.fields():
+        node = f"{item.node_title or item.class_type or 'node'} #{item.node_id}"
+        default = _text(item.value)
+        fields.append(
+            FormField(
+                address=item.address,
+                label=f"{node} · {item.name}",
+                kind=item.kind.value,
+                value=_text(filled.get(item.address, item.value)),
+                default=default,
+                options=item.options,
+                description=item.description,
+                input_type=_INPUT_TYPES.get(item.kind.value, "text"),
+                step=_STEPS.get(item.kind.value),
+            )
+        )
+    return fields
+
+
+def check_overrides(graph: WorkflowGraph, overrides: dict[str, Any]) -> dict[str, str]:
+    """Each override checked alone, as the client would: address -> one-line error."""
+    errors: dict[str, str] = {}
+    for address, value in overrides.items():
+        try:
+            planned = graph.prepare({address: value})
+        except InvalidRequestError as exc:
+            hint = exc.hint if exc.hint and exc.hint not in exc.message else None
+            errors[address] = exc.message + (f" ({hint})" if hint else "")
+            continue
+        if any(_is_local_path(graph, item) for item in planned):
+            errors[address] = "a local path: drop the file on the field instead"
+    return errors
+
+
+def _is_local_path(graph: WorkflowGraph, item: NodeOverride) -> bool:
+    """A media field given a path of this machine: the page must upload, not name files."""
+    field = graph.resolve(f"{item.node_id}.{item.field}")
+    if field.kind.value != "media" or not isinstance(item.value, str):
+        return False
+    return item.value.startswith(("/", "~", ".", "\\")) or Path(item.value).is_absolute()
+
+
+@dataclass(frozen=True)
+class GalleryItem:
+    task_id: str | None
+    target: str
+    status: str
+    created: str
+    summary: str
+    coins: str | None
+    thumbnail: str | None  # a saved output's name under /files/TASK/
+    thumbnail_kind: str
+
+
+def gallery(journal: Journal, entries: list[HistoryEntry], out_dir: Path) -> list[GalleryItem]:
+    return [_item(journal, entry, out_dir) for entry in entries]
+
+
+def _item(journal: Journal, entry: HistoryEntry, out_dir: Path) -> GalleryItem:
+    thumb = None
+    if entry.task_id and TASK_ID.fullmatch(entry.task_id):
+        thumb = first_saved(journal.show(entry.task_id), out_dir / entry.task_id)
+    return GalleryItem(
+        task_id=entry.task_id,
+        target=entry.target,
+        status=entry.shown_status,
+        created=time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created_at)),
+        summary=entry.summary,
+        coins=None if entry.coins is None else str(entry.coins),
+        thumbnail=thumb,
+        thumbnail_kind=media_kind(thumb or ""),
+    )
+
+
+def first_saved(record: TaskRecord, folder: Path) -> str | None:
+    """The first output saved in the studio's own folder for this task (others are not served)."""
+    for output in record.outputs:
+        if output.path and Path(output.path).parent == folder:
+            return Path(output.path).name
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

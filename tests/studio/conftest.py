@@ -1,0 +1,63 @@
+"""The studio on a real emulator, and a real headless Chromium driven by Playwright.
+
+The browser is the system's (Debian's ``chromium``; ``make test`` installs it when missing),
+never one Playwright downloads. Screenshots go to ``test-artifacts/studio/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from runninghub import Client
+from runninghub.emulator import EmulatorServer
+from runninghub.journal import Journal
+from runninghub.studio import StudioConfig, StudioGuard
+from runninghub.studio.server import StudioServer, bind
+from tests.conftest import API_KEY
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
+
+
+@pytest.fixture
+def studio(make_emulator: Callable[..., EmulatorServer], tmp_path: Path) -> Iterator[StudioServer]:
+    """A studio on its own emulator; tasks stay RUNNING 1 s (emulated) so each status shows."""
+    emulator = make_emulator(queue_seconds=0, task_seconds=1.0)
+    with (
+        Client(api_key=API_KEY, base_url=emulator.base_url, config_dir=tmp_path / "cfg") as client,
+        Journal.open() as journal,
+    ):
+        config = StudioConfig(client, tmp_path / "outputs", StudioGuard(), journal, API_KEY)
+        with StudioServer(config, bind(0)) as server:
+            yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, studio: StudioServer) -> Iterator[Page]:
+    """A fresh browser context that has opened the studio's printed address."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1200, "height": 800})
+    tab = context.new_page()
+    tab.set_default_timeout(20_000)
+    tab.goto(studio.address)
+    yield tab
+    context.close()
+
+
+def shoot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as a test artifact."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
