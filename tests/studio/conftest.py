@@ -28,10 +28,15 @@ def studio(make_emulator: Callable[..., EmulatorServer], tmp_path: Path) -> Iter
     """A studio on its own emulator; tasks stay RUNNING 1 s (emulated) so each status shows."""
     emulator = make_emulator(queue_seconds=0, task_seconds=1.0)
     with (
-        Client(api_key=API_KEY, base_url=emulator.base_url, config_dir=tmp_path / "cfg") as client,
         Journal.open() as journal,
+        Client(
+            api_key=API_KEY,
+            base_url=emulator.base_url,
+            config_dir=tmp_path / "cfg",
+            journal=journal,
+        ) as client,
     ):
-        config = StudioConfig(client, tmp_path / "outputs", StudioGuard(), journal, API_KEY)
+        config = StudioConfig(client, tmp_path / "outputs", StudioGuard(), journal)
         with StudioServer(config, bind(0)) as server:
             yield server
 

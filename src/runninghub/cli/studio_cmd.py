@@ -53,8 +53,8 @@ def studio(state: CliState, port: int, no_browser: bool, use_emulator: bool, out
     require_extra("studio", "`runninghub studio`")
     if use_emulator:
         require_extra("emulator", "`runninghub studio --emulator`")
-    with _client(state, use_emulator) as (client, key):
-        server = _server(state, client, key, port, out)
+    with _client(state, use_emulator) as client:
+        server = _server(state, client, port, out)
         state.render.note(f"studio listening; open {server.address}")
         if not no_browser:
             webbrowser.open(server.address)
@@ -62,13 +62,13 @@ def studio(state: CliState, port: int, no_browser: bool, use_emulator: bool, out
 
 
 @contextlib.contextmanager
-def _client(state: CliState, use_emulator: bool) -> Iterator[tuple[Any, str]]:
+def _client(state: CliState, use_emulator: bool) -> Iterator[Any]:
     """The studio's client: the user's own, or a throwaway one on an in-process emulator."""
     from runninghub import Client
 
     if not use_emulator:
         with state.client() as client:
-            yield client, state.settings().api_key
+            yield client
         return
     from runninghub.emulator import serve_in_thread
 
@@ -77,13 +77,18 @@ def _client(state: CliState, use_emulator: bool) -> Iterator[tuple[Any, str]]:
     with (
         serve_in_thread(queue_seconds=0.5, task_seconds=1.5) as emulator,
         tempfile.TemporaryDirectory(prefix="runninghub-studio-") as config_dir,
-        Client(api_key=key, base_url=emulator.base_url, config_dir=Path(config_dir)) as client,
+        Client(
+            api_key=key,
+            base_url=emulator.base_url,
+            config_dir=Path(config_dir),
+            **state.journal_options(),
+        ) as client,
     ):
         state.render.note(f"emulator listening on {emulator.base_url}")
-        yield client, key
+        yield client
 
 
-def _server(state: CliState, client: Any, key: str, port: int, out: Path) -> Any:
+def _server(state: CliState, client: Any, port: int, out: Path) -> Any:
     from runninghub.studio import StudioConfig, StudioGuard
     from runninghub.studio.server import StudioServer, bind
 
@@ -92,5 +97,5 @@ def _server(state: CliState, client: Any, key: str, port: int, out: Path) -> Any
     except OSError as exc:
         raise click.UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
     # Without the journal (--no-journal) the studio still runs; its history stays empty.
-    config = StudioConfig(client, out.resolve(), StudioGuard(), state.journal(), key)
+    config = StudioConfig(client, out.resolve(), StudioGuard(), state.journal())
     return StudioServer(config, sock)

@@ -1,8 +1,8 @@
 """The tasks the studio started: submitted through the client, watched in a thread each.
 
-The board is the one place that pays: ``submit`` records the intent in the journal, submits
-once, attaches the task id, and hands the wait to a thread that keeps a ``TaskView`` up to
-date. The page's event stream reads those views; nothing here is ever submitted twice.
+The board is the one place that pays: ``submit`` submits once (the client journals it) and
+hands the wait to a thread that keeps a ``TaskView`` up to date. The page's event stream
+reads those views; nothing here is ever submitted twice.
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import runninghub
-
-if TYPE_CHECKING:
-    from runninghub.journal import Journal
+from runninghub.journal import batch_label
 
 __all__ = ["TASK_ID", "Board", "OutputView", "TaskView"]
 
@@ -64,8 +62,6 @@ class TaskView:
 class Board:
     client: runninghub.Client
     out_dir: Path
-    journal: Journal | None = None
-    api_key: str | None = None
     closed: bool = False
     _views: dict[str, TaskView] = field(default_factory=dict)
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -73,20 +69,11 @@ class Board:
     def submit(
         self, workflow_id: str, overrides: dict[str, Any], row: tuple[str, int] | None = None
     ) -> str:
-        """Submit once, journal it (as row ``row`` of a batch), start watching; the task id."""
-        intent = self._intent(workflow_id, overrides, row)
-        try:
+        """Submit once and start watching; the task id. The client journals the submit (as
+        row ``row`` of a batch), its states and its saved files."""
+        label = batch_label(*row) if row else contextlib.nullcontext()
+        with label:
             handle = self.client.submit(workflow_id, overrides)
-        except runninghub.SubmitOutcomeUnknownError:
-            if intent is not None and self.journal is not None:
-                self.journal.mark_unknown(intent)
-            raise
-        except runninghub.RunningHubError as exc:
-            if intent is not None and self.journal is not None:
-                self.journal.record_refused(intent, exc.message)
-            raise
-        if intent is not None and self.journal is not None:
-            self.journal.attach_task(intent, handle.task_id)
         self._publish(TaskView(handle.task_id, "QUEUED"))
         threading.Thread(target=self._watch, args=(handle,), daemon=True).start()
         return handle.task_id
@@ -121,22 +108,6 @@ class Board:
             self._views[view.task_id] = replace(view, version=0 if old is None else old.version + 1)
             self._changed.notify_all()
 
-    def _intent(
-        self, workflow_id: str, overrides: dict[str, Any], row: tuple[str, int] | None
-    ) -> int | None:
-        if self.journal is None:
-            return None
-        batch, batch_row = row or (None, None)
-        return self.journal.record_intent(
-            "workflow",
-            workflow_id,
-            overrides,
-            base_url=self.client.base_url,
-            api_key=self.api_key,
-            batch=batch,
-            batch_row=batch_row,
-        )
-
     def _watch(self, handle: runninghub.TaskHandle) -> None:
         task_id = handle.task_id
 
@@ -154,17 +125,10 @@ class Board:
                 return
             raise
         except runninghub.RunningHubError as exc:
-            self._record(getattr(exc, "task", None))
             status = "FAILED" if isinstance(exc, runninghub.TaskFailedError) else "ERROR"
             self._publish(TaskView(task_id, status, error=exc.message))
             return
-        self._record(task, saved)
         self._publish(TaskView(task_id, "SUCCESS", outputs=_outputs(task, saved)))
-
-    def _record(self, task: runninghub.Task | None, saved: Any = ()) -> None:
-        if task is not None and self.journal is not None:
-            with contextlib.suppress(Exception):  # the record is a convenience, never the run
-                self.journal.record_task(task, saved)
 
 
 _SUFFIXES = {

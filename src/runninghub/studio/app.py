@@ -51,11 +51,10 @@ class StudioConfig:
     out_dir: Path
     guard: StudioGuard
     journal: Journal | None = None
-    api_key: str | None = None
 
 
 def create_app(config: StudioConfig) -> Starlette:
-    board = Board(config.client, config.out_dir, config.journal, config.api_key)
+    board = Board(config.client, config.out_dir)
     env = Environment(loader=PackageLoader("runninghub.studio"), autoescape=select_autoescape())
     pages = _Pages(config, board, env)
     batches = BatchPages(pages)
