@@ -431,7 +431,7 @@ def test_the_cli_refuses_a_foreign_output_host_and_writes_nothing(
     server.route(QUERY, task_reply(results=[{"url": "https://evil.example.com/x.png"}]))
     before = tree(tmp_path)
 
-    result = cli("wait", "7", "--out", str(tmp_path / "out"), "--timeout", "5")
+    result = cli("wait", "7", "--out", str(tmp_path / "out"), "--timeout", "60")
 
     assert result.exit_code == 4
     assert "refusing to download from evil.example.com" in one_error_line(result.stderr)

