@@ -15,14 +15,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _steps
-from ._core import ClientCore
-from ._handle import HandleCore
+from . import _steps
 from ._models import Task
 from ._outputs import PartialDownload
 from ._protocol import Answer, AnswerReader, Operation
 from ._socket_listener import AsyncListener, SocketEvent
 from ._steps import Flow, Step, Stepper, as_method
+from ._surface import ClientSurface, HandleSurface
 from ._waiting import Listen, Sleep
 
 __all__ = ["AsyncClient", "AsyncTaskHandle"]
@@ -56,59 +55,31 @@ def _handed(
     return as_method(method, flow, "AsyncTaskHandle")
 
 
-class AsyncClient(ClientCore):
+def _method_of(flow: Callable[..., Flow[Any]], hands_back_a_handle: bool) -> Callable[..., Any]:
+    """This face's method for an operation of ``_surface``'s tables."""
+    return _handed(flow) if hands_back_a_handle else _awaited(flow)
+
+
+class AsyncClient(ClientSurface):
     """The asynchronous RunningHub client (``async with AsyncClient() as client``).
 
     Configuration as for :class:`~runninghub.Client`.
     """
 
     _http: httpx.AsyncClient
-
-    # Submitting and running.
-    submit = _handed(_flows.submit)
-    submit_app = _handed(_flows.submit_app)
-    run = _awaited(_flows.run)
-    run_app = _awaited(_flows.run_app)
-    run_preset = _awaited(_preset_flow.run_preset)
-    presets = _awaited(_preset_flow.presets)
+    _method_of = staticmethod(_method_of)
 
     async def close(self) -> None:
         await self._http.aclose()
         self._close_journal()
 
-    # One task.
-    query = _awaited(_flows.query)
-    outputs = _awaited(_flows.outputs)
-    cancel = _awaited(_flows.cancel)
-    webhook_detail = _awaited(_flows.webhook_detail)
-    retry_webhook = _awaited(_flows.retry_webhook)
-
     async def __aenter__(self) -> AsyncClient:
         return self
-
-    # The account and the graphs.
-    account = _awaited(_flows.account)
-    queue_status = _awaited(_flows.queue_status)
-    workflow_graph = _awaited(_flows.workflow_graph)
-    app_inputs = _awaited(_flows.app_inputs)
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
-
-    # Files.
-    upload = _awaited(_flows.upload)
-    download = _awaited(_download_flow.download)
-    models = _awaited(_model_flows.models)
-    model = _awaited(_model_flows.model)
-    submit_model = _handed(_model_flows.submit_model)
-    run_model = _awaited(_model_flows.run_model)
-    model_price = _awaited(_model_flows.model_price)
-    upload_lora = _awaited(_model_flows.upload_lora)
-    api_keys = _awaited(_model_flows.api_keys)
-    resources = _awaited(_model_flows.resources)
-    ai_apps = _awaited(_model_flows.ai_apps)
 
     def task(self, task_id: str | int) -> AsyncTaskHandle:
         """A handle on an existing task (e.g. one submitted earlier), without any request."""
@@ -202,15 +173,11 @@ async def _notify(result: Any) -> None:
         await result
 
 
-class AsyncTaskHandle(HandleCore):
+class AsyncTaskHandle(HandleSurface):
     """A submitted task, for :class:`AsyncClient`; see :class:`~runninghub.TaskHandle`."""
 
     client: AsyncClient
-
-    refresh = _awaited(_handle.refresh)
-    wait = _awaited(_handle.wait)
-    cancel = _awaited(_handle.cancel)
-    download = _awaited(_handle.download)
+    _method_of = staticmethod(_method_of)
 
     async def _drive(self, flow: Flow[T]) -> T:
         return await self.client._drive(flow)

@@ -14,14 +14,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _steps
-from ._core import ClientCore
-from ._handle import HandleCore
+from . import _steps
 from ._models import Task
 from ._outputs import PartialDownload
 from ._protocol import Answer, AnswerReader, Operation
 from ._socket_listener import SocketEvent, SyncListener
 from ._steps import Flow, Step, Stepper, as_method
+from ._surface import ClientSurface, HandleSurface
 from ._waiting import Listen, Progress, Sleep
 
 __all__ = ["Client", "Progress", "TaskHandle"]
@@ -51,7 +50,12 @@ def _handing(
     return as_method(method, flow, "TaskHandle")
 
 
-class Client(ClientCore):
+def _method_of(flow: Callable[..., Flow[Any]], hands_back_a_handle: bool) -> Callable[..., Any]:
+    """This face's method for an operation of ``_surface``'s tables."""
+    return _handing(flow) if hands_back_a_handle else _driven(flow)
+
+
+class Client(ClientSurface):
     """A RunningHub client. Use it as a context manager, or call :meth:`close`.
 
     The key comes from ``api_key``, else ``RUNNINGHUB_API_KEY``, else the config file
@@ -70,33 +74,7 @@ class Client(ClientCore):
     """
 
     _http: httpx.Client
-
-    upload = _driven(_flows.upload)
-    submit = _handing(_flows.submit)
-    submit_app = _handing(_flows.submit_app)
-    run = _driven(_flows.run)
-    run_app = _driven(_flows.run_app)
-    run_preset = _driven(_preset_flow.run_preset)
-    presets = _driven(_preset_flow.presets)
-    query = _driven(_flows.query)
-    outputs = _driven(_flows.outputs)
-    cancel = _driven(_flows.cancel)
-    account = _driven(_flows.account)
-    queue_status = _driven(_flows.queue_status)
-    workflow_graph = _driven(_flows.workflow_graph)
-    app_inputs = _driven(_flows.app_inputs)
-    webhook_detail = _driven(_flows.webhook_detail)
-    retry_webhook = _driven(_flows.retry_webhook)
-    download = _driven(_download_flow.download)
-    models = _driven(_model_flows.models)
-    model = _driven(_model_flows.model)
-    submit_model = _handing(_model_flows.submit_model)
-    run_model = _driven(_model_flows.run_model)
-    model_price = _driven(_model_flows.model_price)
-    upload_lora = _driven(_model_flows.upload_lora)
-    api_keys = _driven(_model_flows.api_keys)
-    resources = _driven(_model_flows.resources)
-    ai_apps = _driven(_model_flows.ai_apps)
+    _method_of = staticmethod(_method_of)
 
     def task(self, task_id: str | int) -> TaskHandle:
         """A handle on an existing task (e.g. one submitted earlier), without any request."""
@@ -191,7 +169,7 @@ class _Session:
             listener.stop()
 
 
-class TaskHandle(HandleCore):
+class TaskHandle(HandleSurface):
     """A submitted task: refresh it, wait for it, cancel it, download its outputs.
 
     ``last`` is the state last seen (the submit's answer at first). A handle can be rebuilt
@@ -199,11 +177,7 @@ class TaskHandle(HandleCore):
     """
 
     client: Client
-
-    refresh = _driven(_handle.refresh)
-    wait = _driven(_handle.wait)
-    cancel = _driven(_handle.cancel)
-    download = _driven(_handle.download)
+    _method_of = staticmethod(_method_of)
 
     def _drive(self, flow: Flow[T]) -> T:
         return self.client._drive(flow)

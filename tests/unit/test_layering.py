@@ -109,7 +109,15 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_preset_flow",
         "_handle",
     ),
-    "faces": ("_client", "_async_client", "_seed_client", "compat", "_support", "__init__"),
+    "faces": (
+        "_surface",
+        "_client",
+        "_async_client",
+        "_seed_client",
+        "compat",
+        "_support",
+        "__init__",
+    ),
     "apps": ("batch", "mcp", "cli", "skill", "studio", "__main__"),
 }
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
