@@ -24,9 +24,15 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
 
 
 @pytest.fixture
-def studio(make_emulator: Callable[..., EmulatorServer], tmp_path: Path) -> Iterator[StudioServer]:
-    """A studio on its own emulator; tasks stay RUNNING 1 s (emulated) so each status shows."""
-    emulator = make_emulator(queue_seconds=0, task_seconds=1.0)
+def studio_emulator(make_emulator: Callable[..., EmulatorServer]) -> EmulatorServer:
+    """The studio's emulator; tasks stay RUNNING 1 s (emulated) so each status shows."""
+    return make_emulator(queue_seconds=0, task_seconds=1.0)
+
+
+@pytest.fixture
+def studio(studio_emulator: EmulatorServer, tmp_path: Path) -> Iterator[StudioServer]:
+    """A studio on its own emulator (``studio_emulator``)."""
+    emulator = studio_emulator
     with (
         Journal.open() as journal,
         Client(
