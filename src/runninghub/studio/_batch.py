@@ -135,6 +135,14 @@ class BatchShelf:
         thread.start()
         return waiting
 
+    def wait(self, batch_id: str, timeout: float) -> bool:
+        """Block until this studio's run of the batch ends; False if still running at timeout."""
+        with self._lock:
+            thread = self._runs.get(batch_id)
+        if thread is not None:
+            thread.join(timeout)
+        return thread is None or not thread.is_alive()
+
     def _drive(self, batch_id: str, path: Path, lock: RunnerLock) -> None:
         problem = None
         try:
@@ -143,8 +151,8 @@ class BatchShelf:
             problem = "; ".join(filter(None, [report.stopped, *report.errors])) or None
         except runninghub.RunningHubError as exc:
             problem = exc.message
-        except RuntimeError:  # the studio closed its client under the runner at shutdown
-            problem = "the studio stopped; `runninghub batch resume` finishes the batch"
+        except Exception as exc:  # shown on the grid: the ledger keeps every row's state
+            problem = f"the batch stopped: {exc}"
         finally:
             lock.release()
         if problem:

@@ -58,7 +58,7 @@ def describe(table: InputTable, graph: WorkflowGraph) -> dict[str, Any]:
         "columns": [
             {
                 "name": column,
-                "sample": str(first.get(column) or "")[:_SAMPLE_CHARS],
+                "sample": _sample(first.get(column), folder),
                 "suggested": _suggested(column, graph, fields, folder),
             }
             for column in table.columns
@@ -68,6 +68,13 @@ def describe(table: InputTable, graph: WorkflowGraph) -> dict[str, Any]:
             for f in fields
         ],
     }
+
+
+def _sample(value: Any, folder: bool) -> str:
+    """The first row's value, short: a folder's file by its name."""
+    if value is None:
+        return ""
+    return (Path(str(value)).name if folder else str(value))[:_SAMPLE_CHARS]
 
 
 def _suggested(column: str, graph: WorkflowGraph, fields: list[Any], folder: bool) -> str:

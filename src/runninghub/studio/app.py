@@ -72,6 +72,7 @@ def create_app(config: StudioConfig) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, guard=config.guard)])
     app.state.board = board
+    app.state.batches = batches.shelf
     return app
 
 
