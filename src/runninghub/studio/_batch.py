@@ -162,6 +162,8 @@ class BatchShelf:
     def _batch_client(self) -> AsyncClient:
         """An async twin of the studio's client: same key, site, config and journal. Capacity
         refusals come straight back, as in `batch run`: the runner knows when a slot frees."""
+        # The key the studio's client resolved is on purpose not public; the twin must use
+        # exactly that one (the runner checks running tasks against it), so it is read here.
         settings = self.client._settings
         return AsyncClient(
             api_key=settings.api_key,
