@@ -6,9 +6,11 @@ never one Playwright downloads. Screenshots go to ``test-artifacts/studio/`` (gi
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -17,6 +19,7 @@ from runninghub.emulator import EmulatorServer
 from runninghub.journal import Journal
 from runninghub.studio import StudioConfig, StudioGuard
 from runninghub.studio.server import StudioServer, bind
+from tests.cli.cli_harness import runninghub_command, subprocess_env
 from tests.conftest import API_KEY
 
 CHROMIUM = "/usr/bin/chromium"
@@ -24,9 +27,15 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
 
 
 @pytest.fixture
-def studio(make_emulator: Callable[..., EmulatorServer], tmp_path: Path) -> Iterator[StudioServer]:
-    """A studio on its own emulator; tasks stay RUNNING 1 s (emulated) so each status shows."""
-    emulator = make_emulator(queue_seconds=0, task_seconds=1.0)
+def studio_emulator(make_emulator: Callable[..., EmulatorServer]) -> EmulatorServer:
+    """The studio's emulator; tasks stay RUNNING 1 s (emulated) so each status shows."""
+    return make_emulator(queue_seconds=0, task_seconds=1.0)
+
+
+@pytest.fixture
+def studio(studio_emulator: EmulatorServer, tmp_path: Path) -> Iterator[StudioServer]:
+    """A studio on its own emulator (``studio_emulator``)."""
+    emulator = studio_emulator
     with (
         Journal.open() as journal,
         Client(
@@ -39,6 +48,15 @@ def studio(make_emulator: Callable[..., EmulatorServer], tmp_path: Path) -> Iter
         config = StudioConfig(client, tmp_path / "outputs", StudioGuard(), journal)
         with StudioServer(config, bind(0)) as server:
             yield server
+
+
+@pytest.fixture
+def http(studio: StudioServer) -> Iterator[httpx.Client]:
+    """A client that opened the printed address: it holds the cookie and the page's CSRF."""
+    with httpx.Client(base_url=studio.base_url, trust_env=False, timeout=10) as client:
+        first = client.get(studio.address)
+        assert first.status_code == 303 and "token" not in first.headers["location"]
+        yield client
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +84,12 @@ def shoot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def run_cli(emulator: EmulatorServer, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real ``runninghub`` in its own process, on ``emulator`` with the test key."""
+    command = runninghub_command("--base-url", emulator.base_url, *args)
+    env = subprocess_env({"RUNNINGHUB_API_KEY": API_KEY})
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, check=False
+    )

@@ -114,9 +114,10 @@ def test_a_batch_of_six_rows_fills_its_grid_with_thumbnails(
     rows = "\n".join(f"a lighthouse number {n},{n}" for n in range(1, 7))
     csv = f"6.text,KSampler.seed\n{rows}\n".encode()
     page.set_input_files("#batch-csv", {"name": "rows.csv", "mimeType": "text/csv", "buffer": csv})
-    page.click("#batch-form button")
+    page.click("#batch-inspect")
+    page.click("#batch-start")
     expect(page.locator(".counts")).to_contain_text("finished", timeout=60_000)
-    expect(page.locator(".counts")).to_contain_text("6 SUCCESS")
+    expect(page.locator(".counts")).to_contain_text("6 succeeded")
     grid = page.locator(".batch-grid .card")
     expect(grid).to_have_count(6)
     expect(page.locator(".batch-grid .card img")).to_have_count(6)
@@ -132,7 +133,10 @@ def test_a_batch_with_a_bad_column_is_refused_before_anything_is_sent(
     page.goto(f"{studio.base_url}/batch?workflow={TEXT_TO_IMAGE}")
     csv = b"KSampler.seeed\n1\n2\n"
     page.set_input_files("#batch-csv", {"name": "rows.csv", "mimeType": "text/csv", "buffer": csv})
-    page.click("#batch-form button")
-    expect(page.locator("#batch-form .form-error")).to_contain_text("did you mean KSampler.seed")
+    page.click("#batch-inspect")
+    page.click("#batch-start")
+    expect(page.locator("tr[data-column='KSampler.seeed'] .field-error")).to_contain_text(
+        "did you mean KSampler.seed"
+    )
     with Journal.open() as journal:
         assert journal.history() == []

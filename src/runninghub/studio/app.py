@@ -67,13 +67,12 @@ def create_app(config: StudioConfig) -> Starlette:
         Route("/api/run", pages.submit, methods=["POST"]),
         Route("/api/tasks/{task_id}/events", pages.events),
         Route("/files/{task_id}/{name}", pages.saved_file),
-        Route("/batch", batches.start_page),
-        Route("/api/batch", batches.start, methods=["POST"]),
-        Route("/batch/{batch_id}", batches.grid),
+        *batches.routes(),
         Mount("/static", static, name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(GuardMiddleware, guard=config.guard)])
     app.state.board = board
+    app.state.batches = batches.shelf
     return app
 
 

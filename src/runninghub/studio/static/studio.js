@@ -125,19 +125,3 @@ document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("run-form");
   if (form) form.addEventListener("submit", submitRun);
 });
-
-async function startBatch(event) {
-  event.preventDefault();
-  const form = event.target;
-  const errors = form.querySelector(".form-error");
-  const { ok, data } = await post("/api/batch", new FormData(form), false);
-  if (ok) { location.assign("/batch/" + encodeURIComponent(data.batch_id)); return; }
-  const lines = data.errors ? Object.entries(data.errors).map(([k, v]) => k + ": " + v) : [data.error];
-  errors.replaceChildren(...lines.map((line) => { const li = document.createElement("li"); li.textContent = line; return li; }));
-  errors.hidden = false;
-}
-
-document.addEventListener("DOMContentLoaded", () => {
-  const form = document.getElementById("batch-form");
-  if (form) form.addEventListener("submit", startBatch);
-});
