@@ -25,8 +25,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
 
 @pytest.fixture
 def studio(make_emulator: Callable[..., EmulatorServer], tmp_path: Path) -> Iterator[StudioServer]:
-    """A studio on its own emulator; tasks stay RUNNING 1 s (emulated) so each status shows."""
-    emulator = make_emulator(queue_seconds=0, task_seconds=1.0)
+    """A studio on its own emulator; tasks stay RUNNING 1 s (emulated) so each status shows.
+    The key is a wallet key (``SHARED``), which may also run the standard models."""
+    emulator = make_emulator(queue_seconds=0, task_seconds=1.0, key_type="SHARED")
     with (
         Journal.open() as journal,
         Client(

@@ -52,16 +52,18 @@ def _field(param: ModelParam, value: Any) -> FormField:
 
 def _describe(param: ModelParam) -> str | None:
     """The schema's limits in words: the catalogue carries no descriptions of its own."""
-    parts = ["required" if param.required else "optional"]
+    parts = []
     if param.min is not None or param.max is not None:
         parts.append(f"from {_number(param.min) or '…'} to {_number(param.max) or '…'}")
+    if param.step and param.type == "FLOAT":
+        parts.append(f"in steps of {_number(param.step)}")
     if param.is_media:
         parts.append(f"a {param.type.lower()} file dropped here")
     if param.accept:
         parts.append(f"accepts {', '.join(param.accept)}")
     if param.max_mb is not None:
         parts.append(f"up to {_number(param.max_mb)} MB")
-    return "; ".join(parts)
+    return "; ".join(parts) or None
 
 
 def model_values(model: ModelInfo, sent: Mapping[str, Any]) -> dict[str, Any]:
