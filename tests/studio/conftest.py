@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -40,6 +41,15 @@ def studio(make_emulator: Callable[..., EmulatorServer], tmp_path: Path) -> Iter
         config = StudioConfig(client, tmp_path / "outputs", StudioGuard(), journal)
         with StudioServer(config, bind(0)) as server:
             yield server
+
+
+@pytest.fixture
+def http(studio: StudioServer) -> Iterator[httpx.Client]:
+    """A client that opened the printed address: it holds the cookie and the page's CSRF."""
+    with httpx.Client(base_url=studio.base_url, trust_env=False, timeout=10) as client:
+        first = client.get(studio.address)
+        assert first.status_code == 303 and "token" not in first.headers["location"]
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -12,15 +10,6 @@ from runninghub.studio.server import StudioServer
 from tests.conftest import API_KEY
 
 RUN_BODY = {"kind": "workflow", "target": "1904136902449209346", "values": {"6.text": "a cat"}}
-
-
-@pytest.fixture
-def http(studio: StudioServer) -> Iterator[httpx.Client]:
-    """A client that opened the printed address: it holds the cookie and the page's CSRF."""
-    with httpx.Client(base_url=studio.base_url, trust_env=False, timeout=10) as client:
-        first = client.get(studio.address)
-        assert first.status_code == 303 and "token" not in first.headers["location"]
-        yield client
 
 
 def _csrf(studio: StudioServer) -> dict[str, str]:
