@@ -110,6 +110,7 @@ class GalleryItem:
     coins: str | None
     thumbnail: str | None  # a saved output's name under /files/TASK/
     thumbnail_kind: str
+    money: str | None = None  # what a wallet key paid (coins are a coin key's)
 
 
 def gallery(journal: Journal, entries: list[HistoryEntry], out_dir: Path) -> list[GalleryItem]:
@@ -129,6 +130,7 @@ def _item(journal: Journal, entry: HistoryEntry, out_dir: Path) -> GalleryItem:
         coins=None if entry.coins is None else str(entry.coins),
         thumbnail=thumb,
         thumbnail_kind=media_kind(thumb or ""),
+        money=None if entry.money is None else str(entry.money),
     )
 
 
