@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     )
     from ._extras import missing_extra, require_extra
     from ._fields import error as refusal
+    from ._model_checks import missing_params, plan_model_params
     from ._paths import default_config_dir
     from ._preset_file import dump_toml, presets_path, read_toml
     from ._presets import build_preset, load_presets, preset_from_table, save_presets
@@ -65,6 +66,8 @@ _OWNERS = {
     "load_presets": "._presets",
     "preset_from_table": "._presets",
     "save_presets": "._presets",
+    "missing_params": "._model_checks",
+    "plan_model_params": "._model_checks",
 }
 # names that differ from the owner's
 _RENAMED = {"refusal": "error"}
@@ -84,7 +87,9 @@ __all__ = [
     "load_presets",
     "mask_key",
     "missing_extra",
+    "missing_params",
     "parse_app_inputs",
+    "plan_model_params",
     "preset_from_table",
     "presets_path",
     "raise_if_failed",

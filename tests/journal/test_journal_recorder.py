@@ -184,6 +184,8 @@ def test_history_filters_by_target_kind_status_and_time(journal: Journal) -> Non
     assert ids(status="failed") == [model]
     assert ids(status="submitting") == [app, old]
     assert ids(since=2000.0) == [model, app]
+    assert ids(until=2000.0) == [old]
+    assert ids(since=999.0, until=1000.0) == []  # the end of a range is not in it
     assert ids(limit=1) == [model]
 
 

@@ -27,9 +27,16 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
 
 
 @pytest.fixture
-def studio_emulator(make_emulator: Callable[..., EmulatorServer]) -> EmulatorServer:
-    """The studio's emulator; tasks stay RUNNING 1 s (emulated) so each status shows."""
-    return make_emulator(queue_seconds=0, task_seconds=1.0)
+def studio_emulator(
+    make_emulator: Callable[..., EmulatorServer], request: pytest.FixtureRequest
+) -> EmulatorServer:
+    """The studio's emulator; tasks stay RUNNING 1 s (emulated) so each status shows. The key
+    is a wallet key (``SHARED``), which may also run the standard models; tests marked
+    ``coin_key`` (the batches, whose ledger counts coins) get a coin key."""
+    coins = request.node.get_closest_marker("coin_key") is not None
+    return make_emulator(
+        queue_seconds=0, task_seconds=1.0, key_type="NORMAL" if coins else "SHARED"
+    )
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import httpx
+import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -18,6 +19,9 @@ from runninghub.studio.server import StudioServer
 from tests.conftest import API_KEY
 
 from .conftest import run_cli, shoot
+
+# The batch ledger counts a batch's spend in coins: these run on a coin key.
+pytestmark = pytest.mark.coin_key
 
 IMAGE_WORKFLOW = "1987728214757978114"  # 107 Load Image -> 108 Invert Image -> 109 Save Image
 

@@ -15,6 +15,9 @@ from runninghub.studio.server import StudioServer
 
 from .conftest import run_cli
 
+# The batch ledger counts a batch's spend in coins: these run on a coin key.
+pytestmark = pytest.mark.coin_key
+
 TEXT_TO_IMAGE = "1904136902449209346"
 CSV = b"6.text\n" + b"".join(b"a lighthouse number %d\n" % n for n in range(1, 5))
 

@@ -39,7 +39,7 @@ def test_the_token_address_opens_the_page_and_drops_the_token(
     expect(page.locator(".brand")).to_have_text("RunningHub studio")
     assert "token=" not in page.url
     page.goto(f"{studio.base_url}/run")  # the cookie carries on without the token
-    expect(page.locator("label[for=workflow]")).to_be_visible()
+    expect(page.locator("label[for=pick-workflow]")).to_be_visible()
     assert API_KEY not in page.content()
     shoot(page, "open")
 

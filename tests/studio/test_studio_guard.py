@@ -9,7 +9,7 @@ from runninghub.journal import Journal
 from runninghub.studio.server import StudioServer
 from tests.conftest import API_KEY
 
-RUN_BODY = {"workflow_id": "1904136902449209346", "overrides": {"6.text": "a cat"}}
+RUN_BODY = {"kind": "workflow", "target": "1904136902449209346", "values": {"6.text": "a cat"}}
 
 
 def _csrf(studio: StudioServer) -> dict[str, str]:

@@ -75,7 +75,8 @@ def _client(state: CliState, use_emulator: bool) -> Iterator[Any]:
     key = secrets.token_hex(16)
     state.render.add_secret(key)
     with (
-        serve_in_thread(queue_seconds=0.5, task_seconds=1.5) as emulator,
+        # A wallet key (SHARED): the standard models refuse the default coin key.
+        serve_in_thread(queue_seconds=0.5, task_seconds=1.5, key_type="SHARED") as emulator,
         tempfile.TemporaryDirectory(prefix="runninghub-studio-") as config_dir,
         Client(
             api_key=key,

@@ -55,6 +55,7 @@ class HistoryFilter:
     since: float | None = None
     search: str | None = None
     limit: int = 50
+    until: float | None = None  # recorded before this time (the end of a date range)
 
 
 def history(
@@ -81,6 +82,9 @@ def _conditions(wanted: HistoryFilter, searchable: bool) -> tuple[list[str], lis
     if wanted.since is not None:
         where.append("created_at >= ?")
         args.append(wanted.since)
+    if wanted.until is not None:
+        where.append("created_at < ?")
+        args.append(wanted.until)
     if wanted.status is not None:
         status = wanted.status.lower()
         if status in _INTENT_STATES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -69,11 +70,18 @@ class Board:
     def submit(
         self, workflow_id: str, overrides: dict[str, Any], row: tuple[str, int] | None = None
     ) -> str:
-        """Submit once and start watching; the task id. The client journals the submit (as
-        row ``row`` of a batch), its states and its saved files."""
+        """Submit a workflow once and start watching; the task id. The client journals the
+        submit (as row ``row`` of a batch), its states and its saved files."""
+        return self.start(lambda: self.client.submit(workflow_id, overrides), row)
+
+    def start(
+        self, submitting: Callable[[], runninghub.TaskHandle], row: tuple[str, int] | None = None
+    ) -> str:
+        """Call ``submitting`` (one client submit of a workflow, an app or a model) once and
+        watch the task it made."""
         label = batch_label(*row) if row else contextlib.nullcontext()
         with label:
-            handle = self.client.submit(workflow_id, overrides)
+            handle = submitting()
         self._publish(TaskView(handle.task_id, "QUEUED"))
         threading.Thread(target=self._watch, args=(handle,), daemon=True).start()
         return handle.task_id

@@ -11,14 +11,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runninghub import InvalidRequestError, NodeOverride, WorkflowGraph
+from runninghub import InvalidRequestError, NodeOverride, RunningHubError, WorkflowGraph
 
 from ._board import TASK_ID, media_kind
 
 if TYPE_CHECKING:
     from runninghub.journal import HistoryEntry, Journal, TaskRecord
 
-__all__ = ["FormField", "GalleryItem", "check_overrides", "form_fields", "gallery"]
+__all__ = [
+    "FormField",
+    "GalleryItem",
+    "as_text",
+    "check_overrides",
+    "form_fields",
+    "gallery",
+    "one_line",
+]
 
 _INPUT_TYPES = {"int": "number", "float": "number"}
 _STEPS = {"int": "1", "float": "any"}
@@ -35,6 +43,10 @@ class FormField:
     description: str | None
     input_type: str
     step: str | None
+    minimum: str | None = None
+    maximum: str | None = None
+    required: bool = False
+    upload_as: str = "file_name"  # what a dropped file fills in: its file_name or download_url
 
 
 def form_fields(graph: WorkflowGraph, filled: dict[str, Any] | None = None) -> list[FormField]:
@@ -43,13 +55,13 @@ def form_fields(graph: WorkflowGraph, filled: dict[str, Any] | None = None) -> l
     fields = []
     for item in graph.fields():
         node = f"{item.node_title or item.class_type or 'node'} #{item.node_id}"
-        default = _text(item.value)
+        default = as_text(item.value)
         fields.append(
             FormField(
                 address=item.address,
                 label=f"{node} · {item.name}",
                 kind=item.kind.value,
-                value=_text(filled.get(item.address, item.value)),
+                value=as_text(filled.get(item.address, item.value)),
                 default=default,
                 options=item.options,
                 description=item.description,
@@ -67,12 +79,17 @@ def check_overrides(graph: WorkflowGraph, overrides: dict[str, Any]) -> dict[str
         try:
             planned = graph.prepare({address: value})
         except InvalidRequestError as exc:
-            hint = exc.hint if exc.hint and exc.hint not in exc.message else None
-            errors[address] = exc.message + (f" ({hint})" if hint else "")
+            errors[address] = one_line(exc)
             continue
         if any(_is_local_path(graph, item) for item in planned):
             errors[address] = "a local path: drop the file on the field instead"
     return errors
+
+
+def one_line(exc: RunningHubError) -> str:
+    """A refusal as shown beside its field: the message, and its hint unless it repeats it."""
+    hint = exc.hint if exc.hint and exc.hint not in exc.message else None
+    return exc.message + (f" ({hint})" if hint else "")
 
 
 def _is_local_path(graph: WorkflowGraph, item: NodeOverride) -> bool:
@@ -93,6 +110,7 @@ class GalleryItem:
     coins: str | None
     thumbnail: str | None  # a saved output's name under /files/TASK/
     thumbnail_kind: str
+    money: str | None = None  # what a wallet key paid (coins are a coin key's)
 
 
 def gallery(journal: Journal, entries: list[HistoryEntry], out_dir: Path) -> list[GalleryItem]:
@@ -112,6 +130,7 @@ def _item(journal: Journal, entry: HistoryEntry, out_dir: Path) -> GalleryItem:
         coins=None if entry.coins is None else str(entry.coins),
         thumbnail=thumb,
         thumbnail_kind=media_kind(thumb or ""),
+        money=None if entry.money is None else str(entry.money),
     )
 
 
@@ -123,7 +142,7 @@ def first_saved(record: TaskRecord, folder: Path) -> str | None:
     return None
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

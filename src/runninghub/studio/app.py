@@ -36,11 +36,13 @@ from runninghub.journal import HistoryFilter, Journal
 from ._batch_pages import BatchPages
 from ._board import TASK_ID, Board
 from ._guard import GuardMiddleware, StudioGuard
-from ._views import check_overrides, form_fields, gallery
+from ._history_filter import wanted_history
+from ._run_pages import RunPages
+from ._targets import Target, Targets
+from ._views import gallery
 
 __all__ = ["StudioConfig", "create_app"]
 
-_WORKFLOW_ID = TASK_ID
 _STREAM_WAIT = 5.0
 _MAX_UPLOAD = 30 * 1024 * 1024
 
@@ -51,6 +53,7 @@ class StudioConfig:
     out_dir: Path
     guard: StudioGuard
     journal: Journal | None = None
+    presets_file: Path | None = None  # None: the user's own (as ``runninghub preset``)
 
 
 def create_app(config: StudioConfig) -> Starlette:
@@ -58,13 +61,16 @@ def create_app(config: StudioConfig) -> Starlette:
     env = Environment(loader=PackageLoader("runninghub.studio"), autoescape=select_autoescape())
     pages = _Pages(config, board, env)
     batches = BatchPages(pages)
+    runs = RunPages(pages)
     static = StaticFiles(packages=[("runninghub.studio", "static")])
     routes = [
         Route("/", lambda _: RedirectResponse("/run", status_code=303)),
-        Route("/run", pages.run_page),
+        Route("/run", runs.run_page),
         Route("/history", pages.history_page),
+        Route("/task/{task_id}", runs.detail_page),
         Route("/api/upload", pages.upload, methods=["POST"]),
-        Route("/api/run", pages.submit, methods=["POST"]),
+        Route("/api/run", runs.submit, methods=["POST"]),
+        Route("/api/presets", runs.save_preset, methods=["POST"]),
         Route("/api/tasks/{task_id}/events", pages.events),
         Route("/files/{task_id}/{name}", pages.saved_file),
         *batches.routes(),
@@ -90,47 +96,12 @@ class _Pages:
         page = self.env.get_template(name).render(csrf=self.config.guard.csrf, **values)
         return HTMLResponse(page, headers={"Content-Security-Policy": _CSP})
 
-    async def run_page(self, request: Request) -> Response:
-        workflow_id = request.query_params.get("workflow", "").strip()
-        filled = await run_in_threadpool(self._filled, request.query_params.get("from"))
-        if not workflow_id and filled is not None:
-            workflow_id = filled[0]
-        fields, error = [], None
-        if workflow_id:
-            try:
-                graph = await run_in_threadpool(self.graph, workflow_id)
-                fields = form_fields(graph, filled[1] if filled else None)
-            except runninghub.RunningHubError as exc:
-                error = exc.message
-        return self.render("run.html", workflow_id=workflow_id, fields=fields, error=error)
-
     def graph(self, workflow_id: str) -> runninghub.WorkflowGraph:
-        if not _WORKFLOW_ID.fullmatch(workflow_id):
-            raise runninghub.InvalidRequestError(
-                "a workflow id is digits, such as 1904136902449209346"
-            )
-        return self.config.client.workflow_graph(workflow_id)
-
-    def _filled(self, task_id: str | None) -> tuple[str, dict[str, Any]] | None:
-        """The workflow and settings of a recorded task ("run again")."""
-        journal = self.config.journal
-        if not task_id or journal is None or not TASK_ID.fullmatch(task_id):
-            return None
-        try:
-            record = journal.show(task_id)
-        except Exception:  # an unknown id is just an empty form
-            return None
-        return record.entry.target, dict(record.params)
+        return Targets(self.config.client).graph(Target("workflow", workflow_id))
 
     async def history_page(self, request: Request) -> Response:
-        query = request.query_params
-        wanted = HistoryFilter(
-            target=query.get("workflow") or None,
-            status=(query.get("status") or "").upper() or None,
-            search=query.get("q") or None,
-            limit=60,
-        )
-        items = await run_in_threadpool(self._gallery, wanted)
+        wanted = wanted_history(request.query_params)
+        items = [] if wanted.error else await run_in_threadpool(self._gallery, wanted.query)
         return self.render("history.html", items=items, wanted=wanted)
 
     def _gallery(self, wanted: HistoryFilter) -> list[Any]:
@@ -150,35 +121,15 @@ class _Pages:
             uploaded = await run_in_threadpool(self._upload, data, name)
         except runninghub.RunningHubError as exc:
             return _refusal(exc.message)
-        return JSONResponse({"file_name": uploaded})
+        return JSONResponse(uploaded)
 
-    def _upload(self, data: bytes, name: str) -> str:
+    def _upload(self, data: bytes, name: str) -> dict[str, str | None]:
         """Through the client, from a real file, so the same local content checks apply."""
         with tempfile.TemporaryDirectory(prefix="rh-studio-") as folder:
             path = Path(folder) / (name or "upload")
             path.write_bytes(data)
-            return self.config.client.upload(path).file_name
-
-    async def submit(self, request: Request) -> Response:
-        try:
-            body = await request.json()
-            workflow_id = str(body["workflow_id"])
-            overrides = {str(k): v for k, v in dict(body.get("overrides") or {}).items()}
-        except (ValueError, KeyError, TypeError):
-            return _refusal("the request is not a studio run", 400)
-        try:
-            graph = await run_in_threadpool(self.graph, workflow_id)
-        except runninghub.RunningHubError as exc:
-            return _refusal(exc.message)
-        errors = check_overrides(graph, overrides)
-        if errors:
-            return JSONResponse({"errors": errors}, status_code=422)
-        try:
-            task_id = await run_in_threadpool(self.board.submit, workflow_id, overrides)
-        except runninghub.RunningHubError as exc:
-            known = getattr(exc, "task_id", None)
-            return JSONResponse({"error": exc.message, "task_id": known}, status_code=502)
-        return JSONResponse({"task_id": task_id})
+            uploaded = self.config.client.upload(path)
+            return {"file_name": uploaded.file_name, "download_url": uploaded.download_url}
 
     async def events(self, request: Request) -> Response:
         task_id = request.path_params["task_id"]

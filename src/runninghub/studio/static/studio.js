@@ -29,7 +29,7 @@ async function uploadInto(box, file) {
   const { ok, data } = await post("/api/upload", form, false);
   box.classList.remove("busy");
   if (!ok) { showError(box, data.error); return; }
-  target.value = data.file_name;
+  target.value = box.querySelector(".drop").dataset.use === "download_url" ? data.download_url : data.file_name;
   const preview = box.querySelector(".preview");
   if (file.type.startsWith("image/")) { preview.src = URL.createObjectURL(file); preview.hidden = false; }
 }
@@ -50,17 +50,32 @@ function wireDrops() {
   }
 }
 
-function changedOverrides(form) {
-  const overrides = {};
+// A model's checks want JSON types; a workflow's fields take text (the graph converts it).
+function typedValue(kind, text) {
+  if (kind === "bool" && (text === "true" || text === "false")) return text === "true";
+  if (kind === "int" && /^-?\d+$/.test(text.trim())) return Number(text);
+  if (kind === "float" && text.trim() !== "" && Number.isFinite(Number(text))) return Number(text);
+  return text;  // anything else goes as typed: the SDK's check names what is wrong with it
+}
+
+// A workflow or an app gets the fields that differ from the graph; a model every value set.
+function formValues(form) {
+  const values = {};
+  const typed = form.dataset.kind === "model";
   for (const box of form.querySelectorAll(".field[data-address]")) {
-    if (box.hasAttribute("data-extra")) continue;
+    if (box.hasAttribute("data-extra") || !box.dataset.address) continue;
     const input = box.querySelector("[name]");
-    if (input.value !== box.dataset.default) overrides[box.dataset.address] = input.value;
+    if (typed ? input.value === "" : input.value === box.dataset.default) continue;
+    values[box.dataset.address] = typed ? typedValue(box.dataset.kind, input.value) : input.value;
   }
   const extra = form.querySelector("[data-extra]");
-  const address = extra.querySelector("#extra-address").value.trim();
-  if (address) { extra.dataset.address = address; overrides[address] = extra.querySelector("#extra-value").value; }
-  return overrides;
+  const address = extra ? extra.querySelector("#extra-address").value.trim() : "";
+  if (address) { extra.dataset.address = address; values[address] = extra.querySelector("#extra-value").value; }
+  return values;
+}
+
+function runBody(form, more) {
+  return JSON.stringify({ kind: form.dataset.kind, target: form.dataset.target, values: formValues(form), ...more });
 }
 
 function outputElement(output, taskId) {
@@ -71,7 +86,7 @@ function outputElement(output, taskId) {
   if (tags[output.kind]) {
     const media = document.createElement(tags[output.kind]);
     media.src = url;
-    if (output.kind === "image") media.alt = output.name; else media.controls = true;
+    if (output.kind === "image") media.alt = output.name; else { media.controls = true; media.preload = "metadata"; }
     figure.append(media);
   }
   const link = document.createElement("a");
@@ -86,6 +101,7 @@ function outputElement(output, taskId) {
 function follow(taskId) {
   document.getElementById("task").hidden = false;
   document.getElementById("task-id").textContent = taskId;
+  document.getElementById("task-detail").href = "/task/" + encodeURIComponent(taskId);
   const events = new EventSource("/api/tasks/" + encodeURIComponent(taskId) + "/events");
   events.onmessage = (message) => {
     const view = JSON.parse(message.data);
@@ -108,7 +124,7 @@ async function submitRun(event) {
   const formError = form.querySelector(".form-error");
   form.querySelectorAll(".field").forEach((box) => showError(box, ""));
   formError.hidden = true;
-  const body = JSON.stringify({ workflow_id: form.dataset.workflow, overrides: changedOverrides(form) });
+  const body = runBody(form, {});
   document.getElementById("submit").disabled = true;
   const { ok, data } = await post("/api/run", body, true);
   if (ok) { follow(data.task_id); return; }
@@ -120,8 +136,26 @@ async function submitRun(event) {
   if (data.error) { formError.textContent = data.error + (data.task_id ? " (task " + data.task_id + ")" : ""); formError.hidden = false; }
 }
 
+async function savePreset() {
+  const form = document.getElementById("run-form");
+  const box = document.getElementById("preset-name-box");
+  const saved = document.getElementById("preset-saved");
+  showError(box, "");
+  saved.hidden = true;
+  const more = { name: document.getElementById("preset-name").value, description: document.getElementById("preset-description").value };
+  const { ok, data } = await post("/api/presets", runBody(form, more), true);
+  if (!ok) { showError(box, data.error); return; }
+  saved.textContent = "Saved preset " + data.name + ": run it with runninghub preset run " + data.name;
+  saved.hidden = false;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   wireDrops();
   const form = document.getElementById("run-form");
   if (form) form.addEventListener("submit", submitRun);
+  const save = document.getElementById("save-preset");
+  if (save) save.addEventListener("click", savePreset);
+  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+    select.addEventListener("change", () => { if (select.value) select.form.submit(); });
+  }
 });
