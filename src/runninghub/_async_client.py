@@ -15,7 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _steps
+from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _steps, _webhook_flow
 from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
@@ -80,8 +80,9 @@ class AsyncClient(ClientCore):
     query = _awaited(_flows.query)
     outputs = _awaited(_flows.outputs)
     cancel = _awaited(_flows.cancel)
-    webhook_detail = _awaited(_flows.webhook_detail)
-    retry_webhook = _awaited(_flows.retry_webhook)
+    webhook_detail = _awaited(_webhook_flow.webhook_detail)
+    retry_webhook = _awaited(_webhook_flow.retry_webhook)
+    retry_task_webhook = _awaited(_webhook_flow.retry_task_webhook)
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -14,7 +14,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _steps
+from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _steps, _webhook_flow
 from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
@@ -85,8 +85,9 @@ class Client(ClientCore):
     queue_status = _driven(_flows.queue_status)
     workflow_graph = _driven(_flows.workflow_graph)
     app_inputs = _driven(_flows.app_inputs)
-    webhook_detail = _driven(_flows.webhook_detail)
-    retry_webhook = _driven(_flows.retry_webhook)
+    webhook_detail = _driven(_webhook_flow.webhook_detail)
+    retry_webhook = _driven(_webhook_flow.retry_webhook)
+    retry_task_webhook = _driven(_webhook_flow.retry_task_webhook)
     download = _driven(_download_flow.download)
     models = _driven(_model_flows.models)
     model = _driven(_model_flows.model)

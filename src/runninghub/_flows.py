@@ -28,7 +28,7 @@ from ._errors import (
     TaskFailedError,
 )
 from ._fields import error
-from ._models import Account, AppInput, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
+from ._models import Account, AppInput, NodeOverride, QueueStatus, Task, Upload
 from ._options import ProgressCallback, SaveOptions, SubmitOptions, WaitOptions, WorkflowJSON
 from ._overrides import (
     graph_from_json,
@@ -128,16 +128,6 @@ def account(client: ClientCore) -> Flow[Account]:
 def queue_status(client: ClientCore) -> Flow[QueueStatus]:
     """How many tasks run and wait, and the concurrency limit."""
     return (yield from call(client, client._op_queue_status()))
-
-
-def webhook_detail(client: ClientCore, task_id: str | int) -> Flow[WebhookDetail]:
-    """The webhook delivery record of a task."""
-    return (yield from call(client, client._op_webhook_detail(str(task_id))))
-
-
-def retry_webhook(client: ClientCore, webhook_id: str | int, webhook_url: str) -> Flow[None]:
-    """Deliver a task's webhook again, to ``webhook_url``."""
-    yield from call(client, client._op_retry_webhook(str(webhook_id), webhook_url))
 
 
 def workflow_graph(

@@ -107,6 +107,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_flows",
         "_model_flows",
         "_preset_flow",
+        "_webhook_flow",
         "_handle",
     ),
     "faces": ("_client", "_async_client", "_seed_client", "compat", "_support", "__init__"),
