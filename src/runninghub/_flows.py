@@ -56,16 +56,22 @@ def call(client: ClientCore, op: Operation[T], retry: RetryPolicy | None = None)
     while True:
         client._before_send(op, state)
         try:
-            answer = yield Exchange(op)
+            sent = client._sites.addressed(op)
+            answer = yield Exchange(sent)
         except httpx.TransportError as exc:
             failure = classify_transport_error(exc, op.what)
         except APIResponseError as exc:  # an answer too large to read
             failure = classify_api_error(exc)
         else:
             try:
-                return client._interpret(op, answer)
+                value = client._interpret(op, answer)
             except APIError as exc:
+                if client._sites.try_other(exc, sent, op):
+                    continue  # the key may be the other site's: asked there once, at once
                 failure = classify_api_error(exc, answer.headers)
+            else:
+                client._sites.accepted()
+                return value
         yield Pause(client._next_delay(state, failure))
 
 
