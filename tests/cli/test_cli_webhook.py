@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.cli.cli_harness import Invoker
-from tests.emulator.emulator_helpers import Receiver
+from tests.emulator.emulator_helpers import Receiver, wait_for_deliveries
 
 INVERT = "1987728214757978114"
 
@@ -24,27 +23,19 @@ def receivers() -> Iterator[tuple[Receiver, Receiver]]:
     second.close()
 
 
-def _delivered(emulator: Any, count: int) -> None:
-    """Until the emulator has recorded ``count`` successful deliveries (10 s at most)."""
-    deadline = time.monotonic() + 10
-    while emulator.stats()["webhooks"]["delivered"] < count:
-        assert time.monotonic() < deadline, emulator.stats()["webhooks"]
-        time.sleep(0.02)
-
-
 def test_show_then_retry_to_the_same_url_and_to_another(
     live: Invoker, emulator: Any, receivers: tuple[Receiver, Receiver]
 ) -> None:
     hook, other = receivers
     run = live("run", INVERT, "--webhook", hook.url, "--no-download", "--json")
     task_id = json.loads(run.stdout)["task_id"]
-    _delivered(emulator, 1)
+    wait_for_deliveries(emulator, 1)
 
     shown = live("webhook", "show", task_id, "--json")
     again = live("webhook", "retry", task_id)
-    _delivered(emulator, 2)
+    wait_for_deliveries(emulator, 2)
     elsewhere = live("webhook", "retry", task_id, "--url", other.url, "--json")
-    _delivered(emulator, 3)
+    wait_for_deliveries(emulator, 3)
 
     assert shown.exit_code == 0, shown.output
     detail = json.loads(shown.stdout)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 import runninghub
-from tests.emulator.emulator_helpers import Receiver
+from tests.emulator.emulator_helpers import Receiver, wait_for_deliveries
 from tests.mcp_server.mcp_harness import error_of, start_server, structured
 
 INVERT = "1987728214757978114"
@@ -23,25 +22,18 @@ def hook() -> Iterator[Receiver]:
     receiver.close()
 
 
-def _delivered(emulator: Any, count: int) -> None:
-    deadline = time.monotonic() + 10
-    while emulator.stats()["webhooks"]["delivered"] < count:
-        assert time.monotonic() < deadline, emulator.stats()["webhooks"]
-        time.sleep(0.02)
-
-
 async def test_webhook_detail_and_retry_tools(
     emulator: Any, server_env: dict[str, str], tmp_path: Path, api_key: str, hook: Receiver
 ) -> None:
     with runninghub.Client(api_key, base_url=emulator.base_url) as client:
         task = client.run(INVERT, webhook_url=hook.url)
         plain = client.submit(INVERT).task_id
-    _delivered(emulator, 1)
+    wait_for_deliveries(emulator, 1)
 
     async with start_server(emulator.base_url, server_env, tmp_path) as server:
         detail = structured(await server.call("webhook_detail", {"task_id": task.task_id}))
         retried = structured(await server.call("retry_webhook", {"task_id": task.task_id}))
-        _delivered(emulator, 2)
+        wait_for_deliveries(emulator, 2)
         missing = await server.call("webhook_detail", {"task_id": plain})
         bad = await server.call("retry_webhook", {"task_id": task.task_id, "webhook_url": "x:y"})
 
