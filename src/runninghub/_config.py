@@ -84,7 +84,7 @@ class Settings:
     key_source: str  # "argument", "environment" or "config file"
     # Each site's address; empty when the base URL was pinned or the site given explicitly
     # (then the client never asks the other site).
-    site_urls: Mapping[str, str] = field(default_factory=dict, repr=False)
+    site_urls: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def other_site(self) -> str | None:
         """The site to ask when this one refuses the key, if the client may ask one."""
