@@ -4,9 +4,18 @@ Resolution order, applied when a client is constructed (never at import):
 
 - API key: the ``api_key`` argument, else ``RUNNINGHUB_API_KEY``, else the config file, else a
   :class:`~runninghub.ConfigError` naming all three.
-- Base URL: the ``base_url`` argument, else ``RUNNINGHUB_BASE_URL``, else the site's host.
+- Base URL: the ``base_url`` argument, else ``RUNNINGHUB_BASE_URL``, else the site's address
+  (``RUNNINGHUB_BASE_URL_CN`` / ``RUNNINGHUB_BASE_URL_AI`` when set, for a proxy or an emulator
+  playing that site, else its public host).
 - Site (``cn`` = www.runninghub.cn, ``ai`` = www.runninghub.ai): the ``site`` argument, else the
-  config file, else ``cn``.
+  site this key was found to belong to (below), else ``RUNNINGHUB_SITE``, else the config
+  file, else ``cn``.
+
+The two sites do not share keys. When a key is refused as unknown (802, 806, 1002, -1, 401)
+and neither the site nor the base URL was given explicitly, the client asks the other site
+once; if that site accepts the key, the answer is remembered for the key (by a salted hash of
+it, never the key) in ``sites.json`` in the config directory (mode 0600), so later clients
+go straight there. A refused key created nothing, so asking again never submits twice.
 
 The config file is ``$RUNNINGHUB_CONFIG_DIR/config.json``, else ``config.json`` in the platform
 config directory (``~/.config/runninghub`` on Linux and macOS, ``%APPDATA%\\runninghub`` on
@@ -17,6 +26,7 @@ current directory.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import ipaddress
 import json
 import os
@@ -36,20 +46,26 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "ENV_CONFIG_DIR",
+    "ENV_SITE",
     "SITES",
     "Settings",
     "clear_key",
     "config_dir",
     "config_path",
+    "forget_sites",
     "insecure_transport_warning",
     "is_valid_key",
     "load_config",
+    "remember_site",
+    "remembered_site",
     "resolve_settings",
     "save_key",
 ]
 
 ENV_API_KEY = "RUNNINGHUB_API_KEY"
 ENV_BASE_URL = "RUNNINGHUB_BASE_URL"
+ENV_SITE = "RUNNINGHUB_SITE"
+SITES_FILE = "sites.json"  # key hash -> the site that accepted the key
 SITES: dict[str, str] = {"cn": "https://www.runninghub.cn", "ai": "https://www.runninghub.ai"}
 DEFAULT_SITE = "cn"
 CONFIG_FILE = "config.json"
@@ -66,6 +82,14 @@ class Settings:
     site: str
     config_dir: Path
     key_source: str  # "argument", "environment" or "config file"
+    # Each site's address; empty when the base URL was pinned or the site given explicitly
+    # (then the client never asks the other site).
+    site_urls: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def other_site(self) -> str | None:
+        """The site to ask when this one refuses the key, if the client may ask one."""
+        others = [name for name in self.site_urls if name != self.site]
+        return others[0] if others else None
 
     def __repr__(self) -> str:
         return (
@@ -119,13 +143,52 @@ def save_key(
 
 
 def clear_key(config_dir: str | os.PathLike[str] | None = None) -> bool:
-    """Remove the stored key (other settings stay). Returns whether a key was stored."""
+    """Remove the stored key and site, and the sites remembered per key (other settings
+    stay). Returns whether a key was stored."""
     path = config_path(config_dir)
     data = _load_quietly(path.parent)
-    if "api_key" not in data:
+    forget_sites(path.parent)
+    if "api_key" not in data and "site" not in data:
         return False
-    del data["api_key"]
+    stored = "api_key" in data
+    data.pop("api_key", None)
+    data.pop("site", None)
     _write_private(path, json.dumps(data, indent=2) + "\n")
+    return stored
+
+
+def _site_key(api_key: str) -> str:
+    # Salted, so the file holds no plain SHA-256 of the key anyone could look up.
+    return hashlib.sha256(b"runninghub-site:" + api_key.strip().encode()).hexdigest()[:16]
+
+
+def _remembered(directory: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((directory / SITES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # nothing remembered yet, or a broken file: asked again, then rewritten
+    return data if isinstance(data, dict) else {}
+
+
+def remembered_site(directory: Path, api_key: str) -> str | None:
+    """The site this key was found to belong to, if a client found out before."""
+    site = _remembered(directory).get(_site_key(api_key))
+    return site if isinstance(site, str) and site in SITES else None
+
+
+def remember_site(directory: Path, api_key: str, site: str) -> None:
+    """Note that ``site`` accepted this key (atomically, mode 0600)."""
+    data = _remembered(directory)
+    data[_site_key(api_key)] = _check_site(site)
+    _write_private(directory / SITES_FILE, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def forget_sites(directory: Path) -> bool:
+    """Forget every remembered site; returns whether there was anything to forget."""
+    try:
+        (directory / SITES_FILE).unlink()
+    except FileNotFoundError:
+        return False
     return True
 
 
@@ -238,11 +301,24 @@ def resolve_settings(
                 f"no API key: pass --api-key-file FILE, set {ENV_API_KEY}, {stored}",
             )
         )
+    key = _check_key(key)
+    pinned = base_url or environ.get(ENV_BASE_URL)
+    free = site is None and not pinned  # the client may look for the key's site
     chosen_site = _check_site(
-        site if site is not None else (file_data or {}).get("site", DEFAULT_SITE)
+        site
+        if site is not None
+        else (remembered_site(directory, key) if free else None)
+        or environ.get(ENV_SITE)
+        or (file_data or {}).get("site", DEFAULT_SITE)
     )
-    url = base_url or environ.get(ENV_BASE_URL) or SITES[chosen_site]
-    return Settings(_check_key(key), _check_base_url(url), chosen_site, directory, source)
+    urls = {name: _site_url(name, environ) for name in SITES}
+    url = _check_base_url(pinned) if pinned else urls[chosen_site]
+    return Settings(key, url, chosen_site, directory, source, urls if free else {})
+
+
+def _site_url(site: str, environ: Mapping[str, str]) -> str:
+    """A site's address: ``RUNNINGHUB_BASE_URL_<SITE>`` when set, else its public host."""
+    return _check_base_url(environ.get(f"{ENV_BASE_URL}_{site.upper()}") or SITES[site])
 
 
 def _config_dir_from(directory: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:

@@ -15,7 +15,7 @@ import httpx
 
 from ._catalogue import Catalogue, load_catalogue
 from ._checks import check_id
-from ._config import insecure_transport_warning, resolve_settings
+from ._config import Settings, insecure_transport_warning, resolve_settings
 from ._errors import InvalidRequestError
 from ._fields import closest, did_you_mean
 from ._graph_cache import GraphCache
@@ -25,6 +25,7 @@ from ._presets import Preset, load_presets
 from ._protocol import Answer, Family, Operation, decode_body
 from ._recording import Recorder
 from ._redaction import install_log_redaction, mask_key
+from ._site_fallback import SiteFallback
 from ._version import __version__
 from .journal import Journal
 from .workflow import OverridesLike, normalize_overrides
@@ -76,7 +77,14 @@ class ClientCore(Operations):
         self._owns_journal = journal is True
         opened = Journal.open() if journal is True else journal or None
         self._recorder = Recorder(opened, self._settings, upload_cache=upload_cache)
+        self._sites = SiteFallback(self._settings, self._use_site)
         self._open_transport(self._http_options())
+
+    def _use_site(self, settings: Settings) -> None:
+        """Talk to another site from now on (the key was found to belong there)."""
+        self._settings = settings
+        self._graphs = GraphCache(settings)  # graphs are the site's own
+        self._recorder.use_settings(settings)
 
     @property
     def catalogue(self) -> Catalogue:

@@ -14,7 +14,14 @@ import httpx
 from ._core import ClientCore
 from ._errors import OutputError, Wording
 from ._models import Task
-from ._outputs import DEFAULT_MAX_BYTES, PartialDownload, SavedFile, plan_downloads, save_text
+from ._outputs import (
+    DEFAULT_MAX_BYTES,
+    PartialDownload,
+    Placed,
+    SavedFile,
+    plan_downloads,
+    save_text,
+)
 from ._policy import DownloadRetry
 from ._steps import Flow, Pause, Stream
 
@@ -32,8 +39,10 @@ def download(  # noqa: PLR0913 - the public signature: options as keywords
 ) -> Flow[list[SavedFile]]:
     """Save a finished task's outputs into ``out_dir`` (see ``runninghub._outputs``).
 
-    Names are ``<task>-<node>-<n>.<ext>``, never taken from the server; an existing file
-    gets a numeric suffix unless ``overwrite``. Raises OutputError for an untrusted host,
+    Names are ``<task>-<node>-<n>.<ext>``, never taken from the server. A file already
+    there with the same bytes is kept (``SavedFile.reused``), so downloading twice leaves one
+    copy; a different file of that name is kept too and the new one gets a numeric suffix,
+    unless ``overwrite`` (then it is replaced). Raises OutputError for an untrusted host,
     an oversized body or a failed download.
     """
     directory = Path(out_dir)
@@ -42,11 +51,11 @@ def download(  # noqa: PLR0913 - the public signature: options as keywords
         for item in plan_downloads(task, client.base_url, allowed_hosts):
             if item.output.url is None:
                 text = item.output.text or ""
-                path, size, digest = save_text(directory, item.name, text, overwrite)
+                placed = save_text(directory, item.name, text, overwrite)
             else:
                 part = PartialDownload(directory, item.name, max_bytes=max_bytes)
-                path, size, digest = yield from _fetch(client, item.output.url, part, overwrite)
-            saved.append(item.saved(path, size, digest))
+                placed = yield from _fetch(client, item.output.url, part, overwrite)
+            saved.append(item.saved(placed))
     except (OSError, OutputError) as exc:
         raise _not_saved(task.task_id, exc) from exc
     client._recorder.seen(task, saved)
@@ -73,9 +82,7 @@ def _os_reason(exc: OSError) -> str:
     return f"{exc.strerror or exc}{where}"
 
 
-def _fetch(
-    client: ClientCore, url: str, part: PartialDownload, overwrite: bool
-) -> Flow[tuple[Path, int, str]]:
+def _fetch(client: ClientCore, url: str, part: PartialDownload, overwrite: bool) -> Flow[Placed]:
     """One file, resumed from its part file after a dropped connection."""
     retry = DownloadRetry(client.retry_policy, part.name, client._rng)
     while True:

@@ -204,9 +204,9 @@ class WaitTimeoutError(RunningHubError):
         self.timeout = timeout
         self.last_status = last_status
         self.cancelled = cancelled
-        state = "cancelled" if cancelled else f"still {last_status or 'pending'}"
+        state = " and was cancelled" if cancelled else f" (still {last_status or 'pending'})"
         super().__init__(
-            f"task {task_id} did not finish within {timeout:g} s ({state})",
+            f"task {task_id} did not finish within {timeout:g} s{state}",
             hint=None if cancelled else _resume_hint(task_id),
         )
 

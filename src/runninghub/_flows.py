@@ -28,8 +28,8 @@ from ._errors import (
     TaskFailedError,
 )
 from ._fields import error
-from ._models import Account, AppInput, NodeOverride, QueueStatus, Task, Upload, WebhookDetail
-from ._options import ProgressCallback, SubmitOptions, WaitOptions, WorkflowJSON
+from ._models import Account, AppInput, NodeOverride, QueueStatus, Task, Upload
+from ._options import ProgressCallback, SaveOptions, SubmitOptions, WaitOptions, WorkflowJSON
 from ._overrides import (
     graph_from_json,
     local_files,
@@ -56,16 +56,22 @@ def call(client: ClientCore, op: Operation[T], retry: RetryPolicy | None = None)
     while True:
         client._before_send(op, state)
         try:
-            answer = yield Exchange(op)
+            sent = client._sites.addressed(op)
+            answer = yield Exchange(sent)
         except httpx.TransportError as exc:
             failure = classify_transport_error(exc, op.what)
         except APIResponseError as exc:  # an answer too large to read
             failure = classify_api_error(exc)
         else:
             try:
-                return client._interpret(op, answer)
+                value = client._interpret(op, answer)
             except APIError as exc:
+                if client._sites.try_other(exc, sent, op):
+                    continue  # the key may be the other site's: asked there once, at once
                 failure = classify_api_error(exc, answer.headers)
+            else:
+                client._sites.accepted()
+                return value
         yield Pause(client._next_delay(state, failure))
 
 
@@ -128,16 +134,6 @@ def account(client: ClientCore) -> Flow[Account]:
 def queue_status(client: ClientCore) -> Flow[QueueStatus]:
     """How many tasks run and wait, and the concurrency limit."""
     return (yield from call(client, client._op_queue_status()))
-
-
-def webhook_detail(client: ClientCore, task_id: str | int) -> Flow[WebhookDetail]:
-    """The webhook delivery record of a task."""
-    return (yield from call(client, client._op_webhook_detail(str(task_id))))
-
-
-def retry_webhook(client: ClientCore, webhook_id: str | int, webhook_url: str) -> Flow[None]:
-    """Deliver a task's webhook again, to ``webhook_url``."""
-    yield from call(client, client._op_retry_webhook(str(webhook_id), webhook_url))
 
 
 def workflow_graph(
@@ -347,6 +343,7 @@ def run(  # noqa: PLR0913 - the public signature: options as keywords
     *,
     timeout: float | None = None,
     out_dir: PathLike | None = None,
+    overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
     cancel_on_timeout: bool = False,
     workflow_json: WorkflowJSON | None = None,
@@ -362,6 +359,8 @@ def run(  # noqa: PLR0913 - the public signature: options as keywords
 
     Arguments as for ``submit`` and ``TaskHandle.wait``. For the saved files' paths and
     checksums, call ``download(task, out_dir)`` yourself instead of passing ``out_dir``.
+    Outputs already saved with the same bytes are not copied again; ``overwrite`` replaces a
+    different file of the same name (see ``download``).
     When the task fails naming a file the journal's upload cache supplied (the service lost
     it), the file is uploaded again and the workflow submitted once more.
     """
@@ -372,7 +371,8 @@ def run(  # noqa: PLR0913 - the public signature: options as keywords
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
     # A generator of overrides is read once here: a second submit (see _finish) reads it again.
     again = functools.partial(submit_workflow, client, workflow_id, materialize(overrides), options)
-    return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
+    saving = SaveOptions.of(out_dir, overwrite)
+    return (yield from _finish(client, (yield from again()), waiting, saving, again))
 
 
 def run_app(  # noqa: PLR0913 - the public signature: options as keywords
@@ -382,6 +382,7 @@ def run_app(  # noqa: PLR0913 - the public signature: options as keywords
     *,
     timeout: float | None = None,
     out_dir: PathLike | None = None,
+    overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
     cancel_on_timeout: bool = False,
     webhook_url: str | None = None,
@@ -399,14 +400,15 @@ def run_app(  # noqa: PLR0913 - the public signature: options as keywords
     )  # fmt: skip
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
     again = functools.partial(submit_ai_app, client, app_id, materialize(overrides), options)
-    return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
+    saving = SaveOptions.of(out_dir, overwrite)
+    return (yield from _finish(client, (yield from again()), waiting, saving, again))
 
 
 def _finish(
     client: ClientCore,
     task: Task,
     options: WaitOptions,
-    out_dir: PathLike | None,
+    saving: SaveOptions | None,
     again: Callable[[], Flow[Task]],
 ) -> Flow[Task]:
     try:
@@ -417,8 +419,8 @@ def _finish(
         # The service lost a file the upload cache still named: upload it again, submit once more.
         task = yield from again()
         final = yield from wait_for(client, task.task_id, task, options)
-    if out_dir is not None:
-        yield from download(client, final, out_dir)
+    if saving is not None:
+        yield from download(client, final, saving.out_dir, overwrite=saving.overwrite)
     return final
 
 

@@ -2,10 +2,15 @@
 
 Validation fetches a workflow's graph before each submit; a batch submits hundreds of
 times against one workflow, so the graph is kept for ``GRAPH_TTL`` seconds.
+
+Old entries are evicted so the cache never grows without end: each write to disk removes the
+files past the TTL (they would never be served again) and then the oldest beyond
+``GRAPH_MAX_ENTRIES``; the in-memory copy is bounded the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -18,11 +23,12 @@ from typing import Any
 
 from ._config import Settings
 
-__all__ = ["GRAPH_TTL", "GraphCache"]
+__all__ = ["GRAPH_MAX_ENTRIES", "GRAPH_TTL", "GraphCache"]
 
 logger = logging.getLogger("runninghub")
 
 GRAPH_TTL = 600.0
+GRAPH_MAX_ENTRIES = 256  # graphs are a few kB to a few MB: a bound on count bounds the size
 
 _MEMORY: dict[str, tuple[float, Any]] = {}
 _MEMORY_LOCK = threading.Lock()
@@ -35,11 +41,14 @@ class GraphCache:
     workflows), kind and id; the disk copy lives in ``<config dir>/cache/graphs``.
     """
 
-    def __init__(self, settings: Settings, ttl: float = GRAPH_TTL) -> None:
+    def __init__(
+        self, settings: Settings, ttl: float = GRAPH_TTL, max_entries: int = GRAPH_MAX_ENTRIES
+    ) -> None:
         self._base = settings.base_url
         self._account = hashlib.sha256(settings.api_key.encode()).hexdigest()[:12]
         self._dir = settings.cache_dir / "graphs"
         self.ttl = ttl
+        self.max_entries = max_entries
 
     def _key(self, kind: str, ident: str) -> str:
         return f"{self._base}|{self._account}|{kind}|{ident}"
@@ -71,7 +80,32 @@ class GraphCache:
         saved_at = time.time()
         with _MEMORY_LOCK:
             _MEMORY[self._memory_key(key)] = (saved_at, data)
+            self._evict_from_memory(saved_at)
         self._write(key, {"key": key, "saved_at": saved_at, "data": data})
+        self._evict_from_disk(saved_at)
+
+    def _evict_from_memory(self, now: float) -> None:
+        """Expired entries, then the oldest past the bound (the caller holds the lock)."""
+        if len(_MEMORY) <= self.max_entries:
+            return
+        for name in [name for name, (at, _) in _MEMORY.items() if now - at >= self.ttl]:
+            del _MEMORY[name]
+        by_age = sorted(_MEMORY, key=lambda name: _MEMORY[name][0])
+        for name in by_age[: max(0, len(_MEMORY) - self.max_entries)]:
+            del _MEMORY[name]
+
+    def _evict_from_disk(self, now: float) -> None:
+        """Files past the TTL (and temporary files a crash left), then the oldest past the
+        bound. Another process may remove a file first: that is fine."""
+        entries = []
+        for path in _listing(self._dir):
+            with contextlib.suppress(OSError):
+                entries.append((path.stat().st_mtime, path))
+        entries.sort(reverse=True)  # newest first
+        for index, (mtime, path) in enumerate(entries):
+            if index >= self.max_entries or now - mtime >= self.ttl:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     def _read(self, key: str) -> tuple[float, Any] | None:
         try:
@@ -95,3 +129,12 @@ class GraphCache:
             os.replace(tmp, path)
         except OSError as exc:  # the disk copy is an optimisation only
             logger.debug("graph cache not written: %s", exc.strerror)
+
+
+def _listing(directory: Path) -> list[Path]:
+    """The cache's own files: entries (``*.json``) and left-over temporary ``.graph-*`` files."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return [directory / n for n in names if n.endswith(".json") or n.startswith(".graph-")]

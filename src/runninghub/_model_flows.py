@@ -28,7 +28,7 @@ from ._model_checks import (
     plan_model_params,
 )
 from ._models import Task
-from ._options import ProgressCallback, SubmitOptions, WaitOptions
+from ._options import ProgressCallback, SaveOptions, SubmitOptions, WaitOptions
 from ._steps import Flow
 
 __all__ = [
@@ -164,6 +164,7 @@ def run_model(  # noqa: PLR0913 - the public signature: options as keywords
     *,
     timeout: float | None = None,
     out_dir: PathLike | None = None,
+    overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
     cancel_on_timeout: bool = False,
     webhook_url: str | None = None,
@@ -179,7 +180,8 @@ def run_model(  # noqa: PLR0913 - the public signature: options as keywords
     options = _options(webhook_url, instance, personal_queue, retain_seconds, validate)
     again = functools.partial(submit_standard_model, client, endpoint, params, options)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
+    saving = SaveOptions.of(out_dir, overwrite)
+    return (yield from _finish(client, (yield from again()), waiting, saving, again))
 
 
 def model_price(

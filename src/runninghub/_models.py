@@ -51,8 +51,9 @@ class TaskStatus(enum.Enum):
 class _View:
     """``to_dict``: a JSON-ready view of a model, its fields in order, ``raw`` left out.
 
-    Decimals become strings (exact), enums their values, tuples lists, nested models their
-    own view. ``_VIEW`` names the fields where a model shows fewer, or in another order.
+    Decimals (coins, money, prices) become JSON numbers (``json_number``), enums their values,
+    tuples lists, nested models their own view. ``_VIEW`` names the fields where a model
+    shows fewer, or in another order.
     """
 
     _VIEW: ClassVar[tuple[str, ...] | None] = None
@@ -66,7 +67,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, _View):
         return value.to_dict()
     if isinstance(value, Decimal):
-        return str(value)
+        return json_number(value)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, tuple):
@@ -74,14 +75,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def json_number(value: Decimal) -> int | float | None:
+    """A Decimal as a JSON number: an ``int`` when it is whole (exact at any size), else the
+    ``float`` nearest to it.
+
+    Why a float is safe here: JSON writes a float as its shortest ``repr``, and any decimal of
+    up to 15 significant digits comes back from that as the very digits the service sent
+    (``0.1`` stays ``0.1``, ``99.900`` prints ``99.9``), which covers every coin and money
+    figure RunningHub reports. NaN and infinities, which JSON cannot carry, become None.
+    """
+    if not value.is_finite():
+        return None
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
 def to_decimal(value: object) -> Decimal | None:
-    """Numbers arrive as strings, numbers or null; give a Decimal or None, never raise."""
+    """Numbers arrive as strings, numbers or null; give a finite Decimal or None, never raise."""
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() else None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ and everything below them passes one object.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -14,7 +15,7 @@ from ._errors import InvalidRequestError
 from ._policy import PollPolicy
 from ._waiting import Progress
 
-__all__ = ["ProgressCallback", "SubmitOptions", "WaitOptions", "WorkflowJSON"]
+__all__ = ["ProgressCallback", "SaveOptions", "SubmitOptions", "WaitOptions", "WorkflowJSON"]
 
 WorkflowJSON: TypeAlias = Mapping[str, Any] | str
 # Called with each status change and node progress; the async face awaits what it returns.
@@ -53,3 +54,16 @@ class WaitOptions:
             )
 
     policy: PollPolicy | None = None  # None: the client's
+
+
+@dataclass(frozen=True)
+class SaveOptions:
+    """Where a run saves its outputs, and whether a different file of the same name is replaced."""
+
+    out_dir: str | os.PathLike[str]
+    overwrite: bool = False
+
+    @classmethod
+    def of(cls, out_dir: str | os.PathLike[str] | None, overwrite: bool) -> SaveOptions | None:
+        """None (save nothing) without an ``out_dir``."""
+        return None if out_dir is None else cls(out_dir, overwrite)

@@ -8,7 +8,9 @@ Decisions (documented in the client's ``download``):
   separator, an absolute path, a NUL or an over-long name.
 - An existing file is never replaced unless ``overwrite=True``: the new file gets the next free
   numeric suffix (``...-9-1-1.png``). The final name is claimed with a hard link, so two writers
-  cannot both take it.
+  cannot both take it. A file already there with the very same bytes (same size, then same
+  sha256) is kept and the new copy dropped, so fetching the same outputs twice leaves one copy
+  (the result says ``reused``).
 - Bytes go to a hidden ``.<name>.part`` file in the target directory, are flushed to disk, and
   only then renamed into place; a half-written file never carries the final name. A part file
   is created exclusively and never through a link (``O_EXCL | O_NOFOLLOW``): a ``.part`` found
@@ -31,6 +33,7 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -43,6 +46,7 @@ from ._models import Output, Task
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "PartialDownload",
+    "Placed",
     "PlannedFile",
     "SavedFile",
     "check_output_url",
@@ -70,6 +74,7 @@ class SavedFile:
     type: str | None
     size: int
     sha256: str
+    reused: bool = False  # the same bytes were already saved under this name: nothing written
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -79,6 +84,7 @@ class SavedFile:
             "type": self.type,
             "size": self.size,
             "sha256": self.sha256,
+            "reused": self.reused,
         }
 
 
@@ -150,9 +156,11 @@ class PlannedFile:
     output: Output
     name: str
 
-    def saved(self, path: Path, size: int, sha256: str) -> SavedFile:
+    def saved(self, placed: Placed) -> SavedFile:
         out = self.output
-        return SavedFile(path, out.url, out.node_id, out.type, size, sha256)
+        return SavedFile(
+            placed.path, out.url, out.node_id, out.type, placed.size, placed.sha256, placed.reused
+        )
 
 
 def plan_downloads(
@@ -171,7 +179,17 @@ def plan_downloads(
     return planned
 
 
-def save_text(directory: Path, name: str, text: str, overwrite: bool) -> tuple[Path, int, str]:
+@dataclass(frozen=True)
+class Placed:
+    """Where a committed file ended up, its size and checksum, and whether it was already there."""
+
+    path: Path
+    size: int
+    sha256: str
+    reused: bool = False
+
+
+def save_text(directory: Path, name: str, text: str, overwrite: bool) -> Placed:
     """A text output (no URL) written like a download: atomically, checksummed."""
     partial = PartialDownload(directory, name)
     partial.begin(200, {})
@@ -273,16 +291,24 @@ class PartialDownload:
         with contextlib.suppress(FileNotFoundError):
             self.part.unlink()
 
-    def commit(self, *, overwrite: bool) -> tuple[Path, int, str]:
-        """Flush to disk and move into place; returns (path, size, sha256)."""
+    def commit(self, *, overwrite: bool) -> Placed:
+        """Flush to disk and move into place (or onto an identical copy already there)."""
         if self._file is None:
             self._open()  # an empty body
         assert self._file is not None
         self._file.flush()
         os.fsync(self._file.fileno())
         self.pause()
-        final = _place(self.part, self.directory / self.name, overwrite=overwrite)
-        return final, self.size, self._hash.hexdigest()
+        digest = self._hash.hexdigest()
+        final = self.directory / self.name
+        if overwrite:
+            os.replace(self.part, final)
+            return Placed(final, self.size, digest)
+        twin = _identical_copy(final, self.size, digest)
+        if twin is not None:
+            self.part.unlink()
+            return Placed(twin, self.size, digest, reused=True)
+        return Placed(_place(self.part, final), self.size, digest)
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # not on Windows, where links need privileges
@@ -298,12 +324,38 @@ def _range_start(headers: Mapping[str, str]) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _place(tmp: Path, final: Path, *, overwrite: bool) -> Path:
-    if overwrite:
-        os.replace(tmp, final)
-        return final
+def _numbered(final: Path, n: int) -> Path:
+    return final if n == 0 else final.with_name(f"{final.stem}-{n}{final.suffix}")
+
+
+def _identical_copy(final: Path, size: int, digest: str) -> Path | None:
+    """The name (``final`` or one of its numbered copies) holding exactly these bytes, if any.
+
+    Sizes are compared first, so only a file of the very same length is read and hashed.
+    """
     for n in range(10_000):
-        candidate = final if n == 0 else final.with_name(f"{final.stem}-{n}{final.suffix}")
+        candidate = _numbered(final, n)
+        try:
+            status = candidate.lstat()
+        except FileNotFoundError:
+            return None  # numbered copies are claimed in order: none past the first gap
+        same_size = stat.S_ISREG(status.st_mode) and status.st_size == size
+        if same_size and _sha256_of(candidate) == digest:
+            return candidate
+    return None
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _place(tmp: Path, final: Path) -> Path:
+    for n in range(10_000):
+        candidate = _numbered(final, n)
         try:
             os.link(tmp, candidate)  # fails if the name is taken: no check-then-write race
         except FileExistsError:

@@ -9,7 +9,7 @@ from typing import Any
 from ._core import ClientCore
 from ._flows import _finish, submit_ai_app, submit_workflow
 from ._models import Task
-from ._options import ProgressCallback, SubmitOptions, WaitOptions
+from ._options import ProgressCallback, SaveOptions, SubmitOptions, WaitOptions
 from ._presets import Preset
 from ._steps import Flow
 
@@ -30,6 +30,7 @@ def run_preset(  # noqa: PLR0913 - the public signature: options as keywords
     *,
     timeout: float | None = None,
     out_dir: PathLike | None = None,
+    overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
     cancel_on_timeout: bool = False,
     presets_file: PathLike | None = None,
@@ -47,4 +48,5 @@ def run_preset(  # noqa: PLR0913 - the public signature: options as keywords
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
     options = SubmitOptions(validate=True)
     again = functools.partial(submitting, client, preset.target, overrides, options)
-    return (yield from _finish(client, (yield from again()), waiting, out_dir, again))
+    saving = SaveOptions.of(out_dir, overwrite)
+    return (yield from _finish(client, (yield from again()), waiting, saving, again))

@@ -58,6 +58,10 @@ class Recorder:
         self.upload_cache = upload_cache and journal is not None
         self._from_cache: set[str] = set()  # names this client took from the cache
         self._lost: set[str] = set()  # failed tasks that named one of them
+
+    def use_settings(self, settings: Settings) -> None:
+        """Record the site and base URL the client moved to (the key's own site)."""
+        self._settings = settings
         self._warned = False
 
     def local_input(self, address: str, path: Path) -> LocalInput | None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ._extras import missing_extra, require_extra
     from ._fields import error as refusal
     from ._model_checks import missing_params, plan_model_params
+    from ._models import json_number
     from ._paths import default_config_dir
     from ._preset_file import dump_toml, presets_path, read_toml
     from ._presets import build_preset, load_presets, preset_from_table, save_presets
@@ -58,6 +59,7 @@ _OWNERS = {
     "parse_app_inputs": "._answers",
     "load_catalogue": "._catalogue",
     "raise_if_failed": "._waiting",
+    "json_number": "._models",
     "refusal": "._fields",
     "dump_toml": "._preset_file",
     "presets_path": "._preset_file",
@@ -82,6 +84,7 @@ __all__ = [
     "config_path",
     "default_config_dir",
     "dump_toml",
+    "json_number",
     "load_catalogue",
     "load_config",
     "load_presets",

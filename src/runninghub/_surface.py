@@ -13,7 +13,7 @@ import types
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from . import _download_flow, _flows, _handle, _model_flows, _preset_flow
+from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _webhook_flow
 from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
@@ -106,8 +106,9 @@ class ClientSurface(ClientCore):
     query = Offered(_flows.query)
     outputs = Offered(_flows.outputs)
     cancel = Offered(_flows.cancel)
-    webhook_detail = Offered(_flows.webhook_detail)
-    retry_webhook = Offered(_flows.retry_webhook)
+    webhook_detail = Offered(_webhook_flow.webhook_detail)
+    retry_webhook = Offered(_webhook_flow.retry_webhook)
+    retry_task_webhook = Offered(_webhook_flow.retry_task_webhook)
     download = Offered(_download_flow.download)
     # The account and the graphs.
     account = Offered(_flows.account)

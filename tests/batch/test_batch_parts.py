@@ -127,7 +127,7 @@ def test_the_manifest_is_appended_then_compacted_to_one_line_per_row(tmp_path: P
             "task_id": "9",
             "outputs": ["/o/2.png"],
             "error": None,
-            "coins": "3",
+            "coins": 3,
             "attempts": 0,
         },
     ]

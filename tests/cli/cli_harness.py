@@ -16,7 +16,15 @@ from click.testing import CliRunner, Result
 from runninghub.cli.main import cli
 
 # Environment variables a test must never inherit from the developer's shell.
-ISOLATED = ("RUNNINGHUB_API_KEY", "RUNNINGHUB_BASE_URL", "RUNNINGHUB_CONFIG_DIR", "NO_COLOR")
+ISOLATED = (
+    "RUNNINGHUB_API_KEY",
+    "RUNNINGHUB_BASE_URL",
+    "RUNNINGHUB_BASE_URL_CN",
+    "RUNNINGHUB_BASE_URL_AI",
+    "RUNNINGHUB_SITE",
+    "RUNNINGHUB_CONFIG_DIR",
+    "NO_COLOR",
+)
 
 
 @dataclass

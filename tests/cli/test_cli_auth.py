@@ -139,4 +139,4 @@ def test_api_key_file_is_used_for_the_call(rh: Invoker, tmp_path: Path, api_key:
     result = rh("--api-key-file", str(key_file), "auth", "show", "--json")
 
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["source"] == "argument"
+    assert json.loads(result.stdout)["source"] == f"--api-key-file {key_file}"

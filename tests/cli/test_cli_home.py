@@ -17,6 +17,29 @@ REAL_HOME = Path(pwd.getpwuid(os.getuid()).pw_dir)
 GRAPHS = Path(".config/runninghub/cache/graphs")
 
 
+def _real_home_graphs() -> dict[str, tuple[int, int]]:
+    """Each graph-cache file in the real home, by name, with its mtime and size: files left
+    there by old runs (or by anything else) are allowed, a new or rewritten one is not."""
+    directory = REAL_HOME / GRAPHS
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return {}
+    found = {}
+    for name in names:
+        try:
+            status = (directory / name).stat()
+        except OSError:
+            continue
+        found[name] = (status.st_mtime_ns, status.st_size)
+    return found
+
+
+def _assert_not_written_in_the_real_home(cached: Path, before: dict[str, tuple[int, int]]) -> None:
+    after = _real_home_graphs()
+    assert after.get(cached.name) == before.get(cached.name), "a graph landed in the real home"
+
+
 def test_a_real_process_caches_graphs_in_the_test_home(
     isolated_home: Path, emulator: Any, api_key: str, tmp_path: Path
 ) -> None:
@@ -24,6 +47,7 @@ def test_a_real_process_caches_graphs_in_the_test_home(
     # directory, which the test's HOME and XDG_CONFIG_HOME put in the test's home.
     env = subprocess_env({"RUNNINGHUB_API_KEY": api_key, "RUNNINGHUB_BASE_URL": emulator.base_url})
     assert "RUNNINGHUB_CONFIG_DIR" not in env
+    before = _real_home_graphs()
 
     result = subprocess.run(
         runninghub_command("nodes", TEXT_TO_IMAGE),
@@ -38,17 +62,18 @@ def test_a_real_process_caches_graphs_in_the_test_home(
     assert result.returncode == 0, result.stderr
     cached = sorted((isolated_home / GRAPHS).glob("*.json"))
     assert len(cached) == 1
-    assert not (REAL_HOME / GRAPHS / cached[0].name).exists()
+    _assert_not_written_in_the_real_home(cached[0], before)
 
 
 def test_an_in_process_client_caches_graphs_in_the_test_home(
     isolated_home: Path, emulator: Any, api_key: str
 ) -> None:
     assert not isolated_home.is_relative_to(REAL_HOME)
+    before = _real_home_graphs()
 
     with runninghub.Client(api_key, base_url=emulator.base_url) as client:
         client.workflow_graph(TEXT_TO_IMAGE)
 
     cached = sorted((isolated_home / GRAPHS).glob("*.json"))
     assert len(cached) == 1
-    assert not (REAL_HOME / GRAPHS / cached[0].name).exists()
+    _assert_not_written_in_the_real_home(cached[0], before)

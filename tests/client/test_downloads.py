@@ -112,6 +112,30 @@ def test_handle_download_needs_a_finished_task(
     handle.cancel()
 
 
+def test_downloading_the_same_outputs_twice_keeps_one_copy(client: Any, tmp_path: Path) -> None:
+    task = client.run(INVERT_WORKFLOW)
+    (first,) = client.download(task, tmp_path / "out")
+    (again,) = client.download(task, tmp_path / "out")
+    assert (first.reused, again.reused) == (False, True)
+    assert again.path == first.path
+    assert again.sha256 == first.sha256
+    assert written(tmp_path / "out") == [first.path.name]
+
+
+def test_overwrite_replaces_an_edited_file_that_other_tasks_leave_alone(
+    client: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    task = client.run(INVERT_WORKFLOW, out_dir=out)
+    saved = out / f"{task.task_id}-109-1.png"
+    body = saved.read_bytes()
+    saved.write_bytes(b"edited")
+    client.run(INVERT_WORKFLOW, out_dir=out)  # another task: its own name, nothing touched
+    assert saved.read_bytes() == b"edited"
+    (replaced,) = client.download(client.query(task.task_id), out, overwrite=True)
+    assert (replaced.path, replaced.path.read_bytes()) == (saved, body)
+
+
 def test_run_downloads_into_out_dir(client: Any, tmp_path: Path) -> None:
     task = client.run(INVERT_WORKFLOW, out_dir=tmp_path / "a" / "b")
     assert (tmp_path / "a" / "b" / f"{task.task_id}-109-1.png").is_file()

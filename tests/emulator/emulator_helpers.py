@@ -54,6 +54,14 @@ class Receiver:
         self.server.server_close()
 
 
+def wait_for_deliveries(server: Any, count: int, timeout: float = 10) -> None:
+    """Until the emulator ``server`` has delivered ``count`` webhooks (fails after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while server.stats()["webhooks"]["delivered"] < count:
+        assert time.monotonic() < deadline, server.stats()["webhooks"]
+        time.sleep(0.02)
+
+
 class PortMap:
     """A TCP port map on 127.0.0.1, like a NAT or ``docker -p``: every connection to
     :attr:`port` is piped, byte for byte, to ``target`` (set once the target is known)."""

@@ -124,7 +124,7 @@ async def test_streamable_http_on_loopback(
         process.terminate()
         _, rest = process.communicate(timeout=30)
 
-    assert len(tools) == 12  # the workflow, app and task tools, the model tools, account
+    assert len(tools) == 14  # the workflow, app, task and webhook tools, the model tools, account
     assert not account.is_error and "remain_coins" in structured(account)
     assert api_key not in banner + rest + account.model_dump_json()
 

@@ -21,6 +21,8 @@ TOOLS = {
     "wait_task",
     "download_outputs",
     "cancel_task",
+    "webhook_detail",
+    "retry_webhook",
     "list_app_inputs",
     "run_app",
     "find_models",

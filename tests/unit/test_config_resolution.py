@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from runninghub import ConfigError
-from runninghub._config import SITES, clear_key, load_config, resolve_settings, save_key
+from runninghub._config import (
+    SITES,
+    clear_key,
+    forget_sites,
+    load_config,
+    remember_site,
+    remembered_site,
+    resolve_settings,
+    save_key,
+)
 from runninghub._redaction import (
     install_log_redaction,
     mask_key,
@@ -117,10 +126,11 @@ def test_saved_file_is_private_and_merges(tmp_path: Path) -> None:
     assert [p.name for p in directory.iterdir()] == ["config.json"]  # no temp file left
 
 
-def test_clear_key_keeps_other_settings(tmp_path: Path) -> None:
+def test_clear_key_removes_the_key_and_its_site_and_keeps_other_settings(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"theme": "dark"}')
     save_key(KEY, "ai", tmp_path)
     assert clear_key(tmp_path) is True
-    assert load_config(tmp_path) == {"site": "ai"}
+    assert load_config(tmp_path) == {"theme": "dark"}
     assert clear_key(tmp_path) is False
 
 
@@ -183,3 +193,33 @@ def test_log_filter_redacts_third_party_records(caplog: pytest.LogCaptureFixture
         logging.getLogger("httpx").info("HTTP Request: GET %s", f"http://h/x?apiKey={KEY}")
     assert caplog.records
     assert all(KEY not in record.getMessage() for record in caplog.records)
+
+
+def test_the_site_comes_from_the_argument_the_key_s_site_the_environment_then_the_file(
+    tmp_path: Path,
+) -> None:
+    save_key(KEY, "cn", tmp_path)
+    env = {"RUNNINGHUB_SITE": "ai"}
+    assert resolve_settings(KEY, config_dir=tmp_path, env=env).site == "ai"
+    assert resolve_settings(KEY, config_dir=tmp_path, env={}).site == "cn"
+    remember_site(tmp_path, KEY, "ai")
+    assert resolve_settings(KEY, config_dir=tmp_path, env={}).site == "ai"
+    assert resolve_settings(KEY, site="cn", config_dir=tmp_path, env=env).site == "cn"
+    # A pinned base URL is one server: no remembered site applies, nor is another asked.
+    pinned = resolve_settings(KEY, base_url="http://127.0.0.1:9", config_dir=tmp_path, env={})
+    assert (pinned.site, pinned.other_site()) == ("cn", None)
+    assert resolve_settings(KEY, config_dir=tmp_path, env={}).other_site() == "cn"
+
+
+def test_each_site_s_address_may_be_set_and_the_remembered_sites_are_private(
+    tmp_path: Path,
+) -> None:
+    env = {"RUNNINGHUB_BASE_URL_AI": "http://127.0.0.1:7/"}
+    remember_site(tmp_path, KEY, "ai")
+    settings = resolve_settings(KEY, config_dir=tmp_path, env=env)
+    assert settings.base_url == "http://127.0.0.1:7"
+    assert settings.site_urls["cn"] == "https://www.runninghub.cn"
+    assert oct((tmp_path / "sites.json").stat().st_mode & 0o777) == "0o600"
+    assert KEY not in (tmp_path / "sites.json").read_text()
+    assert forget_sites(tmp_path) is True
+    assert remembered_site(tmp_path, KEY) is None

@@ -95,6 +95,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_model_checks",
         "_overrides",
         "_graph_cache",
+        "_site_fallback",
         "_operations",
         "_steps",
         "_presets",
@@ -107,6 +108,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_flows",
         "_model_flows",
         "_preset_flow",
+        "_webhook_flow",
         "_handle",
     ),
     "faces": (

@@ -131,7 +131,8 @@ def test_atomic_write_with_checksum(tmp_path: Path) -> None:
     partial.write(b"abc")
     assert not (tmp_path / "a.png").exists()  # never visible half-written
     partial.write(b"def")
-    path, size, digest = partial.commit(overwrite=False)
+    placed = partial.commit(overwrite=False)
+    path, size, digest = placed.path, placed.size, placed.sha256
     assert path == tmp_path / "a.png"
     assert (path.read_bytes(), size, digest) == (
         b"abcdef",
@@ -143,13 +144,27 @@ def test_atomic_write_with_checksum(tmp_path: Path) -> None:
 
 def test_existing_files_get_a_numeric_suffix_unless_overwrite(tmp_path: Path) -> None:
     (tmp_path / "a.png").write_bytes(b"old")
-    first, _, _ = save_text(tmp_path, "a.png", "new1", overwrite=False)
-    second, _, _ = save_text(tmp_path, "a.png", "new2", overwrite=False)
+    first = save_text(tmp_path, "a.png", "new1", overwrite=False).path
+    second = save_text(tmp_path, "a.png", "new2", overwrite=False).path
     assert (first.name, second.name) == ("a-1.png", "a-2.png")
     assert (tmp_path / "a.png").read_bytes() == b"old"
-    replaced, _, _ = save_text(tmp_path, "a.png", "new3", overwrite=True)
+    replaced = save_text(tmp_path, "a.png", "new3", overwrite=True).path
     assert replaced == tmp_path / "a.png"
     assert replaced.read_text() == "new3"
+
+
+def test_the_same_bytes_already_saved_are_reused_not_copied(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"old")
+    (tmp_path / "a-1.png").write_bytes(b"ne1")  # same size as the new file, other bytes
+    (tmp_path / "a-2.png").write_bytes(b"new")
+    placed = save_text(tmp_path, "a.png", "new", overwrite=False)
+    assert (placed.path.name, placed.reused) == ("a-2.png", True)
+    assert placed.sha256 == hashlib.sha256(b"new").hexdigest()
+    again = save_text(tmp_path, "a.png", "new", overwrite=False)
+    assert again.path == placed.path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-1.png", "a-2.png", "a.png"]
+    fresh = save_text(tmp_path, "a.png", "newer", overwrite=False)
+    assert (fresh.path.name, fresh.reused) == ("a-3.png", False)
 
 
 def test_resume_with_a_matching_range(tmp_path: Path) -> None:
@@ -160,7 +175,8 @@ def test_resume_with_a_matching_range(tmp_path: Path) -> None:
     assert again.request_headers() == {"Accept-Encoding": "identity", "Range": "bytes=4-"}
     assert again.begin(206, {"content-range": "bytes 4-9/10"})
     again.write(b"456789")
-    path, size, digest = again.commit(overwrite=False)
+    placed = again.commit(overwrite=False)
+    path, size, digest = placed.path, placed.size, placed.sha256
     assert path.read_bytes() == b"0123456789"
     assert (size, digest) == (10, hashlib.sha256(b"0123456789").hexdigest())
 
@@ -173,8 +189,8 @@ def test_server_ignoring_the_range_restarts_the_file(tmp_path: Path) -> None:
     again = PartialDownload(tmp_path, "v.mp4")
     assert again.begin(200, {})
     again.write(b"fresh!")
-    path, size, _ = again.commit(overwrite=False)
-    assert (path.read_bytes(), size) == (b"fresh!", 6)
+    placed = again.commit(overwrite=False)
+    assert (placed.path.read_bytes(), placed.size) == (b"fresh!", 6)
 
 
 def test_range_not_satisfiable_drops_the_part(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .._models import json_number
 from .inputs import BatchInputError
 from .ledger import LedgerRow, RowState
 
@@ -96,8 +97,8 @@ class BatchReport:
             "counts": dict(self.counts),
             "tasks_submitted": self.tasks_submitted,
             "elapsed": round(self.elapsed, 3),
-            "coins": str(self.coins),
-            "coins_total": str(self.coins_total),
+            "coins": json_number(self.coins),
+            "coins_total": json_number(self.coins_total),
             "manifest": str(self.manifest),
             "stopped": self.stopped,
             "errors": list(self.errors),
@@ -120,7 +121,7 @@ def manifest_entry(row: LedgerRow) -> dict[str, Any]:
         "task_id": row.task_id,
         "outputs": list(row.outputs),
         "error": row.error,
-        "coins": None if row.coins is None else str(row.coins),
+        "coins": None if row.coins is None else json_number(row.coins),
         "attempts": row.attempt,
     }
 

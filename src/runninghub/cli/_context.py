@@ -6,6 +6,7 @@ actually needs to talk to the service.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,10 +108,11 @@ class CliState:
         settings = self.settings()
         from runninghub import Client
 
+        # The site and base URL only as given: left open, the client may find the key's site.
         return Client(
             api_key=settings.api_key,
-            base_url=settings.base_url,
-            site=settings.site,
+            base_url=self.base_url,
+            site=self.site,
             retry=self._retry_policy(),
             poll=poll,
             catalogue=self.catalogue,
@@ -143,6 +145,11 @@ class CliState:
 
         settings = resolve_settings(self.resolved_key(), base_url=self.base_url, site=self.site)
         self.render.add_secret(settings.api_key)
+        if settings.key_source == "argument":  # from this command line: say which option
+            source = (
+                "--api-key" if self.api_key is not None else f"--api-key-file {self.api_key_file}"
+            )
+            settings = dataclasses.replace(settings, key_source=source)
         return settings
 
     def journal(self) -> Journal | None:

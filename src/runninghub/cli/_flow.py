@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._context import CliState, InterruptedWait
+from ._finish_options import FinishChoices
 
 if TYPE_CHECKING:
     from runninghub import Client, SavedFile, Task, TaskHandle
@@ -21,6 +22,7 @@ __all__ = [
     "finish",
     "report_task",
     "save_outputs",
+    "saved_note",
     "task_document",
     "wait_for",
 ]
@@ -48,37 +50,49 @@ def check_out_dir(out: Path) -> None:
         raise click.BadParameter(f"cannot write in {existing}", param_hint="--out")
 
 
-def wait_for(
-    state: CliState,
-    handle: TaskHandle,
-    *,
-    timeout: float | None,
-    cancel_on_interrupt: bool = False,
-) -> Task:
-    """Wait for the task with live progress; Ctrl-C stops waiting (or cancels, if asked).
+def wait_for(state: CliState, handle: TaskHandle, choices: FinishChoices) -> Task:
+    """Wait for the task with live progress; Ctrl-C stops waiting (or cancels, if asked), and
+    so does the deadline.
 
-    Raises TaskFailedError, WaitTimeoutError, or InterruptedWait (exit 130).
+    Raises TaskFailedError, WaitTimeoutError (saying whether the task was cancelled), or
+    InterruptedWait (exit 130).
     """
     task_id = handle.task_id
-    then = "cancels the task" if cancel_on_interrupt else "stops waiting"
+    then = "cancels the task" if choices.cancel_on_interrupt else "stops waiting"
     try:
         # The note is inside the try: a Ctrl-C right after it must still name the task.
         state.render.note(f"task {task_id}: waiting (Ctrl-C {then})")
         with state.render.progress_display(task_id) as on_progress:
-            return handle.wait(timeout=timeout, on_progress=on_progress)
+            return handle.wait(
+                timeout=choices.timeout,
+                cancel_on_timeout=choices.cancel_on_timeout,
+                on_progress=on_progress,
+            )
     except KeyboardInterrupt:
-        if cancel_on_interrupt:
+        if choices.cancel_on_interrupt:
             state.render.note(f"task {task_id}: cancelling")
             handle.cancel()
             raise InterruptedWait(task_id, cancelled=True) from None
         raise InterruptedWait(task_id) from None
 
 
-def save_outputs(client: Client, task: Task, out_dir: Path) -> list[SavedFile]:
+def save_outputs(
+    client: Client, task: Task, out_dir: Path, *, overwrite: bool = False
+) -> list[SavedFile]:
     """Save every output of a finished task (files and texts) into ``out_dir``."""
     if not task.outputs:
         return []
-    return list(client.download(task, out_dir))
+    return list(client.download(task, out_dir, overwrite=overwrite))
+
+
+def saved_note(saved: Sequence[SavedFile], out_dir: Path | None) -> str | None:
+    """``saved 2 file(s) to DIR``, saying how many were already there with the same bytes."""
+    if not saved:
+        return None
+    reused = sum(1 for item in saved if item.reused)
+    if not reused:
+        return f"saved {len(saved)} file(s) to {out_dir}"
+    return f"saved {len(saved) - reused} file(s) to {out_dir}; {reused} already there, unchanged"
 
 
 def _saved_paths(task: Task, saved: Sequence[SavedFile]) -> list[str | None]:
@@ -112,26 +126,23 @@ def report_task(state: CliState, task: Task, saved: Sequence[SavedFile] = ()) ->
     state.render.result(task_document(task, saved), [line for line in lines if line])
 
 
-def finish(  # noqa: PLR0913 - keyword-only command options
-    state: CliState,
-    client: Client,
-    handle: TaskHandle,
-    *,
-    timeout: float | None,
-    out: Path | None,
-    cancel_on_interrupt: bool,
-) -> None:
-    """Wait for a submitted task, save its outputs and print where they are."""
+def finish(state: CliState, client: Client, handle: TaskHandle, choices: FinishChoices) -> None:
+    """Wait for a submitted task, save its outputs (unless told not to) and print where they
+    are, or their URLs."""
+    saved: list[SavedFile] = []
+    out_dir = None
     try:
         started = time.monotonic()
-        task = wait_for(state, handle, timeout=timeout, cancel_on_interrupt=cancel_on_interrupt)
+        task = wait_for(state, handle, choices)
         waited = time.monotonic() - started
         state.render.note(f"task {task.task_id}: {task.status.value} after {waited:.1f} s")
-        out_dir = out or default_out_dir(task.task_id)
-        saved = save_outputs(client, task, out_dir)
+        if choices.download:
+            out_dir = choices.out or default_out_dir(task.task_id)
+            saved = save_outputs(client, task, out_dir, overwrite=choices.overwrite)
     except KeyboardInterrupt:
         # Between the steps (or while downloading): `runninghub wait` picks it up again.
         raise InterruptedWait(handle.task_id) from None
-    if saved:
-        state.render.note(f"saved {len(saved)} file(s) to {out_dir}")
+    note = saved_note(saved, out_dir)
+    if note:
+        state.render.note(note)
     report_task(state, task, saved)

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +56,11 @@ class ErrorReport:
 
 
 def _json_default(value: object) -> object:
-    # Decimals (money, coins), paths and enums print as their text form.
+    # Decimals (money, coins) print as JSON numbers; paths and enums as their text form.
+    if isinstance(value, Decimal):
+        from runninghub._support import json_number
+
+        return json_number(value)
     if isinstance(value, Path):
         return str(value)
     enum_value = getattr(value, "value", None)

@@ -30,7 +30,7 @@ def account(state: CliState) -> None:
     with state.client() as client:
         info = client.account()
         queue = client.queue_status()
-    document: dict[str, Any] = {**info.to_dict(), **queue.to_dict()}
+    document = _account_document(info.to_dict(), queue.to_dict())
     labels = {
         "remain_coins": "coins",
         "remain_money": "money",
@@ -45,6 +45,20 @@ def account(state: CliState) -> None:
         f"{label}: {document[name]}" for name, label in labels.items() if document[name] is not None
     ]
     state.render.result(document, lines)
+
+
+def _account_document(info: dict[str, Any], queue: dict[str, Any]) -> dict[str, Any]:
+    """The account and queue answers as one document, each figure under one name: the queue's
+    own words for the key type and the task count say what the account's already say."""
+    document = {**info}
+    for name, same_as in _SAME_AS.items():
+        value = queue.pop(name, None)
+        if document.get(same_as) is None:
+            document[same_as] = value
+    return {**document, **queue}
+
+
+_SAME_AS = {"api_key_type": "api_type", "total_current_tasks": "current_task_counts"}
 
 
 account.add_command(account_keys, "keys")

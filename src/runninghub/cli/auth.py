@@ -107,7 +107,7 @@ def show(state: CliState) -> None:
 @json_option
 @pass_state
 def clear(state: CliState) -> None:
-    """Remove the stored key from the config file.
+    """Remove the stored key and site from the config file (and the sites found per key).
 
     \b
     Example:
@@ -119,7 +119,9 @@ def clear(state: CliState) -> None:
 
     removed = _config.clear_key()
     path = _config.config_path()
-    state.render.note(f"removed the key from {path}" if removed else f"no key stored in {path}")
+    state.render.note(
+        f"removed the key and its site from {path}" if removed else f"no key stored in {path}"
+    )
     if os.environ.get(_config.ENV_API_KEY):
         state.render.note(f"{_config.ENV_API_KEY} still provides a key to this shell")
     state.render.result({"removed": removed, "config_file": str(path)}, [])

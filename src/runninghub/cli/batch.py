@@ -324,17 +324,16 @@ def _client(state: CliState, key: str | None) -> AsyncClient:
     """A client for one key (``None``: the key the usual resolution finds)."""
     from runninghub import AsyncClient, RetryPolicy
 
-    base_url = state.base_url
     if key is None:
-        settings = state.settings()
-        key, base_url = settings.api_key, settings.base_url
+        key = state.settings().api_key  # the site left open: the client may find the key's
     # Capacity refusals come straight back: the runner knows when a slot frees up.
     retry = RetryPolicy(capacity_timeout=0.0)
     if state.retries is not None:
         retry = replace(retry, max_attempts=state.retries + 1)
     return AsyncClient(
-        api_key=key, base_url=base_url, site=state.site, retry=retry, **state.journal_options()
-    )
+        api_key=key, base_url=state.base_url, site=state.site, retry=retry,
+        **state.journal_options(),
+    )  # fmt: skip
 
 
 async def _ledger_for_inputs(

@@ -36,11 +36,12 @@ def _demo_run(
     overrides: dict[str, Any],
 ) -> dict[str, Any]:
     """Run one workflow, save its outputs in ``out_dir`` and print their paths."""
+    from ._finish_options import FinishChoices
     from ._flow import save_outputs, task_document, wait_for
 
     state.render.note(f"running workflow {workflow_id} (outputs to {out_dir})")
     handle = client.submit(workflow_id, overrides)
-    task = wait_for(state, handle, timeout=120)
+    task = wait_for(state, handle, FinishChoices(timeout=120))
     saved = save_outputs(client, task, out_dir)
     for item in saved:
         state.render.line(str(item.path))

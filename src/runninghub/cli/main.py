@@ -51,6 +51,7 @@ _COMMANDS: dict[str, str] = {
     "status": "runninghub.cli.tasks:status",
     "upload": "runninghub.cli.upload:upload",
     "wait": "runninghub.cli.tasks:wait",
+    "webhook": "runninghub.cli.webhook:webhook",
 }
 
 # Commands whose module may be absent from an installation: listed only when it is present,
@@ -87,6 +88,7 @@ _SUMMARIES: dict[str, str] = {
     "studio": "A local web page to run workflows, watch them and browse what they made.",
     "upload": "Upload a file (image, video, audio, zip; up to 30 MB) and print its name.",
     "wait": "Wait for a task to finish, then save its outputs.",
+    "webhook": "A task's webhook: show how its delivery went, send it again.",
 }
 
 _SEED_SECTION = "Seed-compatible flags (those of runninghub_client.py; no command)"

@@ -11,7 +11,7 @@ import click
 
 from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
-from ._seconds import SECONDS
+from ._finish_options import FinishChoices, finish_options
 from .lists import app_list
 from .nodes import app_inputs
 
@@ -94,18 +94,6 @@ def wait_options(func: F) -> F:
     options = [
         click.option("--no-wait", is_flag=True, help="Print the task id and return at once."),
         click.option(
-            "--timeout",
-            type=SECONDS,
-            metavar="S",
-            help="Stop waiting after S seconds, S > 0 (exit 5; the task keeps running).",
-        ),
-        click.option(
-            "--out",
-            type=click.Path(file_okay=False, path_type=Path),
-            metavar="DIR",
-            help="Save outputs here (default ./runninghub-outputs/TASK_ID/).",
-        ),
-        click.option(
             "--instance",
             type=click.Choice(["default", "plus"]),
             default="default",
@@ -113,11 +101,6 @@ def wait_options(func: F) -> F:
             help="24 GB (default) or 48 GB (plus) machine.",
         ),
         click.option("--webhook", metavar="URL", help="POSTed a TASK_END event when done."),
-        click.option(
-            "--cancel-on-interrupt",
-            is_flag=True,
-            help="Ctrl-C cancels the task instead of only stopping the wait.",
-        ),
         click.option("--no-validate", is_flag=True, help="Skip the local check of the overrides."),
         click.option(
             "--personal-queue", is_flag=True, help="Exclusive keys: wait in the account's queue."
@@ -131,15 +114,17 @@ def wait_options(func: F) -> F:
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return finish_options(func)
 
 
 def _check_out_dir(params: dict[str, Any]) -> None:
-    """An output folder that cannot be made is refused before the task is paid for."""
-    if not params["no_wait"]:
+    """Contradicting options, or an output folder that cannot be made, are refused before
+    the task is paid for."""
+    choices = FinishChoices.from_params(params)
+    if not params["no_wait"] and choices.download:
         from ._flow import check_out_dir, default_out_dir
 
-        check_out_dir(params["out"] or default_out_dir("TASK_ID").parent)
+        check_out_dir(choices.out or default_out_dir("TASK_ID").parent)
 
 
 def _finish_or_return(
@@ -155,14 +140,7 @@ def _finish_or_return(
         return
     from ._flow import finish
 
-    finish(
-        state,
-        client,
-        handle,
-        timeout=params["timeout"],
-        out=params["out"],
-        cancel_on_interrupt=params["cancel_on_interrupt"],
-    )
+    finish(state, client, handle, FinishChoices.from_params(params))
 
 
 def _read_workflow_json(path: Path | None) -> dict[str, Any] | None:

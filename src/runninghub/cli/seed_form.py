@@ -215,10 +215,11 @@ def _wait(state: CliState, client: Client, task_id: str, seed: SeedOptions) -> N
     """Wait, then print the final query answer; a failed task still prints it (exit 1)."""
     from runninghub import TaskFailedError
 
+    from ._finish_options import FinishChoices
     from ._flow import wait_for
 
     try:
-        task = wait_for(state, client.task(task_id), timeout=seed.wait_timeout)
+        task = wait_for(state, client.task(task_id), FinishChoices(timeout=seed.wait_timeout))
     except TaskFailedError as exc:
         state.render.wire_document(_final_answer(client, task_id, exc.task))
         raise
@@ -243,6 +244,7 @@ def _wire(task: Task | None) -> dict[str, Any]:
 
 
 def _run_with_image(state: CliState, client: Client, seed: SeedOptions) -> None:
+    from ._finish_options import FinishChoices
     from ._flow import wait_for
 
     image = seed.image
@@ -251,7 +253,7 @@ def _run_with_image(state: CliState, client: Client, seed: SeedOptions) -> None:
     state.render.note(f"uploaded {image.name} as {upload.file_name}")
     override = (seed.node_id or DEFAULT_NODE_ID, seed.field_name or DEFAULT_FIELD, upload.file_name)
     handle = client.submit(_required(seed.workflow_id), [override])
-    task = wait_for(state, handle, timeout=seed.wait_timeout)
+    task = wait_for(state, handle, FinishChoices(timeout=seed.wait_timeout))
     _report_urls(state, task)
 
 

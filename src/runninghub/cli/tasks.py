@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from ._context import CliState, json_option, pass_state
-from ._seconds import SECONDS
+from ._finish_options import FinishChoices, finish_options, overwrite_option
 
 __all__ = ["cancel", "outputs", "status", "wait"]
 
@@ -45,52 +45,35 @@ def status(state: CliState, task_id: str) -> None:
 
 @click.command()
 @click.argument("task_id")
-@click.option(
-    "--timeout",
-    type=SECONDS,
-    metavar="S",
-    help="Stop waiting after S seconds, S > 0 (exit 5; the task keeps running).",
-)
-@_out_option("Save outputs here (default: ./runninghub-outputs/TASK_ID/).")
-@click.option("--cancel-on-interrupt", is_flag=True, help="Ctrl-C cancels the task.")
+@finish_options
 @json_option
 @pass_state
-def wait(
-    state: CliState,
-    task_id: str,
-    timeout: float | None,
-    out: Path | None,
-    cancel_on_interrupt: bool,
-) -> None:
+def wait(state: CliState, /, task_id: str, **params: Any) -> None:
     """Wait for a task to finish, then save its outputs.
 
     Resumes a wait that was interrupted or timed out; never resubmits anything.
 
     \b
-    Example:
+    Examples:
       runninghub wait 1910246754753896450 --timeout 600 --out ./results
+      runninghub wait 1910246754753896450 --timeout 60 --cancel-on-timeout --no-download
     """
     from ._flow import check_out_dir, default_out_dir, finish
 
-    check_out_dir(out or default_out_dir(task_id))
+    choices = FinishChoices.from_params(params)
+    if choices.download:
+        check_out_dir(choices.out or default_out_dir(task_id))
     with state.client() as client:
-        handle = client.task(task_id)
-        finish(
-            state,
-            client,
-            handle,
-            timeout=timeout,
-            out=out,
-            cancel_on_interrupt=cancel_on_interrupt,
-        )
+        finish(state, client, client.task(task_id), choices)
 
 
 @click.command()
 @click.argument("task_id")
 @_out_option("Download the outputs here too (without it they are only listed).")
+@overwrite_option
 @json_option
 @pass_state
-def outputs(state: CliState, task_id: str, out: Path | None) -> None:
+def outputs(state: CliState, task_id: str, out: Path | None, overwrite: bool) -> None:
     """List a finished task's outputs; with --out, download them too.
 
     A failed or cancelled task exits 1 with its failure; an unfinished one prints its status.
@@ -102,7 +85,7 @@ def outputs(state: CliState, task_id: str, out: Path | None) -> None:
     """
     from runninghub._support import raise_if_failed
 
-    from ._flow import report_task, save_outputs
+    from ._flow import report_task, save_outputs, saved_note
 
     with state.client() as client:
         task = raise_if_failed(client.outputs(task_id))
@@ -111,9 +94,10 @@ def outputs(state: CliState, task_id: str, out: Path | None) -> None:
                 f"task {task_id} is {task.status.value}: no outputs yet; "
                 f"wait with: runninghub wait {task_id}"
             )
-        saved = save_outputs(client, task, out) if out is not None else []
-    if saved:
-        state.render.note(f"saved {len(saved)} file(s) to {out}")
+        saved = save_outputs(client, task, out, overwrite=overwrite) if out is not None else []
+    note = saved_note(saved, out)
+    if note:
+        state.render.note(note)
     report_task(state, task, saved)
 
 

@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .._models import json_number, to_decimal
+
 __all__ = [
     "CachedUpload",
     "HistoryEntry",
@@ -122,8 +124,8 @@ class HistoryEntry:
             "state": self.state.value,
             "task_id": self.task_id,
             "status": self.shown_status,
-            "coins": _text(self.coins),
-            "money": _text(self.money),
+            "coins": _number(self.coins),
+            "money": _number(self.money),
             "summary": self.summary,
             "batch": self.batch,
             "row": self.batch_row,
@@ -167,8 +169,12 @@ class TaskRecord:
     usage: dict[str, str | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The entry's fields and the rest; coins and money once, under ``usage`` (with the
+        third-party money and the seconds), as numbers."""
+        entry = self.entry.to_dict()
+        del entry["coins"], entry["money"]
         return {
-            **self.entry.to_dict(),
+            **entry,
             "params": self.params,
             "site": self.site,
             "base_url": self.base_url,
@@ -178,7 +184,7 @@ class TaskRecord:
             "statuses": [{"status": s.status, "at": s.at} for s in self.statuses],
             "outputs": [output.to_dict() for output in self.outputs],
             "failure": self.failure,
-            "usage": self.usage,
+            "usage": {name: _number(to_decimal(text)) for name, text in self.usage.items()},
         }
 
 
@@ -201,10 +207,10 @@ class SpendRow:
             "tasks": self.tasks,
             "failures": self.failures,
             "unknown": self.unknown,
-            "coins": str(self.coins),
-            "money": str(self.money),
-            "third_party_money": str(self.third_party_money),
-            "seconds": str(self.seconds),
+            "coins": json_number(self.coins),
+            "money": json_number(self.money),
+            "third_party_money": json_number(self.third_party_money),
+            "seconds": json_number(self.seconds),
         }
 
 
@@ -224,5 +230,5 @@ class CachedUpload:
     uploaded_at: float
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+def _number(value: Decimal | None) -> int | float | None:
+    return None if value is None else json_number(value)

@@ -55,11 +55,22 @@ TOOL_DESCRIPTIONS: dict[str, str] = {
         "Download every output file of a succeeded task into the directory `dir` on the machine "
         "running this server (created if needed; use an absolute path, a relative one is taken "
         "from the server's working directory). Returns each saved file's path, size and sha256. "
-        "Existing files are kept unless `overwrite` is true. Output URLs expire after about a day."
+        "A file already saved with the same bytes is kept and not copied again; a different "
+        "file of the same name is kept too (the new one is numbered) unless `overwrite` is "
+        "true. Output URLs expire after about a day."
     ),
     "cancel_task": (
         "Cancel a queued or running task (stops further billing). Returns the task's status "
         "right after the request."
+    ),
+    "webhook_detail": (
+        "Show how a task's webhook delivery went (a task submitted with a webhook URL): the "
+        "delivery record's id, the URL, callbackStatus (SUCCESS, FAILED ...) and retry count. "
+        "A task without a webhook is a NotFoundError. Read-only."
+    ),
+    "retry_webhook": (
+        "Send a task's webhook (its TASK_END event) again, to `webhook_url` if given, else to "
+        "the URL the task was submitted with. Spends no credit."
     ),
     "list_app_inputs": (
         "List the inputs of a RunningHub AI app (webapp): for each, its address NODE.FIELD (the "

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from runninghub import Task, TaskStatus, WaitTimeoutError
-from runninghub._support import raise_if_failed, refusal
+from runninghub._support import json_number, raise_if_failed, refusal
 from runninghub.workflow import render_rows
 
 from ._schemas import (
@@ -26,6 +26,8 @@ from ._schemas import (
     SavedFileInfo,
     TaskResult,
     UsageInfo,
+    WebhookInfo,
+    WebhookRetryResult,
     WorkflowFields,
 )
 
@@ -103,7 +105,7 @@ class Operations:
             output_type=found.output_type,
             category=found.category,
             params=params,
-            list_price=None if price.list_price is None else str(price.list_price),
+            list_price=None if price.list_price is None else json_number(price.list_price),
             price_unit=price.unit or None,
         )
 
@@ -152,6 +154,16 @@ class Operations:
         await client.cancel(task_id)
         task = await client.query(task_id)
         return CancelResult(task_id=task_id, status=task.status)
+
+    async def webhook_detail(self, task_id: str) -> WebhookInfo:
+        client = await self._connect()
+        return WebhookInfo(**(await client.webhook_detail(task_id)).to_dict())
+
+    async def retry_webhook(self, task_id: str, webhook_url: str | None) -> WebhookRetryResult:
+        client = await self._connect()
+        detail = await client.retry_task_webhook(task_id, webhook_url)
+        target = webhook_url or detail.webhook_url or ""
+        return WebhookRetryResult(task_id=task_id, webhook_url=target)
 
     async def account(self) -> AccountInfo:
         client = await self._connect()

@@ -96,10 +96,10 @@ class ClientProvider:
             self._config.api_key, base_url=self._config.base_url, site=self._config.site
         )
         self._secrets.add(settings.api_key)
-        return AsyncClient(
+        return AsyncClient(  # site and base URL as given: the client may find the key's site
             api_key=settings.api_key,
-            base_url=settings.base_url,
-            site=settings.site,
+            base_url=self._config.base_url,
+            site=self._config.site,
             journal=self._journal(),
             upload_cache=self._config.upload_cache,
         )

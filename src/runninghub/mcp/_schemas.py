@@ -8,6 +8,10 @@ from pydantic import BaseModel, Field
 
 from runninghub import TaskStatus
 
+# Coins, money, prices and seconds: JSON numbers, exact for the figures the service sends
+# (see runninghub._models.json_number); null when not known.
+Amount = int | float | None
+
 __all__ = [
     "AccountInfo",
     "AppInputInfo",
@@ -83,12 +87,12 @@ class OutputInfo(BaseModel):
 
 
 class UsageInfo(BaseModel):
-    """What a finished task cost (decimal numbers as strings; null when not reported)."""
+    """What a finished task cost (numbers; null when not reported)."""
 
-    consume_coins: str | None
-    consume_money: str | None
-    third_party_consume_money: str | None
-    task_cost_time: str | None = Field(description="Seconds the task ran.")
+    consume_coins: Amount
+    consume_money: Amount
+    third_party_consume_money: Amount
+    task_cost_time: Amount = Field(description="Seconds the task ran.")
 
 
 class FailureInfo(BaseModel):
@@ -145,11 +149,29 @@ class CancelResult(BaseModel):
     status: TaskStatus = Field(description="The task's status right after the cancel request.")
 
 
+class WebhookInfo(BaseModel):
+    """How a task's webhook delivery went (its event data is left out)."""
+
+    id: str | None = Field(description="The delivery record's id.")
+    task_id: str | None
+    webhook_url: str | None = Field(description="Where the TASK_END event is delivered.")
+    callback_status: str | None = Field(description="SUCCESS, FAILED, or another state.")
+    retry_count: int | None = Field(description="How many times delivery was retried.")
+
+
+class WebhookRetryResult(BaseModel):
+    """A webhook delivery sent again."""
+
+    task_id: str
+    webhook_url: str = Field(description="Where the event was sent again.")
+    retried: bool = True
+
+
 class AccountInfo(BaseModel):
     """Balance and load of the account behind the configured API key."""
 
-    remain_coins: str | None = Field(description="RH coin balance (decimal as a string).")
-    remain_money: str | None = Field(description="Wallet balance (decimal as a string).")
+    remain_coins: Amount = Field(description="RH coin balance.")
+    remain_money: Amount = Field(description="Wallet balance.")
     currency: str | None
     api_type: str | None
     current_task_counts: int | None = Field(description="Tasks of this account in flight now.")
@@ -214,5 +236,5 @@ class ModelDetail(BaseModel):
     output_type: str
     category: str
     params: list[ModelParamInfo]
-    list_price: str | None = Field(description="The price of a call with the defaults, if known.")
+    list_price: Amount = Field(description="The price of a call with the defaults, if known.")
     price_unit: str | None = None

@@ -27,6 +27,8 @@ from ._schemas import (
     ModelDetail,
     ModelList,
     TaskResult,
+    WebhookInfo,
+    WebhookRetryResult,
     WorkflowFields,
 )
 
@@ -87,7 +89,20 @@ Directory = Annotated[
     str,
     Field(min_length=1, description="Local directory to save the files into (created if needed)."),
 ]
-Overwrite = Annotated[bool, Field(description="Replace files that already exist.")]
+Overwrite = Annotated[
+    bool,
+    Field(
+        description="Replace a different file of the same name (a file already saved with the "
+        "same bytes is kept, never copied twice)."
+    ),
+]
+WebhookUrl = Annotated[
+    str | None,
+    Field(
+        max_length=2000,
+        description="Deliver to this http(s) URL instead of the task's own webhook URL.",
+    ),
+]
 Endpoint = Annotated[
     str,
     Field(
@@ -126,6 +141,8 @@ _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 _SPENDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
 _WAITS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
 _CANCELS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True)
+# Sends the event once more to the receiver: no credit spent, but not idempotent for it.
+_RESENDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
 
 
 class ToolSet:
@@ -180,6 +197,16 @@ class ToolSet:
         self, task_id: TaskId, ctx: Context[Any, Any]
     ) -> Annotated[CallToolResult, CancelResult]:
         return await self._call(ctx, lambda _: self._ops.cancel_task(task_id))
+
+    async def webhook_detail(
+        self, task_id: TaskId, ctx: Context[Any, Any]
+    ) -> Annotated[CallToolResult, WebhookInfo]:
+        return await self._call(ctx, lambda _: self._ops.webhook_detail(task_id))
+
+    async def retry_webhook(
+        self, task_id: TaskId, ctx: Context[Any, Any], *, webhook_url: WebhookUrl = None
+    ) -> Annotated[CallToolResult, WebhookRetryResult]:
+        return await self._call(ctx, lambda _: self._ops.retry_webhook(task_id, webhook_url))
 
     async def list_app_inputs(
         self, app_id: AppId, ctx: Context[Any, Any]
@@ -335,6 +362,8 @@ _ANNOTATIONS = {
     "wait_task": _WAITS,
     "download_outputs": _WAITS,
     "cancel_task": _CANCELS,
+    "webhook_detail": _READ_ONLY,
+    "retry_webhook": _RESENDS,
     "list_app_inputs": _READ_ONLY,
     "run_app": _SPENDS,
     "find_models": _READ_ONLY,
