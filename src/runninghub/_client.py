@@ -61,7 +61,8 @@ class Client(ClientCore):
     ``journal`` records every submit in the local journal (``runninghub history``): a
     ``runninghub.journal.Journal``, or True for the user's own; off by default in the SDK.
     With a journal, ``upload_cache`` (default True) reuses a file this key uploaded within
-    the cache's time to live instead of uploading it again.
+    the cache's time to live instead of uploading it again. ``on_queue_full`` is called with
+    a :class:`~runninghub.QueueFull` while a submit waits for a free slot of a full queue.
 
     Example::
 

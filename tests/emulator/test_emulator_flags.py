@@ -33,7 +33,7 @@ def test_every_option_of_the_module_command_line_has_help_text() -> None:
 
 def _settings_of_a_started(command: list[str]) -> dict[str, object]:
     """Start an emulator process, read its settings over HTTP, stop it."""
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+    process = subprocess.Popen(
         [*command, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:

@@ -102,6 +102,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "flows": (
         "_recording",
+        "_queue_wait",
         "_core",
         "_download_flow",
         "_flows",
