@@ -16,6 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 import httpx
 
 from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _steps
+from ._checks import check_task_id
 from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
@@ -112,7 +113,7 @@ class AsyncClient(ClientCore):
 
     def task(self, task_id: str | int) -> AsyncTaskHandle:
         """A handle on an existing task (e.g. one submitted earlier), without any request."""
-        return AsyncTaskHandle(self, str(task_id).strip())
+        return AsyncTaskHandle(self, check_task_id(task_id))
 
     def _open_transport(self, options: dict[str, Any]) -> None:
         self._http = httpx.AsyncClient(**options)

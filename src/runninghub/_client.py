@@ -15,6 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 import httpx
 
 from . import _download_flow, _flows, _handle, _model_flows, _preset_flow, _steps
+from ._checks import check_task_id
 from ._core import ClientCore
 from ._handle import HandleCore
 from ._models import Task
@@ -101,7 +102,7 @@ class Client(ClientCore):
 
     def task(self, task_id: str | int) -> TaskHandle:
         """A handle on an existing task (e.g. one submitted earlier), without any request."""
-        return TaskHandle(self, str(task_id).strip())
+        return TaskHandle(self, check_task_id(task_id))
 
     def close(self) -> None:
         self._http.close()

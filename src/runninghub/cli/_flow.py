@@ -105,11 +105,22 @@ def task_document(task: Task, saved: Sequence[SavedFile] = ()) -> dict[str, Any]
 
 
 def report_task(state: CliState, task: Task, saved: Sequence[SavedFile] = ()) -> None:
-    """Print a task: JSON, or one line per output (the saved path, else the URL or text)."""
+    """Print a task: JSON, or a line per output (the saved path, else the URL), each text
+    output followed by its text, indented (the renderer escapes terminal controls in it)."""
     paths = _saved_paths(task, saved)
-    pairs = zip(task.outputs, paths, strict=True)
-    lines = [path or out.url or out.text or "" for out, path in pairs]
-    state.render.result(task_document(task, saved), [line for line in lines if line])
+    lines: list[str] = []
+    for output, path in zip(task.outputs, paths, strict=True):
+        lines.extend(_output_lines(path or output.url, output.text))
+    state.render.result(task_document(task, saved), lines)
+
+
+def _output_lines(where: str | None, text: str | None) -> list[str]:
+    if not text:
+        return [where] if where else []
+    body = text.splitlines() or [text]
+    if not where:
+        return body
+    return [where, *(f"  {line}" for line in body)]
 
 
 def finish(  # noqa: PLR0913 - keyword-only command options

@@ -11,6 +11,7 @@ import click
 
 from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
+from ._id_hints import other_kind_hint
 from ._seconds import SECONDS
 from .lists import app_list
 from .nodes import app_inputs
@@ -47,14 +48,16 @@ def parse_overrides(sets: tuple[str, ...], files: tuple[str, ...]) -> dict[str, 
         overrides[address] = value
     for text in files:
         address, value = _split_assignment(text, "--file", "PATH")
-        overrides[address] = _readable_file(value)
+        overrides[address] = _readable_file(value, address)
     return overrides
 
 
-def _readable_file(value: str) -> Path:
+def _readable_file(value: str, address: str) -> Path:
     """The path of a ``--file`` value, refused here (before any upload) if it cannot be read."""
     path = Path(value).expanduser()
-    if not path.exists():
+    if value.strip().lower().startswith(("http://", "https://")):
+        problem = f"{value} is a URL, not a local file; pass a URL with --set {address}={value}"
+    elif not path.exists():
         problem = f"no such file: {value}"
     elif path.is_dir():
         problem = f"{value} is a directory, not a file"
@@ -213,7 +216,7 @@ def run(
     overrides = parse_overrides(sets, files)
     graph = _read_workflow_json(workflow_json)
     _check_out_dir(params)
-    with state.client() as client:
+    with state.client() as client, other_kind_hint(client, workflow_id, "workflow"):
         handle = client.submit(
             workflow_id,
             overrides or None,
@@ -267,7 +270,7 @@ def app_run(
     """
     overrides = parse_overrides(sets, files)
     _check_out_dir(params)
-    with state.client() as client:
+    with state.client() as client, other_kind_hint(client, app_id, "app"):
         handle = client.submit_app(
             app_id,
             overrides or None,
