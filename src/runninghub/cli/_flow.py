@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ __all__ = [
     "check_out_dir",
     "default_out_dir",
     "finish",
+    "node_titles",
     "report_task",
     "save_outputs",
     "task_document",
@@ -54,8 +55,10 @@ def wait_for(
     *,
     timeout: float | None,
     cancel_on_interrupt: bool = False,
+    titles: Mapping[str, str] | None = None,
 ) -> Task:
-    """Wait for the task with live progress; Ctrl-C stops waiting (or cancels, if asked).
+    """Wait for the task with live progress (nodes named by ``titles``); Ctrl-C stops
+    waiting (or cancels, if asked).
 
     Raises TaskFailedError, WaitTimeoutError, or InterruptedWait (exit 130).
     """
@@ -64,7 +67,7 @@ def wait_for(
     try:
         # The note is inside the try: a Ctrl-C right after it must still name the task.
         state.render.note(f"task {task_id}: waiting (Ctrl-C {then})")
-        with state.render.progress_display(task_id) as on_progress:
+        with state.render.progress_display(task_id, titles) as on_progress:
             return handle.wait(timeout=timeout, on_progress=on_progress)
     except KeyboardInterrupt:
         if cancel_on_interrupt:
@@ -72,6 +75,25 @@ def wait_for(
             handle.cancel()
             raise InterruptedWait(task_id, cancelled=True) from None
         raise InterruptedWait(task_id) from None
+
+
+def node_titles(
+    state: CliState, client: Client, *, workflow_id: str | None = None, app_id: str | None = None
+) -> dict[str, str]:
+    """Node id -> title (else class) for the live line; read only when the line is shown
+    (the graph cache usually has it), and empty when it cannot be read."""
+    from runninghub import RunningHubError
+
+    if not state.render.live:
+        return {}
+    try:
+        if app_id is not None:
+            return {i.node_id: i.node_name for i in client.app_inputs(app_id) if i.node_name}
+        graph = client.workflow_graph(workflow_id or "")
+    except RunningHubError:
+        return {}
+    named = ((node.id, node.title or node.class_type) for node in graph.nodes)
+    return {node_id: name for node_id, name in named if name}
 
 
 def save_outputs(client: Client, task: Task, out_dir: Path) -> list[SavedFile]:
@@ -131,11 +153,14 @@ def finish(  # noqa: PLR0913 - keyword-only command options
     timeout: float | None,
     out: Path | None,
     cancel_on_interrupt: bool,
+    titles: Mapping[str, str] | None = None,
 ) -> None:
     """Wait for a submitted task, save its outputs and print where they are."""
     try:
         started = time.monotonic()
-        task = wait_for(state, handle, timeout=timeout, cancel_on_interrupt=cancel_on_interrupt)
+        task = wait_for(
+            state, handle, timeout=timeout, cancel_on_interrupt=cancel_on_interrupt, titles=titles
+        )
         waited = time.monotonic() - started
         state.render.note(f"task {task.task_id}: {task.status.value} after {waited:.1f} s")
         out_dir = out or default_out_dir(task.task_id)

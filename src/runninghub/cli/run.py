@@ -146,7 +146,11 @@ def _check_out_dir(params: dict[str, Any]) -> None:
 
 
 def _finish_or_return(
-    state: CliState, client: Client, handle: TaskHandle, params: dict[str, Any]
+    state: CliState,
+    client: Client,
+    handle: TaskHandle,
+    params: dict[str, Any],
+    titles: Callable[[], dict[str, str]] = dict,
 ) -> None:
     if params["no_wait"]:
         from ._flow import task_document
@@ -165,6 +169,7 @@ def _finish_or_return(
         timeout=params["timeout"],
         out=params["out"],
         cancel_on_interrupt=params["cancel_on_interrupt"],
+        titles=titles(),
     )
 
 
@@ -226,7 +231,15 @@ def run(
             validate=False if params["no_validate"] else None,
             **submit_extras(params),
         )
-        _finish_or_return(state, client, handle, params)
+        _finish_or_return(
+            state, client, handle, params, lambda: _titles(state, client, workflow_id=workflow_id)
+        )
+
+
+def _titles(state: CliState, client: Client, **ident: str) -> dict[str, str]:
+    from ._flow import node_titles
+
+    return node_titles(state, client, **ident)
 
 
 def submit_extras(params: dict[str, Any]) -> dict[str, Any]:
@@ -279,7 +292,8 @@ def app_run(
             validate=False if params["no_validate"] else None,
             **submit_extras(params),
         )
-        _finish_or_return(state, client, handle, params)
+        titles = lambda: _titles(state, client, app_id=app_id)  # noqa: E731 - read only if shown
+        _finish_or_return(state, client, handle, params, titles)
 
 
 app.add_command(app_inputs, "inputs")
