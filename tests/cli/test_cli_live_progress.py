@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runninghub.emulator
-from tests.cli.cli_harness import runninghub_command
+from tests.cli.cli_harness import runninghub_command, subprocess_env
 from tests.cli.test_cli_output import _run_on_a_terminal
 
 TEXT_TO_IMAGE = "1904136902449209346"
@@ -66,15 +67,20 @@ def test_run_ticks_and_names_nodes_by_title(slow_env: dict[str, str], tmp_path: 
     assert not any(re.fullmatch(r"node \d+", part) for part in parts)  # never a bare id
 
 
-def test_wait_ticks_too(
-    make_emulator: Any, make_raw_api: Any, api_key: str, tmp_path: Path
+def test_wait_ticks_and_names_nodes_from_the_journal(
+    make_emulator: Any, api_key: str, tmp_path: Path
 ) -> None:
-    server = make_emulator(task_seconds=8)  # still running once `wait` has started up
-    task_id = make_raw_api(server).run_workflow(TEXT_TO_IMAGE)["taskId"]
-    args = runninghub_command("wait", task_id)
-    screen = _run_on_a_terminal(args, _env(server, api_key, tmp_path), tmp_path)
-    _assert_ticks_without_repeats(screen)
+    server = make_emulator(task_seconds=10)  # still running once `wait` has started up
+    env = _env(server, api_key, tmp_path)
+    submitted = subprocess.run(
+        runninghub_command("run", TEXT_TO_IMAGE, "--no-wait", "--json"),
+        env=subprocess_env(env), capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    task_id = json.loads(submitted.stdout)["task_id"]
+    screen = _run_on_a_terminal(runninghub_command("wait", task_id), env, tmp_path)
+    states = _assert_ticks_without_repeats(screen)
     assert {redraw[0] for redraw in _redraws(screen)} == {task_id}
+    assert any(" (node " in state for state in states), states  # titles: the journal knew
 
 
 def test_app_run_ticks(slow_env: dict[str, str], tmp_path: Path) -> None:

@@ -96,6 +96,22 @@ def node_titles(
     return {node_id: name for node_id, name in named if name}
 
 
+def _recorded_titles(state: CliState, client: Client, task_id: str) -> dict[str, str]:
+    """The node titles of the workflow or app the journal says ``task_id`` runs."""
+    from runninghub.journal import JournalError
+
+    journal = client.journal
+    if journal is None or not state.render.live:
+        return {}
+    try:
+        entry = journal.show(task_id).entry
+    except JournalError:
+        return {}
+    if entry.kind == "app":
+        return node_titles(state, client, app_id=entry.target)
+    return node_titles(state, client, workflow_id=entry.target) if entry.kind == "workflow" else {}
+
+
 def save_outputs(client: Client, task: Task, out_dir: Path) -> list[SavedFile]:
     """Save every output of a finished task (files and texts) into ``out_dir``."""
     if not task.outputs:
@@ -158,6 +174,8 @@ def finish(  # noqa: PLR0913 - keyword-only command options
     """Wait for a submitted task, save its outputs and print where they are."""
     try:
         started = time.monotonic()
+        if titles is None:  # `wait`: the journal may know what the task runs
+            titles = _recorded_titles(state, client, handle.task_id)
         task = wait_for(
             state, handle, timeout=timeout, cancel_on_interrupt=cancel_on_interrupt, titles=titles
         )
