@@ -16,6 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 import httpx
 
 from . import _steps
+from ._checks import check_task_id
 from ._models import Task
 from ._outputs import PartialDownload
 from ._protocol import Answer, AnswerReader, Operation
@@ -83,7 +84,7 @@ class AsyncClient(ClientSurface):
 
     def task(self, task_id: str | int) -> AsyncTaskHandle:
         """A handle on an existing task (e.g. one submitted earlier), without any request."""
-        return AsyncTaskHandle(self, str(task_id).strip())
+        return AsyncTaskHandle(self, check_task_id(task_id))
 
     def _open_transport(self, options: dict[str, Any]) -> None:
         self._http = httpx.AsyncClient(**options)

@@ -10,6 +10,7 @@ import re
 
 from ._fields import error
 from ._options import WorkflowJSON
+from ._web_ids import id_from_web_address, looks_like_address
 
 __all__ = [
     "check_id",
@@ -25,18 +26,23 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def check_id(value: str | int, what: str) -> str:
-    """An id that goes into a URL path: digits, letters, ``_`` and ``-`` only."""
+    """An id that goes into a URL path: digits, letters, ``_`` and ``-`` only; or the page
+    address of the website that names it (``what`` is "workflow id" or "app id")."""
     text = str(value).strip()
+    if isinstance(value, str) and looks_like_address(text):
+        return id_from_web_address(text, what.removesuffix(" id"))
     if isinstance(value, bool) or not _ID.fullmatch(text):
         raise error(f"{what} {str(value)[:80]!r} is not a valid id")
     return text
 
 
 def check_task_id(value: str | int) -> str:
-    """A task id as sent in a body: any non-empty text."""
+    """A task id as sent in a body: any non-empty text, or the address of the task's page."""
     text = str(value).strip()
     if not text or isinstance(value, bool):
         raise error("a task id is required")
+    if isinstance(value, str) and looks_like_address(text):
+        return id_from_web_address(text, "task")
     return text
 
 

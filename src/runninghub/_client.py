@@ -15,6 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 import httpx
 
 from . import _steps
+from ._checks import check_task_id
 from ._models import Task
 from ._outputs import PartialDownload
 from ._protocol import Answer, AnswerReader, Operation
@@ -65,7 +66,8 @@ class Client(ClientSurface):
     ``journal`` records every submit in the local journal (``runninghub history``): a
     ``runninghub.journal.Journal``, or True for the user's own; off by default in the SDK.
     With a journal, ``upload_cache`` (default True) reuses a file this key uploaded within
-    the cache's time to live instead of uploading it again.
+    the cache's time to live instead of uploading it again. ``on_queue_full`` is called with
+    a :class:`~runninghub.QueueFull` while a submit waits for a free slot of a full queue.
 
     Example::
 
@@ -78,7 +80,7 @@ class Client(ClientSurface):
 
     def task(self, task_id: str | int) -> TaskHandle:
         """A handle on an existing task (e.g. one submitted earlier), without any request."""
-        return TaskHandle(self, str(task_id).strip())
+        return TaskHandle(self, check_task_id(task_id))
 
     def close(self) -> None:
         self._http.close()

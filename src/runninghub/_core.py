@@ -23,6 +23,7 @@ from ._operations import Operations
 from ._policy import Failure, PollPolicy, RetryPolicy, RetryState
 from ._presets import Preset, load_presets
 from ._protocol import Answer, Family, Operation, decode_body
+from ._queue_wait import QueueFullCallback
 from ._recording import Recorder
 from ._redaction import install_log_redaction, mask_key
 from ._site_fallback import SiteFallback
@@ -58,6 +59,7 @@ class ClientCore(Operations):
         catalogue: str | os.PathLike[str] | None = None,
         journal: Journal | bool | None = None,
         upload_cache: bool = True,
+        on_queue_full: QueueFullCallback | None = None,
     ) -> None:
         self._catalogue_path = catalogue
         self._loaded_catalogue: Catalogue | None = None
@@ -72,6 +74,7 @@ class ClientCore(Operations):
         self.poll_policy = poll or PollPolicy()
         self.validate = validate
         self.timeout = timeout
+        self.on_queue_full = on_queue_full
         self._rng = random.Random()
         self._graphs = GraphCache(self._settings)
         self._owns_journal = journal is True

@@ -40,7 +40,8 @@ from ._overrides import (
 )
 from ._policy import RetryPolicy, classify_api_error, classify_transport_error
 from ._protocol import Operation, UploadBody
-from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause
+from ._queue_wait import pause_before_retry
+from ._steps import STOP_LISTENING, Exchange, Flow, Notify
 from ._uploads import UPLOAD_LIMIT, UploadSource, open_upload
 from ._waiting import FETCH_OUTPUTS, POLL, Finished, Listen, Sleep, TimedOut, WaitPlan
 from .journal import HistoryEntry, LocalInput
@@ -72,7 +73,8 @@ def call(client: ClientCore, op: Operation[T], retry: RetryPolicy | None = None)
             else:
                 client._sites.accepted()
                 return value
-        yield Pause(client._next_delay(state, failure))
+        delay = client._next_delay(state, failure)
+        yield from pause_before_retry(client, op, state, failure, delay)
 
 
 # ---------------------------------------------------------------------- single calls

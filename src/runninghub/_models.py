@@ -13,6 +13,7 @@ __all__ = [
     "AppInput",
     "NodeOverride",
     "Output",
+    "QueueFull",
     "QueueStatus",
     "Task",
     "TaskFailure",
@@ -215,6 +216,28 @@ class QueueStatus(_View):
     total_current_tasks: int | None = None
     api_key_type: str | None = None
     raw: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class QueueFull(_View):
+    """What ``on_queue_full`` receives while a submit waits for a free slot of the account.
+
+    The service refused the submit because the key's tasks fill its concurrency (421 and its
+    kin): nothing was created, and the client submits again after ``retry_in`` seconds.
+    ``message`` is the service's own words; ``running`` and ``limit`` come from the queue
+    status when it could be read (else None). ``waited`` counts from the first refusal. A
+    second report with ``resuming=True`` follows each wait, right before the submit is sent
+    again: until then nothing has been submitted.
+    """
+
+    what: str
+    message: str
+    code: str | None
+    retry_in: float
+    waited: float
+    running: int | None = None
+    limit: int | None = None
+    resuming: bool = False
 
 
 @dataclass(frozen=True)

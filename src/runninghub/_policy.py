@@ -288,6 +288,12 @@ class RetryState:
         self.attempts += 1
         return delay
 
+    def capacity_waited(self) -> float:
+        """Seconds since the service first refused this call for capacity (0 if it never did)."""
+        if self._capacity_since is None:
+            return 0.0
+        return max(0.0, self._clock() - self._capacity_since)
+
     def _transient_delay(self, failure: Failure) -> float:
         if failure.kind is FailureKind.AUTH_GLITCH:
             self._auth_glitches += 1

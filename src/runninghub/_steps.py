@@ -61,10 +61,11 @@ STOP_LISTENING = StopListening()
 
 @dataclass(frozen=True)
 class Notify:
-    """Call the caller's progress callback (the async face awaits what it returns)."""
+    """Call one of the caller's callbacks with a report (the async face awaits what it
+    returns): a :class:`Progress` for ``on_progress``, a ``QueueFull`` for ``on_queue_full``."""
 
-    callback: Callable[[Progress], Any]
-    progress: Progress
+    callback: Callable[[Any], Any]
+    progress: Progress | Any
 
 
 @dataclass(frozen=True)

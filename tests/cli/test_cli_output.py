@@ -125,7 +125,7 @@ def test_progress_is_live_on_a_terminal(make_emulator: Any, api_key: str, tmp_pa
 
     task_id = re.search(r"task (\d{15,}): waiting", screen)
     assert task_id, screen
-    assert re.search(rf"task {task_id.group(1)} · running( · node \d+)?.* · \d+\.\d s", screen)
+    assert re.search(rf"task {task_id.group(1)} · running( · .*\(node \d+\))?.* · \d+ s", screen)
     assert not _has_colour(screen), "NO_COLOR was not respected"
 
 

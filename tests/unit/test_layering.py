@@ -81,6 +81,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_list_answers",
         "_catalogue",
         "_fields",
+        "_web_ids",
         "workflow",
         "_uploads",
         "_outputs",
@@ -103,6 +104,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "flows": (
         "_recording",
+        "_queue_wait",
         "_core",
         "_download_flow",
         "_flows",

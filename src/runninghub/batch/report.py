@@ -23,7 +23,7 @@ from typing import Any
 
 from .._models import json_number
 from .inputs import BatchInputError
-from .ledger import LedgerRow, RowState
+from .ledger import Ledger, LedgerRow, RowState
 
 __all__ = [
     "DEFAULT_NAME_TEMPLATE",
@@ -31,6 +31,7 @@ __all__ = [
     "BatchReport",
     "Manifest",
     "check_name_template",
+    "failures_of",
     "manifest_entry",
     "render_name",
     "state_counts",
@@ -54,6 +55,35 @@ class BatchProgress:
     queued: int
     elapsed: float
     finished_this_run: int
+    # Rows whose task ended and whose outputs are being saved: their slot is free already.
+    downloading: int = 0
+    finished: LedgerRow | None = None  # the row whose end this snapshot reports, if any
+
+    @classmethod
+    def of(
+        cls,
+        counts: Mapping[RowState, int],
+        downloading: int,
+        elapsed: float,
+        finished_this_run: int,
+        finished: LedgerRow | None = None,
+    ) -> BatchProgress:
+        """The snapshot of the runner's row counts (a row downloading is no longer running)."""
+        return cls(
+            total=sum(counts.values()),
+            succeeded=counts.get(RowState.SUCCEEDED, 0),
+            failed=counts.get(RowState.FAILED, 0),
+            canceled=counts.get(RowState.CANCELED, 0),
+            unknown=counts.get(RowState.UNKNOWN, 0),
+            running=counts.get(RowState.SUBMITTING, 0)
+            + counts.get(RowState.SUBMITTED, 0)
+            - downloading,
+            queued=counts.get(RowState.PENDING, 0),
+            elapsed=elapsed,
+            finished_this_run=finished_this_run,
+            downloading=downloading,
+            finished=finished,
+        )
 
     @property
     def done(self) -> int:
@@ -86,6 +116,8 @@ class BatchReport:
     manifest: Path
     stopped: str | None = None
     errors: list[str] = field(default_factory=list)
+    # (row, state, why) of each row that did not succeed: failed, canceled or unknown.
+    failures: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -104,6 +136,12 @@ class BatchReport:
             "errors": list(self.errors),
             "complete": self.complete,
         }
+
+
+def failures_of(ledger: Ledger) -> list[tuple[int, str, str]]:
+    """(row, state, why) of the rows that ended without success, in row order."""
+    rows = ledger.rows((RowState.FAILED, RowState.CANCELED, RowState.UNKNOWN))
+    return [(row.row, row.state.value, row.error or "") for row in rows]
 
 
 def state_counts(counts: Mapping[RowState, int]) -> dict[str, int]:

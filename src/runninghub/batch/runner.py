@@ -49,7 +49,14 @@ from ._keys import client_key_id, keys_of_running_tasks
 from ._outdir import claim_out_dir
 from ._slots import SlotPool
 from .ledger import Ledger, LedgerRow, RowState
-from .report import BatchProgress, BatchReport, Manifest, render_name, state_counts
+from .report import (
+    BatchProgress,
+    BatchReport,
+    Manifest,
+    failures_of,
+    render_name,
+    state_counts,
+)
 
 if TYPE_CHECKING:
     from .._async_client import AsyncClient
@@ -114,6 +121,7 @@ class BatchRunner:
         self._counts: collections.Counter[RowState] = collections.Counter()
         self._started = time.monotonic()
         self._finished_this_run = 0
+        self._downloading = 0
         self._submitted_this_run = 0
         self._tasks_counted = 0
         self._coins_before = Decimal(0)
@@ -345,8 +353,7 @@ class BatchRunner:
         self._ledger.mark_refused(row, reason)
         self._moved(RowState.SUBMITTING, RowState.FAILED)
         self._tasks_counted -= 1
-        self._finished_this_run += 1
-        self._manifest.append(self._ledger.row(row))
+        self._finished(row)
 
     def _stop_if_fatal(self, exc: APIError) -> _Result | None:
         """A refusal that will hit every row (key, funds, workflow) stops the batch."""
@@ -387,16 +394,24 @@ class BatchRunner:
             return  # left submitted: a later resume re-attaches to it
         outputs: list[str] = []
         if state is RowState.SUCCEEDED and task is not None:
+            self._downloading += 1  # its slot is free: not counted as running any more
             try:
                 outputs = await self._download(row, key, task)
             except (RunningHubError, OSError) as exc:
                 self._errors.append(f"row {row}: outputs of task {task_id} not saved: {exc}")
                 return  # still submitted: the next resume downloads again
+            finally:
+                self._downloading -= 1
         self._ledger.finish(row, state, outputs=outputs, coins=coins, error=error)
         self._moved(RowState.SUBMITTED, state)
+        self._finished(row)
+
+    def _finished(self, row: int) -> None:
+        """A row ended in this run: the manifest and the progress display hear of it."""
         self._finished_this_run += 1
-        self._manifest.append(self._ledger.row(row))
-        self._emit()
+        ended = self._ledger.row(row)
+        self._manifest.append(ended)
+        self._emit(ended)
 
     async def _wait(
         self, row: int, key: int, task_id: str
@@ -439,23 +454,14 @@ class BatchRunner:
         self._counts[to] += 1
         self._emit()
 
-    def _emit(self) -> None:
-        if self._on_progress is None:
-            return
-        counts = self._counts
-        self._on_progress(
-            BatchProgress(
-                total=sum(counts.values()),
-                succeeded=counts[RowState.SUCCEEDED],
-                failed=counts[RowState.FAILED],
-                canceled=counts[RowState.CANCELED],
-                unknown=counts[RowState.UNKNOWN],
-                running=counts[RowState.SUBMITTING] + counts[RowState.SUBMITTED],
-                queued=counts[RowState.PENDING],
-                elapsed=time.monotonic() - self._started,
-                finished_this_run=self._finished_this_run,
+    def _emit(self, finished: LedgerRow | None = None) -> None:
+        if self._on_progress is not None:
+            elapsed = time.monotonic() - self._started
+            self._on_progress(
+                BatchProgress.of(
+                    self._counts, self._downloading, elapsed, self._finished_this_run, finished
+                )
             )
-        )
 
     def _report(self) -> BatchReport:
         return BatchReport(
@@ -467,6 +473,7 @@ class BatchRunner:
             manifest=self._manifest.path,
             stopped=self._stopped,
             errors=list(self._errors),
+            failures=failures_of(self._ledger),
         )
 
 

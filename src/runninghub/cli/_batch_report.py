@@ -1,47 +1,19 @@
-"""What ``runninghub batch`` shows: the live progress line and the final report."""
+"""What ``runninghub batch`` shows at the end: the report (the live progress is
+``_batch_progress``)."""
 
 from __future__ import annotations
 
-import sys
-import time
 from typing import TYPE_CHECKING
 
 import click
 
+from ._batch_progress import ProgressLine
 from ._context import CliState
 
 if TYPE_CHECKING:
-    from runninghub.batch import BatchProgress, BatchReport
+    from runninghub.batch import BatchReport
 
 __all__ = ["ProgressLine", "finish"]
-
-
-class ProgressLine:
-    """One live line on stderr while the batch runs (only on a terminal, never with --quiet)."""
-
-    def __init__(self, state: CliState) -> None:
-        self._enabled = not state.quiet and sys.stderr.isatty()
-        self._last = 0.0
-        self._shown = False
-
-    def update(self, progress: BatchProgress) -> None:
-        now = time.monotonic()
-        if not self._enabled or now - self._last < 0.1:
-            return
-        self._last = now
-        rate = f"{progress.rate:.2f}/s" if progress.rate else "-"
-        eta = f"{progress.eta:.0f}s" if progress.eta is not None else "-"
-        text = (
-            f"{progress.done}/{progress.total} done  {progress.running} running"
-            f"  {progress.queued} queued  {progress.failed + progress.unknown} failed"
-            f"  {rate}  eta {eta}"
-        )
-        click.echo(f"\r\x1b[K{text}", err=True, nl=False)
-        self._shown = True
-
-    def close(self) -> None:
-        if self._shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
 
 
 def finish(state: CliState, report: BatchReport) -> None:
@@ -57,6 +29,7 @@ def finish(state: CliState, report: BatchReport) -> None:
     ]
     if report.stopped:
         human.append(f"stopped submitting: {report.stopped}")
+    human += _failed_rows(report)
     state.render.result(report.to_dict(), human)
     for error in report.errors[:20]:
         state.render.warn(error)
@@ -68,6 +41,21 @@ def finish(state: CliState, report: BatchReport) -> None:
     if code:
         # The batch ran but not every row succeeded: an exit code, not an error to report.
         click.get_current_context().exit(code)
+
+
+_LISTED = 20  # failed rows named in the summary; the manifest has every one
+
+
+def _failed_rows(report: BatchReport) -> list[str]:
+    """One line per row that did not succeed, with why (the first ones, then a count)."""
+    failures = report.failures
+    lines = [
+        f"row {row} {status}: {' '.join(why.split()) or 'no reason given'}"
+        for row, status, why in failures
+    ]
+    if len(lines) > _LISTED:
+        lines = [*lines[:_LISTED], f"... and {len(lines) - _LISTED} more in the manifest"]
+    return lines
 
 
 def _exit_code(report: BatchReport) -> int:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from runninghub._support import Settings
     from runninghub.journal import Journal
 
+    from ._queue_watch import QueueWatch
+
 __all__ = [
     "CliState",
     "InterruptedWait",
@@ -71,6 +73,7 @@ class CliState:
     no_upload_cache: bool = False
     presets_file: Path | None = None  # `preset --presets FILE`
     _renderer: Renderer | None = field(default=None, repr=False)
+    _queue_watch: QueueWatch | None = field(default=None, repr=False)
 
     @classmethod
     def from_argv(cls, argv: list[str]) -> CliState:
@@ -91,6 +94,15 @@ class CliState:
         self._renderer.quiet = self.quiet
         self._renderer.verbose = self.verbose
         return self._renderer
+
+    @property
+    def queue_watch(self) -> QueueWatch:
+        """What the clients of this command report a full queue to."""
+        if self._queue_watch is None:
+            from ._queue_watch import QueueWatch
+
+            self._queue_watch = QueueWatch(self.render)
+        return self._queue_watch
 
     def resolved_key(self) -> str | None:
         """The key given on the command line (``--api-key-file`` or the seed's ``--api-key``).
@@ -116,6 +128,7 @@ class CliState:
             retry=self._retry_policy(),
             poll=poll,
             catalogue=self.catalogue,
+            on_queue_full=self.queue_watch,
             **self.journal_options(),
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ __all__ = [
     "check_out_dir",
     "default_out_dir",
     "finish",
+    "node_titles",
     "report_task",
     "save_outputs",
     "saved_note",
@@ -50,9 +51,14 @@ def check_out_dir(out: Path) -> None:
         raise click.BadParameter(f"cannot write in {existing}", param_hint="--out")
 
 
-def wait_for(state: CliState, handle: TaskHandle, choices: FinishChoices) -> Task:
-    """Wait for the task with live progress; Ctrl-C stops waiting (or cancels, if asked), and
-    so does the deadline.
+def wait_for(
+    state: CliState,
+    handle: TaskHandle,
+    choices: FinishChoices,
+    titles: Mapping[str, str] | None = None,
+) -> Task:
+    """Wait for the task with live progress (nodes named by ``titles``); Ctrl-C stops
+    waiting (or cancels, if asked), and so does the deadline.
 
     Raises TaskFailedError, WaitTimeoutError (saying whether the task was cancelled), or
     InterruptedWait (exit 130).
@@ -62,7 +68,7 @@ def wait_for(state: CliState, handle: TaskHandle, choices: FinishChoices) -> Tas
     try:
         # The note is inside the try: a Ctrl-C right after it must still name the task.
         state.render.note(f"task {task_id}: waiting (Ctrl-C {then})")
-        with state.render.progress_display(task_id) as on_progress:
+        with state.render.progress_display(task_id, titles) as on_progress:
             return handle.wait(
                 timeout=choices.timeout,
                 cancel_on_timeout=choices.cancel_on_timeout,
@@ -74,6 +80,41 @@ def wait_for(state: CliState, handle: TaskHandle, choices: FinishChoices) -> Tas
             handle.cancel()
             raise InterruptedWait(task_id, cancelled=True) from None
         raise InterruptedWait(task_id) from None
+
+
+def node_titles(
+    state: CliState, client: Client, *, workflow_id: str | None = None, app_id: str | None = None
+) -> dict[str, str]:
+    """Node id -> title (else class) for the live line; read only when the line is shown
+    (the graph cache usually has it), and empty when it cannot be read."""
+    from runninghub import RunningHubError
+
+    if not state.render.live:
+        return {}
+    try:
+        if app_id is not None:
+            return {i.node_id: i.node_name for i in client.app_inputs(app_id) if i.node_name}
+        graph = client.workflow_graph(workflow_id or "")
+    except RunningHubError:
+        return {}
+    named = ((node.id, node.title or node.class_type) for node in graph.nodes)
+    return {node_id: name for node_id, name in named if name}
+
+
+def _recorded_titles(state: CliState, client: Client, task_id: str) -> dict[str, str]:
+    """The node titles of the workflow or app the journal says ``task_id`` runs."""
+    from runninghub.journal import JournalError
+
+    journal = client.journal
+    if journal is None or not state.render.live:
+        return {}
+    try:
+        entry = journal.show(task_id).entry
+    except JournalError:
+        return {}
+    if entry.kind == "app":
+        return node_titles(state, client, app_id=entry.target)
+    return node_titles(state, client, workflow_id=entry.target) if entry.kind == "workflow" else {}
 
 
 def save_outputs(
@@ -119,21 +160,40 @@ def task_document(task: Task, saved: Sequence[SavedFile] = ()) -> dict[str, Any]
 
 
 def report_task(state: CliState, task: Task, saved: Sequence[SavedFile] = ()) -> None:
-    """Print a task: JSON, or one line per output (the saved path, else the URL or text)."""
+    """Print a task: JSON, or a line per output (the saved path, else the URL), each text
+    output followed by its text, indented (the renderer escapes terminal controls in it)."""
     paths = _saved_paths(task, saved)
-    pairs = zip(task.outputs, paths, strict=True)
-    lines = [path or out.url or out.text or "" for out, path in pairs]
-    state.render.result(task_document(task, saved), [line for line in lines if line])
+    lines: list[str] = []
+    for output, path in zip(task.outputs, paths, strict=True):
+        lines.extend(_output_lines(path or output.url, output.text))
+    state.render.result(task_document(task, saved), lines)
 
 
-def finish(state: CliState, client: Client, handle: TaskHandle, choices: FinishChoices) -> None:
+def _output_lines(where: str | None, text: str | None) -> list[str]:
+    if not text:
+        return [where] if where else []
+    body = text.splitlines() or [text]
+    if not where:
+        return body
+    return [where, *(f"  {line}" for line in body)]
+
+
+def finish(
+    state: CliState,
+    client: Client,
+    handle: TaskHandle,
+    choices: FinishChoices,
+    titles: Mapping[str, str] | None = None,
+) -> None:
     """Wait for a submitted task, save its outputs (unless told not to) and print where they
     are, or their URLs."""
     saved: list[SavedFile] = []
     out_dir = None
     try:
         started = time.monotonic()
-        task = wait_for(state, handle, choices)
+        if titles is None:  # `wait`: the journal may know what the task runs
+            titles = _recorded_titles(state, client, handle.task_id)
+        task = wait_for(state, handle, choices, titles)
         waited = time.monotonic() - started
         state.render.note(f"task {task.task_id}: {task.status.value} after {waited:.1f} s")
         if choices.download:

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -23,7 +23,6 @@ import click
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.status import Status
 
     from runninghub import Progress
 
@@ -249,20 +248,30 @@ class Renderer:
         logger.addHandler(handler)
         return lambda: logger.removeHandler(handler)
 
+    @property
+    def live(self) -> bool:
+        """Whether a live display is shown: stderr is a terminal and --quiet is off."""
+        return not self.quiet and _isatty(sys.stderr)
+
     @contextmanager
-    def progress_display(self, task_id: str) -> Iterator[Callable[[Progress], None]]:
+    def progress_display(
+        self, task_id: str, titles: Mapping[str, str] | None = None
+    ) -> Iterator[Callable[[Progress], None]]:
         """A live status line on stderr while waiting, when stderr is a terminal.
 
-        Yields the ``on_progress`` callback for the client. In a pipe or with --quiet it does
-        nothing, so logs stay clean.
+        Yields the ``on_progress`` callback for the client. ``titles`` name the nodes (by id).
+        In a pipe or with --quiet it does nothing, so logs stay clean.
         """
-        if self.quiet or not _isatty(sys.stderr):
+        if not self.live:
             yield _ignore_progress
             return
-        status = _console(stderr=True).status(printable(f"task {task_id}: submitted"))
+        from ._live_status import TaskLine
+
+        line = TaskLine(task_id, titles)
+        status = _console(stderr=True).status(line)
         status.start()
         try:
-            yield lambda progress: _show_progress(status, progress)
+            yield line.update
         finally:
             status.stop()
 
@@ -283,18 +292,6 @@ _COLUMN_STYLES = {"node": "bold cyan", "field": "green"}
 
 def _ignore_progress(progress: Progress) -> None:
     del progress
-
-
-def _show_progress(status: Status, progress: Progress) -> None:
-    parts = [f"task {progress.task_id}", progress.status.value.lower()]
-    if progress.node_id:
-        parts.append(f"node {progress.node_id}")
-    if progress.value is not None and progress.max:
-        parts.append(f"{progress.value}/{progress.max}")
-    if progress.message:
-        parts.append(progress.message)
-    parts.append(f"{progress.elapsed:.1f} s")
-    status.update(printable(" · ".join(parts)))
 
 
 def _cell(value: object) -> str:

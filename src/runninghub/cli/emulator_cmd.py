@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from runninghub.emulator.options import TABLE_FLAGS, default_of
+from runninghub.emulator.options import SWITCH_FLAGS, TABLE_FLAGS, default_of
 
 __all__ = ["emulator"]
 
@@ -33,6 +33,9 @@ def _guard_options(command: Any) -> Any:
         metavar = {int: "N", float: "S"}.get(kind, "TEXT")
         help_text = f"{text[0].upper()}{text[1:]} ({default_of(name)})."
         command = click.option(flag, name, type=kind, metavar=metavar, help=help_text)(command)
+    for flag, (name, text) in reversed(SWITCH_FLAGS.items()):
+        help_text = f"{text[0].upper()}{text[1:]} (default: off)."
+        command = click.option(flag, name, is_flag=True, default=None, help=help_text)(command)
     return command
 
 

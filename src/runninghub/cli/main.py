@@ -254,7 +254,7 @@ class RootGroup(click.Group):
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except (Exception, KeyboardInterrupt) as exc:
-            code = report_error(exc, state)
+            code = report_error(state.queue_watch.explain(exc), state)
         if standalone_mode:
             sys.exit(code)
         return code

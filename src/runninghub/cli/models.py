@@ -246,7 +246,7 @@ def model_params(
     pairs += [(*_split(t, "--file"), True) for t in files]
     for key, text, is_file in pairs:
         param = known.param(key) if known else None
-        value = _readable_file(text) if is_file else _typed(param, key, text)
+        value = _readable_file(text, key) if is_file else _typed(param, key, text)
         if param is not None and param.is_list:
             values.setdefault(key, []).append(value)
         else:

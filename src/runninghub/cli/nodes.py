@@ -7,13 +7,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._id_hints import other_kind_hint
 
 if TYPE_CHECKING:
     from runninghub.workflow import WorkflowGraph
 
 __all__ = ["app_inputs", "nodes"]
 
-_HEADERS = ("node", "title", "class", "field", "type", "value")
+_HEADERS = ("node", "title", "class", "field", "type", "value", "description")
+_KEYS = ("node_id", "title", "class_type", "field", "type", "value", "description")
+# Columns left out of the table when no row fills them (an app has no titles, a saved
+# workflow rarely has descriptions).
+_OPTIONAL = frozenset({"title", "description"})
 
 
 def _show_fields(state: CliState, graph: WorkflowGraph, document: dict[str, Any]) -> None:
@@ -23,14 +28,18 @@ def _show_fields(state: CliState, graph: WorkflowGraph, document: dict[str, Any]
     if state.json:
         state.render.document({**document, "fields": rows})
         return
-    table = [
-        (row["node_id"], row["title"], row["class_type"], row["field"], _type(row), row["value"])
-        for row in rows
+    shown = [
+        (header, key)
+        for header, key in zip(_HEADERS, _KEYS, strict=True)
+        if key not in _OPTIONAL or any(row[key] for row in rows)
     ]
-    state.render.table(_HEADERS, table)
+    table = [[_type(row) if key == "type" else row[key] for _, key in shown] for row in rows]
+    state.render.table([header for header, _ in shown], table)
     if rows:
-        example = rows[0]["address"]
-        state.render.note(f"set a field with: --set {example}=VALUE")
+        state.render.note(f"set a field with: --set {rows[0]['address']}=VALUE")
+    media = [row["address"] for row in rows if row["type"] == "media"]
+    if media:
+        state.render.note(f"upload a local file into a media field with: --file {media[0]}=PATH")
 
 
 def _type(row: dict[str, Any]) -> str:
@@ -57,7 +66,7 @@ def nodes(state: CliState, workflow_id: str) -> None:
       runninghub nodes 1904136902449209346
       runninghub nodes 1904136902449209346 --json | jq '.fields[].address'
     """
-    with state.client() as client:
+    with state.client() as client, other_kind_hint(client, workflow_id, "workflow", listing=True):
         graph = client.workflow_graph(workflow_id)
     _show_fields(state, graph, {"workflow_id": workflow_id})
 
@@ -75,7 +84,7 @@ def app_inputs(state: CliState, app_id: str) -> None:
     """
     from runninghub.workflow import WorkflowGraph
 
-    with state.client() as client:
+    with state.client() as client, other_kind_hint(client, app_id, "app", listing=True):
         inputs = client.app_inputs(app_id)
     graph = WorkflowGraph.from_app_inputs(inputs)
     _show_fields(state, graph, {"app_id": app_id})

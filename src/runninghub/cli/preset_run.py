@@ -64,7 +64,7 @@ def _typed(param: PresetParam, text: str) -> Any:
     if param.choices:
         return click.Choice(param.choices).convert(text, None, None)
     if param.kind == "media" and Path(text).expanduser().exists():
-        return _readable_file(text)
+        return _readable_file(text, param.name)
     kind = kinds.get(param.kind)
     return text if kind is None else kind.convert(text, None, None)
 

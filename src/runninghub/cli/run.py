@@ -12,6 +12,7 @@ import click
 from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
 from ._finish_options import FinishChoices, finish_options
+from ._id_hints import other_kind_hint
 from .lists import app_list
 from .nodes import app_inputs
 
@@ -47,14 +48,16 @@ def parse_overrides(sets: tuple[str, ...], files: tuple[str, ...]) -> dict[str, 
         overrides[address] = value
     for text in files:
         address, value = _split_assignment(text, "--file", "PATH")
-        overrides[address] = _readable_file(value)
+        overrides[address] = _readable_file(value, address)
     return overrides
 
 
-def _readable_file(value: str) -> Path:
+def _readable_file(value: str, address: str) -> Path:
     """The path of a ``--file`` value, refused here (before any upload) if it cannot be read."""
     path = Path(value).expanduser()
-    if not path.exists():
+    if value.strip().lower().startswith(("http://", "https://")):
+        problem = f"{value} is a URL, not a local file; pass a URL with --set {address}={value}"
+    elif not path.exists():
         problem = f"no such file: {value}"
     elif path.is_dir():
         problem = f"{value} is a directory, not a file"
@@ -128,7 +131,11 @@ def _check_out_dir(params: dict[str, Any]) -> None:
 
 
 def _finish_or_return(
-    state: CliState, client: Client, handle: TaskHandle, params: dict[str, Any]
+    state: CliState,
+    client: Client,
+    handle: TaskHandle,
+    params: dict[str, Any],
+    titles: Callable[[], dict[str, str]] = dict,
 ) -> None:
     if params["no_wait"]:
         from ._flow import task_document
@@ -140,7 +147,7 @@ def _finish_or_return(
         return
     from ._flow import finish
 
-    finish(state, client, handle, FinishChoices.from_params(params))
+    finish(state, client, handle, FinishChoices.from_params(params), titles())
 
 
 def _read_workflow_json(path: Path | None) -> dict[str, Any] | None:
@@ -191,7 +198,7 @@ def run(
     overrides = parse_overrides(sets, files)
     graph = _read_workflow_json(workflow_json)
     _check_out_dir(params)
-    with state.client() as client:
+    with state.client() as client, other_kind_hint(client, workflow_id, "workflow"):
         handle = client.submit(
             workflow_id,
             overrides or None,
@@ -201,7 +208,15 @@ def run(
             validate=False if params["no_validate"] else None,
             **submit_extras(params),
         )
-        _finish_or_return(state, client, handle, params)
+        _finish_or_return(
+            state, client, handle, params, lambda: _titles(state, client, workflow_id=workflow_id)
+        )
+
+
+def _titles(state: CliState, client: Client, **ident: str) -> dict[str, str]:
+    from ._flow import node_titles
+
+    return node_titles(state, client, **ident)
 
 
 def submit_extras(params: dict[str, Any]) -> dict[str, Any]:
@@ -245,7 +260,7 @@ def app_run(
     """
     overrides = parse_overrides(sets, files)
     _check_out_dir(params)
-    with state.client() as client:
+    with state.client() as client, other_kind_hint(client, app_id, "app"):
         handle = client.submit_app(
             app_id,
             overrides or None,
@@ -254,7 +269,8 @@ def app_run(
             validate=False if params["no_validate"] else None,
             **submit_extras(params),
         )
-        _finish_or_return(state, client, handle, params)
+        titles = lambda: _titles(state, client, app_id=app_id)  # noqa: E731 - read only if shown
+        _finish_or_return(state, client, handle, params, titles)
 
 
 app.add_command(app_inputs, "inputs")

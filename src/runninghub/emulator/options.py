@@ -396,6 +396,19 @@ SERVICE_FLAGS: dict[str, tuple[str, type, str]] = {
 # Every option that both command lines (runninghub emulator, python -m) take from a table.
 TABLE_FLAGS = {**GUARD_FLAGS, **SERVICE_FLAGS}
 
+# Behaviours that are off unless asked for: flag -> (option, meaning). Both command lines.
+SWITCH_FLAGS: dict[str, tuple[str, str]] = {
+    "--prompt-errors": (
+        "prompt_errors",
+        "report bad widget values in a submit's promptTips.node_errors; the task is still made",
+    ),
+    "--workflow-as-sent": (
+        "workflow_as_sent",
+        "run a submit's full workflow JSON as sent, ignoring its nodeInfoList, as the live"
+        " service does",
+    ),
+}
+
 
 def default_of(name: str) -> str:
     """How the help text shows an option's default."""

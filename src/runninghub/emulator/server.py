@@ -30,6 +30,7 @@ from .connections import QuietAcceptErrors, protocol_class
 from .guard import TOKEN_HEADER, ControlGuard, is_loopback
 from .options import (
     FAULT_KINDS,
+    SWITCH_FLAGS,
     TABLE_FLAGS,
     EmulatorOptions,
     build_options,
@@ -260,13 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="runninghub emulator", description="Run a local RunningHub API emulator."
     )
     add = parser.add_argument
-    add("--host", default="127.0.0.1")
+    add("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     add("--port", type=int, default=0, help="0 picks a free port")
     add("--workflows", type=Path, help="directory of extra API-format workflows (<id>.json)")
     add("--concurrency", type=int, default=2, help="tasks per key at once (default 2)")
-    add("--queue-seconds", type=float, default=0.0)
-    add("--task-seconds", type=float, default=2.0)
-    add("--fault-rate", type=float, default=0.0)
+    add("--queue-seconds", type=float, default=0.0, help="seconds a task stays QUEUED (default 0)")
+    add("--task-seconds", type=float, default=2.0, help="seconds a task stays RUNNING (default 2)")
+    add("--fault-rate", type=float, default=0.0, help="share of requests given a fault (0-1)")
     add("--fault-kinds", default=",".join(FAULT_KINDS), help="comma-separated fault kinds")
     add("--keys", type=Path, help="file of valid keys, one per line (optionally 'ai:KEY')")
     add("--site", choices=["cn", "ai"], help="refuse keys listed for the other site")
@@ -274,7 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--time-scale", type=float, default=1.0, help="speed of the emulated clock")
     add("--seed", type=int, help="seed of the fault sequence")
     add("--public-url", help="base of the URLs handed out (behind a proxy or port map)")
-    add("--cancel-status-v2", choices=["CANCEL", "FAILED"], default="CANCEL")
+    add(
+        "--cancel-status-v2",
+        choices=["CANCEL", "FAILED"],
+        default="CANCEL",
+        help="what the v2 query reports for a cancelled task (default CANCEL)",
+    )
     add("--fetch-host", action="append", default=[], help="host whose media URLs may be fetched")
     _add_guard_options(parser)
     return parser
@@ -283,10 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_guard_options(parser: argparse.ArgumentParser) -> None:
     for flag, (name, kind, text) in TABLE_FLAGS.items():
         parser.add_argument(flag, dest=name, type=kind, help=f"{text} ({default_of(name)})")
+    for flag, (name, text) in SWITCH_FLAGS.items():
+        parser.add_argument(flag, dest=name, action="store_true", default=None, help=text)
 
 
 def _guard_values(args: argparse.Namespace) -> dict[str, Any]:
     names = [name for name, _, _ in TABLE_FLAGS.values()]
+    names += [name for name, _ in SWITCH_FLAGS.values()]
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 

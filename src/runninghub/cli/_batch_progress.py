@@ -1,0 +1,93 @@
+"""What a running batch shows: a live line on a terminal, else one line per finished row.
+
+On a terminal the line is redrawn on every change and at least twice a second in between, with
+the elapsed time and the ETA computed afresh from the rows finished so far, so neither freezes
+while tasks run. Rows whose task ended and whose outputs are being saved no longer hold a slot:
+they are shown as saving, never as running, so running stays within the concurrency. When
+stderr is not a terminal (a log, CI), each row that ends prints a line of its own instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import click
+
+from ._context import CliState
+from ._render import printable
+
+if TYPE_CHECKING:
+    from runninghub.batch import BatchProgress
+    from runninghub.batch.ledger import LedgerRow
+
+__all__ = ["ProgressLine", "describe_progress", "describe_row"]
+
+REDRAW_SECONDS = 0.5
+
+
+class ProgressLine:
+    """The batch's ``on_progress``: the live line, or a line per finished row (not --quiet)."""
+
+    def __init__(self, state: CliState, clock: Callable[[], float] = time.monotonic) -> None:
+        self._state = state
+        self._live = not state.quiet and sys.stderr.isatty()
+        self._clock = clock
+        self._last: BatchProgress | None = None
+        self._received = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._shown = False
+
+    def update(self, progress: BatchProgress) -> None:
+        if not self._live:
+            if progress.finished is not None:
+                self._state.render.note(describe_row(progress.finished))
+            return
+        self._last, self._received = progress, self._clock()
+        self._draw()
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(REDRAW_SECONDS, self._tick)
+
+    def _tick(self) -> None:
+        self._draw()
+        self._timer = asyncio.get_running_loop().call_later(REDRAW_SECONDS, self._tick)
+
+    def _draw(self) -> None:
+        if self._last is None:
+            return
+        elapsed = self._last.elapsed + (self._clock() - self._received)
+        text = printable(describe_progress(self._last, elapsed))
+        click.echo(f"\r\x1b[K{text}", err=True, nl=False)
+        self._shown = True
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
+
+
+def describe_progress(progress: BatchProgress, elapsed: float) -> str:
+    """``12/60 done  4 running  1 saving  43 queued  0 failed  1.20/s  eta 40s  10s``."""
+    rate = progress.finished_this_run / elapsed if progress.finished_this_run and elapsed else 0
+    left = progress.running + progress.downloading + progress.queued
+    eta = f"{left / rate:.0f}s" if rate else "-"
+    saving = f"  {progress.downloading} saving" if progress.downloading else ""
+    return (
+        f"{progress.done}/{progress.total} done  {progress.running} running{saving}"
+        f"  {progress.queued} queued  {progress.failed + progress.unknown} failed"
+        f"  {f'{rate:.2f}/s' if rate else '-'}  eta {eta}  {elapsed:.0f}s"
+    )
+
+
+def describe_row(row: LedgerRow) -> str:
+    """``row 3: succeeded, task 1883..., 2 file(s)`` or ``row 5: failed: why``."""
+    error = " ".join((row.error or "").split())  # one line, whatever the service sent
+    task = f", task {row.task_id}" if row.task_id and row.task_id not in error else ""
+    if error:
+        return f"row {row.row}: {row.state.value}{task}: {error}"
+    return f"row {row.row}: {row.state.value}{task}, {len(row.outputs)} file(s)"
