@@ -271,6 +271,12 @@ class Ledger:
             total += Decimal(coins)
         return total
 
+    def last_coins(self) -> Decimal | None:
+        """What the most recently finished task cost (None: no task reported a cost yet)."""
+        sql = "SELECT coins FROM attempts WHERE coins IS NOT NULL ORDER BY ended_at DESC LIMIT 1"
+        found = self._conn.execute(sql).fetchone()
+        return None if found is None else Decimal(found[0])
+
     # -- transitions -----------------------------------------------------------------------
 
     def claim(self, row: int, key_index: int, key_id: str | None = None) -> int:

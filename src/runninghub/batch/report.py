@@ -85,6 +85,8 @@ class BatchReport:
     manifest: Path
     stopped: str | None = None
     errors: list[str] = field(default_factory=list)
+    ledger: Path | None = None
+    limits: dict[str, Any] = field(default_factory=dict)  # the spend guards this run applied
 
     @property
     def complete(self) -> bool:
@@ -100,6 +102,7 @@ class BatchReport:
             "coins_total": str(self.coins_total),
             "manifest": str(self.manifest),
             "stopped": self.stopped,
+            "limits": dict(self.limits),
             "errors": list(self.errors),
             "complete": self.complete,
         }

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._batch_limits import show_limits
 from ._batch_report import ProgressLine, finish
 from ._context import CliState, json_option, pass_state
 
@@ -237,6 +238,7 @@ def _resume(
         keys = _read_keys(state, Path(spec.keys_file) if spec.keys_file else None)
         _check_running_keys(state, ledger, keys)  # before the new settings are stored
         ledger.update_spec(replace(spec, key_count=len(keys)))
+        show_limits(state, ledger, spec, options)
         if retry_states:
             ledger.reset_for_retry(retry_states)
         path = ledger.path
