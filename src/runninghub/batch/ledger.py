@@ -49,7 +49,7 @@ from .errors import (
     OutputFolderTakenError,
     StaleStateError,
 )
-from .spec import BatchSpec, decode_overrides, encode_overrides
+from .spec import BatchSpec, NewRow, decode_overrides, encode_overrides
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -118,7 +118,7 @@ class Ledger:
         cls,
         path: str | os.PathLike[str],
         spec: BatchSpec,
-        rows: Iterable[tuple[int, str, str]] = (),
+        rows: Iterable[NewRow] = (),
         *,
         lock: RunnerLock | None = None,
     ) -> Ledger:
@@ -439,7 +439,7 @@ def _exists(target: Path) -> LedgerError:
     return LedgerError(f"{target} already exists; resume it or choose another --ledger")
 
 
-def _build(target: Path, spec: BatchSpec, rows: Iterable[tuple[int, str, str]]) -> None:
+def _build(target: Path, spec: BatchSpec, rows: Iterable[NewRow]) -> None:
     """Write the new ledger beside ``target``, then link it into place (never over a file)."""
     staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     remove_database(staging)

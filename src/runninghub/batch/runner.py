@@ -47,6 +47,7 @@ from .._recording import may_have_created
 from ..journal import batch_label
 from ._keys import client_key_id, keys_of_running_tasks
 from ._limits import SubmitLimits
+from ._naming import row_name_values
 from ._outdir import claim_out_dir
 from ._slots import SlotPool
 from .ledger import Ledger, LedgerRow, RowState
@@ -426,7 +427,7 @@ class BatchRunner:
         """Save every output under its template name, atomically (staged, then renamed)."""
         staging = self._out_dir / ".staging" / str(row)
         saved = await self._clients[key].download(task, staging, overwrite=True)
-        names = _output_names(self._spec.name_template, row, task.task_id, saved)
+        names = _output_names(self._spec.name_template, self._ledger.row(row), task.task_id, saved)
         paths = []
         for item, name in zip(saved, names, strict=True):
             target = self._out_dir / name
@@ -476,17 +477,17 @@ class BatchRunner:
         )
 
 
-def _output_names(template: str, row: int, task_id: str, saved: Sequence[Any]) -> list[str]:
+def _output_names(template: str, row: LedgerRow, task_id: str, saved: Sequence[Any]) -> list[str]:
+    """Names from the template; ``index`` (per node) and ``n`` count from 1, as ``run``'s do."""
     per_node: dict[str, int] = {}
     names = []
-    for n, item in enumerate(saved):
+    fields = {"row": row.row, "task_id": task_id, **row_name_values(row)}
+    for n, item in enumerate(saved, start=1):
         node = str(item.node_id or "out")
-        index = per_node.get(node, 0)
-        per_node[node] = index + 1
+        index = per_node.get(node, 0) + 1
+        per_node[node] = index
         ext = item.path.suffix.lstrip(".") or "bin"
-        names.append(
-            render_name(template, row=row, node=node, index=index, n=n, ext=ext, task_id=task_id)
-        )
+        names.append(render_name(template, node=node, index=index, n=n, ext=ext, **fields))
     return names
 
 
