@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ __all__ = [
     "INPUT_NAME_MAX",
     "check_rows_named_apart",
     "input_name_values",
+    "output_names",
+    "render_name",
     "row_input",
     "row_name_values",
     "template_fields",
@@ -90,3 +92,26 @@ def check_rows_named_apart(template: str, rows: Iterable[tuple[int, str | None]]
 
 def _safe(text: str) -> str:
     return _UNSAFE.sub("_", text).strip(" .")
+
+
+def output_names(template: str, row: LedgerRow, task_id: str, saved: Sequence[Any]) -> list[str]:
+    """Names from the template; ``index`` (per node) and ``n`` count from 1, as ``run``'s do."""
+    per_node: dict[str, int] = {}
+    names = []
+    fields = {"row": row.row, "task_id": task_id, **row_name_values(row)}
+    for n, item in enumerate(saved, start=1):
+        node = str(item.node_id or "out")
+        index = per_node.get(node, 0) + 1
+        per_node[node] = index
+        ext = item.path.suffix.lstrip(".") or "bin"
+        names.append(render_name(template, node=node, index=index, n=n, ext=ext, **fields))
+    return names
+
+
+def render_name(template: str, **values: Any) -> str:
+    """The file name for one output; anything that could leave the directory is replaced."""
+    name = template.format(**values)
+    name = name.replace("/", "_").replace("\\", "_").replace("\0", "_")
+    if name in ("", ".", "..") or name.startswith("."):
+        name = f"_{name}"
+    return name

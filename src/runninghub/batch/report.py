@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ._naming import INPUT_NAME_MAX, template_fields
+from ._naming import INPUT_NAME_MAX, render_name, template_fields
 from .inputs import BatchInputError
 from .ledger import LedgerRow, RowState
 
@@ -223,12 +223,3 @@ def _check_widths(template: str, parsed: list[tuple[str, str | None]]) -> None:
             raise BatchInputError(
                 f"--name template {template!r}: the width in {{{name}:{spec}}} is over {_MAX_WIDTH}"
             )
-
-
-def render_name(template: str, **values: Any) -> str:
-    """The file name for one output; anything that could leave the directory is replaced."""
-    name = template.format(**values)
-    name = name.replace("/", "_").replace("\\", "_").replace("\0", "_")
-    if name in ("", ".", "..") or name.startswith("."):
-        name = f"_{name}"
-    return name

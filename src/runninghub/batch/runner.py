@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._errors import (
     APIError,
@@ -47,14 +47,14 @@ from .._recording import may_have_created
 from ..journal import batch_label
 from ._keys import client_key_id, keys_of_running_tasks
 from ._limits import SubmitLimits
-from ._naming import row_name_values
+from ._naming import output_names
 from ._outdir import claim_out_dir
 from ._slots import SlotPool
 from .ledger import Ledger, LedgerRow, RowState
-from .report import BatchProgress, BatchReport, Manifest, render_name, state_counts
+from .report import BatchProgress, BatchReport, Manifest, state_counts
 
 if TYPE_CHECKING:
-    from .._async_client import AsyncClient
+    from .._async_client import AsyncClient, AsyncTaskHandle
 
 __all__ = ["BatchProgressCallback", "BatchRunner", "ProgressCallback"]
 
@@ -77,7 +77,7 @@ class _Outcome(enum.Enum):
 @dataclass
 class _Result:
     outcome: _Outcome
-    task_id: str | None = None
+    handle: AsyncTaskHandle | None = None  # the submitted task, with the submit's answer
     error: str | None = None
 
 
@@ -194,7 +194,8 @@ class BatchRunner:
                 key = keys[row.row]
                 pool.occupy(key)
                 self._limits.attached()
-                group.create_task(self._follow(row.row, key, str(row.task_id), pool))
+                handle = self._clients[key].task(str(row.task_id))
+                group.create_task(self._follow(row.row, key, handle, pool))
             await self._dispatch(pending, pool, group)
         if self._fatal is not None:
             raise self._fatal
@@ -260,7 +261,8 @@ class BatchRunner:
         while True:
             result = await self._submit(row, key)
             if result.outcome is _Outcome.SUBMITTED:
-                await self._follow(row.row, key, str(result.task_id), pool)
+                assert result.handle is not None
+                await self._follow(row.row, key, result.handle, pool)
                 return
             if result.outcome is _Outcome.CAPACITY:
                 await pool.refused(key)
@@ -331,7 +333,7 @@ class BatchRunner:
         self._ledger.mark_submitted(row, handle.task_id)
         self._moved(RowState.SUBMITTING, RowState.SUBMITTED)
         self._submitted_this_run += 1
-        return _Result(_Outcome.SUBMITTED, task_id=handle.task_id)
+        return _Result(_Outcome.SUBMITTED, handle=handle)
 
     def _mark_unknown(self, row: int, reason: str) -> None:
         self._ledger.mark_unknown(row, reason)
@@ -373,10 +375,11 @@ class BatchRunner:
 
     # -- following -------------------------------------------------------------------------
 
-    async def _follow(self, row: int, key: int, task_id: str, pool: SlotPool) -> None:
+    async def _follow(self, row: int, key: int, handle: AsyncTaskHandle, pool: SlotPool) -> None:
         """Wait for the task, free its slot at once, then download and record the outcome."""
+        task_id = handle.task_id
         try:
-            task, state, error = await self._wait(row, key, task_id)
+            task, state, error = await self._wait(row, handle)
         except BaseException:
             await pool.release(key, finished=False)
             raise
@@ -404,9 +407,11 @@ class BatchRunner:
         self._emit()
 
     async def _wait(
-        self, row: int, key: int, task_id: str
+        self, row: int, handle: AsyncTaskHandle
     ) -> tuple[Task | None, RowState | None, str | None]:
-        handle = self._clients[key].task(task_id)
+        """The outcome of the task; a handle from the submit starts from its answer (one
+        query fewer per task than a handle made from the id)."""
+        task_id = handle.task_id
         failures = 0
         while True:
             try:
@@ -427,7 +432,7 @@ class BatchRunner:
         """Save every output under its template name, atomically (staged, then renamed)."""
         staging = self._out_dir / ".staging" / str(row)
         saved = await self._clients[key].download(task, staging, overwrite=True)
-        names = _output_names(self._spec.name_template, self._ledger.row(row), task.task_id, saved)
+        names = output_names(self._spec.name_template, self._ledger.row(row), task.task_id, saved)
         paths = []
         for item, name in zip(saved, names, strict=True):
             target = self._out_dir / name
@@ -475,20 +480,6 @@ class BatchRunner:
             ledger=self._ledger.path,
             limits=self._limits.to_dict(),
         )
-
-
-def _output_names(template: str, row: LedgerRow, task_id: str, saved: Sequence[Any]) -> list[str]:
-    """Names from the template; ``index`` (per node) and ``n`` count from 1, as ``run``'s do."""
-    per_node: dict[str, int] = {}
-    names = []
-    fields = {"row": row.row, "task_id": task_id, **row_name_values(row)}
-    for n, item in enumerate(saved, start=1):
-        node = str(item.node_id or "out")
-        index = per_node.get(node, 0) + 1
-        per_node[node] = index
-        ext = item.path.suffix.lstrip(".") or "bin"
-        names.append(render_name(template, node=node, index=index, n=n, ext=ext, **fields))
-    return names
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
