@@ -433,14 +433,10 @@ class BatchRunner:
         staging = self._out_dir / ".staging" / str(row)
         saved = await self._clients[key].download(task, staging, overwrite=True)
         names = output_names(self._spec.name_template, self._ledger.row(row), task.task_id, saved)
-        paths = []
-        for item, name in zip(saved, names, strict=True):
-            target = self._out_dir / name
-            item.path.replace(target)
-            paths.append(str(target))
-        with contextlib.suppress(OSError):
-            staging.rmdir()
-        return paths
+        moves = [(item.path, self._out_dir / name) for item, name in zip(saved, names, strict=True)]
+        # In a worker thread: on a busy disk renames take milliseconds the loop must not wait.
+        await asyncio.to_thread(_move_into_place, moves, staging)
+        return [str(target) for _, target in moves]
 
     # -- progress and report ---------------------------------------------------------------
 
@@ -480,6 +476,13 @@ class BatchRunner:
             ledger=self._ledger.path,
             limits=self._limits.to_dict(),
         )
+
+
+def _move_into_place(moves: Sequence[tuple[Path, Path]], staging: Path) -> None:
+    for source, target in moves:
+        source.replace(target)
+    with contextlib.suppress(OSError):
+        staging.rmdir()
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
