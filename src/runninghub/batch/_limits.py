@@ -4,9 +4,10 @@ A task's price is known only once it has finished, so a guard that counted finis
 alone let every slot's task through on the last coin (``--max-coins 3`` spent 4 at
 concurrency 2). The rule here: a submit goes out only if the coins already spent, plus the
 expected price of every task still in flight, plus the expected price of this one stay within
-``--max-coins``. The expected price is the last cost seen for this batch's workflow (in this run
-or an earlier one of the same ledger). While no price is known yet, one task at a time runs
-until the first one is priced: the guard never bets on a price it has not seen.
+``--max-coins``. The expected price is the highest cost seen for this batch's workflow (in this
+run or an earlier one of the same ledger): a cheap failed task never lowers it. While no price
+is known yet, one task at a time runs until the first one is priced: the guard never bets on a
+price it has not seen.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class SubmitLimits:
         """A task ended; ``coins`` is what it cost (None: not reported)."""
         if coins is not None:
             self.coins_this_run += coins
-            self.price = coins
+            self.price = coins if self.price is None else max(self.price, coins)
         self._end_flight()
 
     def left_unpriced(self) -> None:

@@ -271,11 +271,11 @@ class Ledger:
             total += Decimal(coins)
         return total
 
-    def last_coins(self) -> Decimal | None:
-        """What the most recently finished task cost (None: no task reported a cost yet)."""
-        sql = "SELECT coins FROM attempts WHERE coins IS NOT NULL ORDER BY ended_at DESC LIMIT 1"
-        found = self._conn.execute(sql).fetchone()
-        return None if found is None else Decimal(found[0])
+    def highest_coins(self) -> Decimal | None:
+        """The most a task of this batch cost (None: no task reported a cost yet)."""
+        sql = "SELECT coins FROM attempts WHERE coins IS NOT NULL"
+        costs = [Decimal(coins) for (coins,) in self._conn.execute(sql)]
+        return max(costs, default=None)
 
     # -- transitions -----------------------------------------------------------------------
 

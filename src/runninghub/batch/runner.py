@@ -181,7 +181,7 @@ class BatchRunner:
             self._spec,
             tasks_before=self._ledger.tasks_created(),
             coins_before=self._ledger.coins_spent(),
-            last_price=self._ledger.last_coins(),
+            last_price=self._ledger.highest_coins(),
         )
         self._started = time.monotonic()
         pending = self._ledger.rows([RowState.PENDING])

@@ -56,7 +56,7 @@ def run_limits(func: F) -> F:
         click.option("--max-tasks", type=click.IntRange(min=0), metavar="N",
                      help="Stop submitting once N tasks were created (in all runs)."),
         click.option("--max-coins", metavar="N",
-                     help="Submit only while coins spent plus tasks in flight (at the last"
+                     help="Submit only while coins spent plus tasks in flight (at the highest"
                      " price seen) stay within N."),
         click.option("--keys", "keys_file", type=click.Path(dir_okay=False, path_type=Path),
                      metavar="FILE", help="Spread rows over these API keys (one per line)."),
@@ -141,7 +141,7 @@ def run_command(state: CliState, /, workflow_id: str, inputs_path: Path, **optio
     are uploaded; relative paths are read from the inputs' folder. Identical rows
     are refused unless --allow-duplicates. Running it again with the same --ledger
     resumes (the inputs must be the same). --max-coins counts the tasks in flight
-    at the last price seen; exit 4 while a limit leaves rows pending.
+    at the highest price seen; exit 4 while a limit leaves rows pending.
 
     \b
     Example:
