@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib
 
+from ._lean_httpx import defer_httpx_cli
 from ._version import __version__
+
+defer_httpx_cli()  # before any module of the package imports httpx
 
 # typing.TYPE_CHECKING without importing typing, which would double the start-up time of
 # `runninghub --help` (type checkers read this spelling too).

@@ -160,6 +160,7 @@ class _Session:
                 return False
             async for chunk in answer.aiter_bytes():
                 part.write(chunk)
+        await asyncio.to_thread(part.sync)
         return True
 
     async def close(self) -> None:

@@ -212,6 +212,7 @@ class PartialDownload:
         self._identity: tuple[int, int] | None = None
         self._hash = hashlib.sha256()
         self._file: IO[bytes] | None = None
+        self._synced = False  # everything written is on the disk (see sync)
 
     def request_headers(self) -> dict[str, str]:
         """No transfer encoding; the rest of the file when this download wrote a first part."""
@@ -254,6 +255,7 @@ class PartialDownload:
         self._identity = _identity(self._file)
         self._hash = hashlib.sha256()
         self.size = self._written = 0
+        self._synced = False
 
     def _reopen(self) -> bool:
         """Append to the part this download wrote, if it is still that very file."""
@@ -278,6 +280,15 @@ class PartialDownload:
         self._hash.update(chunk)
         self._file.write(chunk)
         self._written = self.size
+        self._synced = False
+
+    def sync(self) -> None:
+        """Flush what was written to the disk. The async client calls it in a worker thread,
+        so that an fsync (milliseconds on a busy disk) never stalls its event loop."""
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._synced = True
 
     def pause(self) -> None:
         """Close the part file but keep it, so the next attempt can resume."""
@@ -296,8 +307,9 @@ class PartialDownload:
         if self._file is None:
             self._open()  # an empty body
         assert self._file is not None
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        if not self._synced:
+            self._file.flush()
+            os.fsync(self._file.fileno())
         self.pause()
         digest = self._hash.hexdigest()
         final = self.directory / self.name

@@ -27,6 +27,9 @@ def redact(text: str, key: str | None) -> str:
     """Replace every occurrence of ``key`` (any letter case) in ``text`` by its mask."""
     if not key or not text:
         return text
+    # Every string of every answer passes here: the common case (no key) skips the regex.
+    if key.casefold() not in text.casefold():
+        return text
     return re.sub(re.escape(key), mask_key(key), text, flags=re.IGNORECASE)
 
 

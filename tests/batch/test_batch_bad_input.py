@@ -282,7 +282,7 @@ def test_a_ledger_on_a_read_only_disk_is_read_by_status_and_refused_for_running(
     (tmp_path / "prompts.csv").write_text("6.text\na cat\na dog\n")
     out = small_disk / "out"
     args = ("batch", "run", TEXT, "--inputs", str(tmp_path / "prompts.csv"), "--out", str(out))
-    assert rh(*args, "--max-tasks", "1").exit_code == 0
+    assert rh(*args, "--max-tasks", "1").exit_code == 4  # a row is left pending by the limit
     remount = ["mount", "-o", "remount,ro", str(small_disk)]
     subprocess.run(remount, check=True, capture_output=True)
     ledger = str(out / "batch.sqlite")

@@ -58,7 +58,7 @@ def test_run_prints_the_report_and_status_counts_the_rows(
     assert report["complete"] and report["tasks_submitted"] == 4
     assert report["counts"]["succeeded"] == 4
     out = tmp_path / "batch-out"
-    assert sorted(p.name for p in out.glob("*.png")) == [f"0000{i}_109_0.png" for i in range(1, 5)]
+    assert sorted(p.name for p in out.glob("*.png")) == [f"0000{i}_109_1.png" for i in range(1, 5)]
     status = rh("batch", "status", "--json")  # the default ledger: ./batch-out/batch.sqlite
     assert status.exit_code == 0, status.output
     counts = _document(status)
@@ -210,7 +210,7 @@ def test_max_tasks_stops_and_resume_with_a_new_limit_finishes(
         "2",
         "--json",
     )
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 4, first.output  # rows left pending by the limit
     report = _document(first)
     assert report["stopped"] == "--max-tasks 2 reached"
     assert (report["counts"]["succeeded"], report["counts"]["pending"]) == (2, 3)

@@ -114,6 +114,8 @@ def test_the_manifest_is_appended_then_compacted_to_one_line_per_row(tmp_path: P
     assert lines == [
         {
             "row": 1,
+            "input": None,  # a row recorded without its input (a ledger older than that)
+            "input_file": None,
             "status": "pending",
             "task_id": None,
             "outputs": [],
@@ -123,6 +125,8 @@ def test_the_manifest_is_appended_then_compacted_to_one_line_per_row(tmp_path: P
         },
         {
             "row": 2,
+            "input": None,
+            "input_file": None,
             "status": "succeeded",
             "task_id": "9",
             "outputs": ["/o/2.png"],

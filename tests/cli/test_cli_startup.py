@@ -137,3 +137,21 @@ def test_the_width_is_the_one_click_formats_for(
         monkeypatch.setenv("COLUMNS", columns)
 
     assert _launch.terminal_columns() == shutil.get_terminal_size().columns
+
+
+def test_the_client_imports_httpx_without_its_command_line_tool(tmp_path: Path) -> None:
+    """httpx imports rich for its own CLI; the package defers that until someone uses it."""
+    code = (
+        "import sys\n"
+        "import runninghub.batch, runninghub.cli.batch, httpx\n"
+        "from runninghub import AsyncClient\n"
+        "print('rich' in sys.modules)\n"
+        "from httpx._main import print_response\n"  # the real module, loaded when used
+        "print(callable(print_response), httpx.main.__module__, 'rich' in sys.modules)\n"
+    )
+    env = subprocess_env({"RUNNINGHUB_CONFIG_DIR": str(tmp_path / "config")})
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+        check=True,
+    )  # fmt: skip
+    assert result.stdout.split() == ["False", "True", "httpx", "True"]

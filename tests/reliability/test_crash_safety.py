@@ -378,7 +378,7 @@ def test_a_download_cut_by_a_kill_is_never_taken_for_a_finished_one(
         pytest.fail("no kill landed during a download in 5 tries")
     record_property("tries", attempt)
     [part] = out.glob(".staging/*/.*.part")
-    final = out / "00001_109_0.png"
+    final = out / "00001_109_1.png"
     assert not final.exists()
     assert row_states(out / "batch.sqlite") == {1: "submitted"}  # not succeeded
     manifest = out / "manifest.jsonl"

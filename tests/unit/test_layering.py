@@ -64,6 +64,7 @@ def test_all_is_honest() -> None:
 LAYERS: dict[str, tuple[str, ...]] = {
     "leaves": (
         "_version",
+        "_lean_httpx",
         "_errors",
         "_models",
         "_directory",

@@ -74,10 +74,20 @@ class LedgerRow:
     coins: Decimal | None = None
     error: str | None = None
     key_id: str | None = None  # which key submitted it, by a hash (see batch._keys)
+    input_json: str | None = field(default=None, repr=False)  # see batch._naming.row_input
 
     @property
     def overrides(self) -> list[NodeOverride]:
         return decode_overrides(self.overrides_json)
+
+    @property
+    def input(self) -> dict[str, Any]:
+        """The row's input as read: ``cells`` (column -> value) and ``file`` (a local file's
+        name, or None); empty for a ledger made before inputs were recorded."""
+        if self.input_json is None:
+            return {}
+        loaded = json.loads(self.input_json)
+        return loaded if isinstance(loaded, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,7 @@ class Attempt:
 
 ROW_SELECT = (
     "SELECT row, state, fingerprint, overrides, task_id, key_index, attempt, outputs, coins, error,"
-    " key_id FROM rows"
+    " key_id, input FROM rows"
 )
 ATTEMPT_SELECT = (
     "SELECT row, attempt, key_index, task_id, state, error, coins, started_at, ended_at, key_id"
@@ -121,6 +131,7 @@ def row_from_db(r: Sequence[Any]) -> LedgerRow:
             coins=_decimal(r[8]),
             error=r[9],
             key_id=r[10],
+            input_json=r[11],
         )
     except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
         raise LedgerError(f"row {r[0]!r} of the ledger is garbled ({exc})") from None

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import LedgerError, NotALedgerError
-from .spec import BatchSpec
+from .spec import BatchSpec, NewRow
 
 __all__ = [
     "APPLICATION_ID",
@@ -72,6 +72,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE attempts ADD COLUMN key_id TEXT;
     INSERT OR IGNORE INTO batch_meta (key, value) VALUES ('batch_id', lower(hex(randomblob(16))));
     """,
+    # 4: each row's input as read (its cells, and the local file it names), for the manifest
+    # and the {stem} and {input} of output names.
+    """
+    ALTER TABLE rows ADD COLUMN input TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -121,9 +126,7 @@ def flock_exclusive(fd: int) -> None:
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def initialise(
-    conn: sqlite3.Connection, spec: BatchSpec, rows: Iterable[tuple[int, str, str]]
-) -> None:
+def initialise(conn: sqlite3.Connection, spec: BatchSpec, rows: Iterable[NewRow]) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     migrate(conn)
     now = time.time()
@@ -132,9 +135,9 @@ def initialise(
         conn.execute("INSERT INTO batch_meta VALUES ('spec', ?)", (spec.to_json(),))
         conn.execute("INSERT INTO batch_meta VALUES ('created_at', ?)", (repr(now),))
         conn.executemany(
-            "INSERT INTO rows (row, fingerprint, overrides, state, updated_at)"
-            " VALUES (?, ?, ?, 'pending', ?)",
-            ((row, fp, overrides, now) for row, fp, overrides in rows),
+            "INSERT INTO rows (row, fingerprint, overrides, input, state, updated_at)"
+            " VALUES (?, ?, ?, ?, 'pending', ?)",
+            ((*row[:3], row[3] if len(row) > 3 else None, now) for row in rows),
         )
     except BaseException:
         conn.execute("ROLLBACK")

@@ -4,7 +4,8 @@ Rules (also in ``runninghub batch run --help``):
 
 - A column named ``NODE.FIELD`` maps itself; any other column needs ``--map COLUMN=NODE.FIELD``.
   A column left unmapped is an error (it is usually a typo), and so is a ``--map`` for a column
-  the inputs do not have.
+  the inputs do not have. ``--ignore COLUMN`` leaves a column that is not a field (an id, a
+  note) out of the submits; it still shows in the manifest's ``input``.
 - A directory gives one row per media file (sorted by name) in a column ``file``; when the
   workflow has exactly one media field, ``file`` maps to it without ``--map``.
 - An empty CSV cell, or a JSONL ``null`` or missing key, leaves that field as the workflow (or
@@ -26,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from .._errors import RunningHubError, Wording
 from .._media import HEAD_BYTES, media_problem
 from .._models import NodeOverride
 from ..workflow import Field, FieldKind, WorkflowGraph
+from ._naming import check_rows_named_apart, row_input
 from ._outdir import check_out_dir_free
 from ._readers import MEDIA_SUFFIXES, BatchInputError, InputTable, read_inputs
 from .errors import LedgerError
@@ -65,6 +67,8 @@ class PlannedRow:
     row: int  # 1-based, as people count input rows
     overrides: tuple[NodeOverride, ...]
     identity: str  # row_identity: two rows with the same one are the same input
+    input_json: str | None = None  # the row as read (batch._naming.row_input)
+    input_file: str | None = None  # the name of the local file it names, if any
 
     @property
     def overrides_json(self) -> str:
@@ -102,11 +106,12 @@ def plan_batch(  # noqa: PLR0913 - keyword-only options of the plan
     maps: Mapping[str, str] | None = None,
     sets: Mapping[str, str] | None = None,
     allow_duplicates: bool = False,
+    ignore: Collection[str] = (),
 ) -> BatchPlan:
     """Map, resolve and validate every row; raises :class:`BatchInputError` listing bad rows."""
     if not table.records:
         raise BatchInputError(f"no input rows in {table.source}")
-    columns = _map_columns(table, graph, dict(maps or {}))
+    columns = _map_columns(table, graph, dict(maps or {}), set(ignore))
     fields = {column: graph.resolve(address) for column, address in columns.items()}
     common = _resolve_sets(graph, dict(sets or {}), set(columns.values()))
     planner = _RowPlanner(graph, workflow_id, fields, common, table.base_dir)
@@ -129,15 +134,23 @@ def plan_batch(  # noqa: PLR0913 - keyword-only options of the plan
     )
 
 
-def _map_columns(table: InputTable, graph: WorkflowGraph, maps: dict[str, str]) -> dict[str, str]:
-    unknown = sorted(set(maps) - set(table.columns))
-    if unknown:
-        raise BatchInputError(
-            f"--map names column(s) {', '.join(unknown)} that the inputs do not have",
-            hint=f"the columns are: {', '.join(table.columns)}",
-        )
+def _map_columns(
+    table: InputTable, graph: WorkflowGraph, maps: dict[str, str], ignore: set[str]
+) -> dict[str, str]:
+    for option, named in (("--map", set(maps)), ("--ignore", ignore)):
+        unknown = sorted(named - set(table.columns))
+        if unknown:
+            raise BatchInputError(
+                f"{option} names column(s) {', '.join(unknown)} that the inputs do not have",
+                hint=f"the columns are: {', '.join(table.columns)}",
+            )
+    both = sorted(ignore & set(maps))
+    if both:
+        raise BatchInputError(f"column(s) {', '.join(both)} given to both --map and --ignore")
     result: dict[str, str] = {}
     for column in table.columns:
+        if column in ignore:
+            continue
         address = maps.get(column) or _implicit_address(column, table, graph)
         result[column] = _canonical(graph, address, f"column {column!r}")
     return result
@@ -152,7 +165,7 @@ def _implicit_address(column: str, table: InputTable, graph: WorkflowGraph) -> s
             return media[0].address
     raise BatchInputError(
         f"column {column!r} is not mapped to a field",
-        hint=f"name the column NODE.FIELD, or add --map {column}=NODE.FIELD",
+        hint=f"name the column NODE.FIELD, add --map {column}=NODE.FIELD, or --ignore {column}",
     )
 
 
@@ -187,15 +200,20 @@ class _RowPlanner:
 
     def plan(self, number: int, record: Mapping[str, Any]) -> PlannedRow:
         values = dict(self.common)
+        file: Path | None = None
         for column, field in self.fields.items():
             value = record.get(column)
             if value is None:
                 continue
             if field.kind is FieldKind.MEDIA:
                 value = _media_value(value, self.base_dir)
+                if file is None and isinstance(value, Path):
+                    file = value
             values[field.address] = value
         overrides = tuple(self.graph.prepare(values))
-        return PlannedRow(number, overrides, row_identity(self.workflow_id, overrides))
+        identity = row_identity(self.workflow_id, overrides)
+        recorded = row_input(record, file)
+        return PlannedRow(number, overrides, identity, recorded, file.name if file else None)
 
 
 def _media_value(value: Any, base_dir: Path) -> Any:
@@ -259,6 +277,7 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
     Reusing a ledger is how ``batch run`` resumes; its limits are updated from ``spec``. A
     ledger made from other inputs or for another workflow is refused (LedgerError).
     """
+    check_rows_named_apart(spec.name_template, ((r.row, r.input_file) for r in plan.rows))
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     # The lock comes first: two runs started at once must not both find no ledger and make one.
@@ -266,7 +285,7 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
     try:
         if not target.exists():
             check_out_dir_free(Path(spec.out_dir))  # refused before a ledger is made for it
-            rows = ((r.row, r.identity, r.overrides_json) for r in plan.rows)
+            rows = ((r.row, r.identity, r.overrides_json, r.input_json) for r in plan.rows)
             return Ledger.create(target, spec, rows, lock=lock)
         ledger = Ledger.open(target, lock=lock)
     except BaseException:

@@ -1,7 +1,8 @@
 """What a batch tells its user: live progress, the final report, the manifest, output names.
 
-The manifest (``OUT/manifest.jsonl``) has one JSON line per input row: ``row``, ``status``,
-``task_id``, ``outputs`` (local paths), ``error``, ``coins``, ``attempts``. While a batch runs
+The manifest (``OUT/manifest.jsonl``) has one JSON line per input row: ``row``, ``input`` (the
+row's cells as read), ``input_file`` (the local file it names), ``status``, ``task_id``,
+``outputs`` (local paths), ``error``, ``coins``, ``attempts``. While a batch runs
 it is append-only (one line each time a row finishes; the last line of a row wins), which costs
 nothing per completion however large the batch; at the end of every run it is rewritten from
 the ledger, atomically, with exactly one line per row in row order. The ledger stays the source
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .._models import json_number
+from ._naming import INPUT_NAME_MAX, render_name, template_fields
 from .inputs import BatchInputError
 from .ledger import Ledger, LedgerRow, RowState
 
@@ -38,7 +40,7 @@ __all__ = [
 ]
 
 DEFAULT_NAME_TEMPLATE = "{row:05d}_{node}_{index}.{ext}"
-NAME_FIELDS = ("row", "node", "index", "n", "ext", "task_id")
+NAME_FIELDS = ("row", "stem", "input", "node", "index", "n", "ext", "task_id")
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class BatchReport:
     errors: list[str] = field(default_factory=list)
     # (row, state, why) of each row that did not succeed: failed, canceled or unknown.
     failures: list[tuple[int, str, str]] = field(default_factory=list)
+    ledger: Path | None = None
+    limits: dict[str, Any] = field(default_factory=dict)  # the spend guards this run applied
 
     @property
     def complete(self) -> bool:
@@ -133,6 +137,7 @@ class BatchReport:
             "coins_total": json_number(self.coins_total),
             "manifest": str(self.manifest),
             "stopped": self.stopped,
+            "limits": dict(self.limits),
             "errors": list(self.errors),
             "complete": self.complete,
         }
@@ -153,8 +158,11 @@ def state_counts(counts: Mapping[RowState, int]) -> dict[str, int]:
 
 
 def manifest_entry(row: LedgerRow) -> dict[str, Any]:
+    recorded = row.input
     return {
         "row": row.row,
+        "input": recorded.get("cells"),  # the row as read (None: an older ledger)
+        "input_file": recorded.get("file"),
         "status": row.state.value,
         "task_id": row.task_id,
         "outputs": list(row.outputs),
@@ -218,10 +226,11 @@ def check_name_template(template: str) -> str:
             f"bad --name template {template!r}: {exc}",
             hint=f"fields: {', '.join('{' + f + '}' for f in NAME_FIELDS)}",
         ) from None
-    bare = {name.split(".")[0].split("[")[0].split("!")[0].split(":")[0] for name, _ in parsed}
-    if "row" not in bare or not ({"index", "n"} & bare):
+    bare = template_fields(template)
+    if not ({"row", "stem", "input"} & bare) or not ({"index", "n"} & bare):
         raise BatchInputError(
-            f"--name template {template!r} must contain {{row}} and {{index}} or {{n}}",
+            f"--name template {template!r} must contain {{row}} (or {{stem}} or {{input}})"
+            " and {index} or {n}",
             hint="otherwise two outputs would get the same file name",
         )
     if "/" in template or "\\" in template:
@@ -240,7 +249,8 @@ NAME_MAX = 255  # bytes in one file name, on every common file system
 _MAX_WIDTH = 64
 # The longest value each field takes in practice: a million rows, 19-digit task ids...
 _LONGEST_VALUES: dict[str, Any] = {
-    "row": 999_999, "node": "9" * 16, "index": 999, "n": 999, "ext": "jpeg", "task_id": "9" * 19
+    "row": 999_999, "node": "9" * 16, "index": 999, "n": 999, "ext": "jpeg", "task_id": "9" * 19,
+    "stem": "9" * INPUT_NAME_MAX, "input": "9" * INPUT_NAME_MAX + "." + "9" * 10,
 }  # fmt: skip
 
 
@@ -252,12 +262,3 @@ def _check_widths(template: str, parsed: list[tuple[str, str | None]]) -> None:
             raise BatchInputError(
                 f"--name template {template!r}: the width in {{{name}:{spec}}} is over {_MAX_WIDTH}"
             )
-
-
-def render_name(template: str, **values: Any) -> str:
-    """The file name for one output; anything that could leave the directory is replaced."""
-    name = template.format(**values)
-    name = name.replace("/", "_").replace("\\", "_").replace("\0", "_")
-    if name in ("", ".", "..") or name.startswith("."):
-        name = f"_{name}"
-    return name

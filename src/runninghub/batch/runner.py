@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._errors import (
     APIError,
@@ -46,20 +46,15 @@ from .._models import NodeOverride, Task, TaskStatus
 from .._recording import may_have_created
 from ..journal import batch_label
 from ._keys import client_key_id, keys_of_running_tasks
+from ._limits import SubmitLimits
+from ._naming import output_names
 from ._outdir import claim_out_dir
 from ._slots import SlotPool
 from .ledger import Ledger, LedgerRow, RowState
-from .report import (
-    BatchProgress,
-    BatchReport,
-    Manifest,
-    failures_of,
-    render_name,
-    state_counts,
-)
+from .report import BatchProgress, BatchReport, Manifest, failures_of, state_counts
 
 if TYPE_CHECKING:
-    from .._async_client import AsyncClient
+    from .._async_client import AsyncClient, AsyncTaskHandle
 
 __all__ = ["BatchProgressCallback", "BatchRunner", "ProgressCallback"]
 
@@ -82,7 +77,7 @@ class _Outcome(enum.Enum):
 @dataclass
 class _Result:
     outcome: _Outcome
-    task_id: str | None = None
+    handle: AsyncTaskHandle | None = None  # the submitted task, with the submit's answer
     error: str | None = None
 
 
@@ -123,9 +118,9 @@ class BatchRunner:
         self._finished_this_run = 0
         self._downloading = 0
         self._submitted_this_run = 0
-        self._tasks_counted = 0
-        self._coins_before = Decimal(0)
-        self._coins_this_run = Decimal(0)
+        self._limits = SubmitLimits(
+            self._spec, tasks_before=0, coins_before=Decimal(0), last_price=None
+        )
         self._stopped: str | None = None
         self._fatal: BaseException | None = None
         self._errors: list[str] = []
@@ -183,11 +178,15 @@ class BatchRunner:
         keys = keys_of_running_tasks(attached, self._key_ids)  # before anything is changed
         self._ledger.recover_interrupted()
         self._counts.update(self._ledger.counts())
-        self._tasks_counted = self._ledger.tasks_created()
-        self._coins_before = self._ledger.coins_spent()
+        self._limits = SubmitLimits(
+            self._spec,
+            tasks_before=self._ledger.tasks_created(),
+            coins_before=self._ledger.coins_spent(),
+            last_price=self._ledger.highest_coins(),
+        )
         self._started = time.monotonic()
         pending = self._ledger.rows([RowState.PENDING])
-        if pending and self._guard() is None:
+        if pending and self._limits.reason_to_stop() is None:
             await self._check_balance()
         pool = SlotPool(await self._ceilings())
         self._emit()
@@ -195,7 +194,9 @@ class BatchRunner:
             for row in attached:
                 key = keys[row.row]
                 pool.occupy(key)
-                group.create_task(self._follow(row.row, key, str(row.task_id), pool))
+                self._limits.attached()
+                handle = self._clients[key].task(str(row.task_id))
+                group.create_task(self._follow(row.row, key, handle, pool))
             await self._dispatch(pending, pool, group)
         if self._fatal is not None:
             raise self._fatal
@@ -241,27 +242,19 @@ class BatchRunner:
     ) -> None:
         queue = collections.deque(pending)
         while queue and self._may_submit():
+            await self._limits.wait_for_price()
             key = await pool.acquire()
             if not self._may_submit():
                 await pool.release(key, finished=False)
                 break
-            self._tasks_counted += 1  # reserved now, given back if the attempt creates nothing
+            self._limits.reserve()  # given back if the attempt creates nothing
             group.create_task(self._run_row(queue.popleft(), key, pool))
 
     def _may_submit(self) -> bool:
         if self._fatal is not None:
             return False
-        self._stopped = self._stopped or self._guard()
+        self._stopped = self._stopped or self._limits.reason_to_stop()
         return self._stopped is None
-
-    def _guard(self) -> str | None:
-        spec = self._spec
-        if spec.max_tasks is not None and self._tasks_counted >= spec.max_tasks:
-            return f"--max-tasks {spec.max_tasks} reached"
-        spent = self._coins_before + self._coins_this_run
-        if spec.max_coins is not None and spent >= Decimal(spec.max_coins):
-            return f"--max-coins {spec.max_coins} reached ({spent} spent)"
-        return None
 
     async def _run_row(self, row: LedgerRow, key: int, pool: SlotPool) -> None:
         """Submit (again after capacity refusals or transient errors), then follow the task."""
@@ -269,7 +262,8 @@ class BatchRunner:
         while True:
             result = await self._submit(row, key)
             if result.outcome is _Outcome.SUBMITTED:
-                await self._follow(row.row, key, str(result.task_id), pool)
+                assert result.handle is not None
+                await self._follow(row.row, key, result.handle, pool)
                 return
             if result.outcome is _Outcome.CAPACITY:
                 await pool.refused(key)
@@ -283,11 +277,12 @@ class BatchRunner:
                 await asyncio.sleep(min(8.0, 0.5 * 2**transient))
             if result.outcome in (_Outcome.DONE, _Outcome.STOPPED) or not self._may_submit():
                 return
+            await self._limits.wait_for_price()
             key = await pool.acquire()
             if not self._may_submit():
                 await pool.release(key, finished=False)
                 return
-            self._tasks_counted += 1
+            self._limits.reserve()
 
     async def _submit(self, row: LedgerRow, key: int) -> _Result:
         try:
@@ -297,7 +292,7 @@ class BatchRunner:
             self._record_refusal(row.row, f"input file unusable: {exc}")
             return _Result(_Outcome.DONE)
         except APIError as exc:
-            self._tasks_counted -= 1
+            self._limits.unreserve()
             return self._stop_if_fatal(exc) or _Result(_Outcome.TRANSIENT, error=str(exc))
         self._claim(row.row, key)
         # The send and the recording of its answer finish even if the run is interrupted, so
@@ -319,8 +314,7 @@ class BatchRunner:
             with batch_label(self._label, row):  # the journal's intent names batch and row
                 handle = await client.submit(self._spec.workflow_id, overrides, validate=False)
         except SubmitOutcomeUnknownError as exc:
-            self._ledger.mark_unknown(row, f"submit outcome unknown: {exc}")
-            self._moved(RowState.SUBMITTING, RowState.UNKNOWN)
+            self._mark_unknown(row, f"submit outcome unknown: {exc}")
             return _Result(_Outcome.DONE)
         except CapacityError as exc:
             self._release(row, str(exc))
@@ -330,29 +324,32 @@ class BatchRunner:
             return _Result(_Outcome.DONE)
         except APIError as exc:
             if may_have_created(exc):
-                self._ledger.mark_unknown(row, f"submit refused ambiguously: {exc}")
-                self._moved(RowState.SUBMITTING, RowState.UNKNOWN)
+                self._mark_unknown(row, f"submit refused ambiguously: {exc}")
                 return _Result(_Outcome.DONE)
             self._release(row, str(exc))
             return self._stop_if_fatal(exc) or _Result(_Outcome.TRANSIENT, error=str(exc))
         except BaseException as exc:
-            self._ledger.mark_unknown(row, f"interrupted while submitting: {exc!r}")
-            self._moved(RowState.SUBMITTING, RowState.UNKNOWN)
+            self._mark_unknown(row, f"interrupted while submitting: {exc!r}")
             raise
         self._ledger.mark_submitted(row, handle.task_id)
         self._moved(RowState.SUBMITTING, RowState.SUBMITTED)
         self._submitted_this_run += 1
-        return _Result(_Outcome.SUBMITTED, task_id=handle.task_id)
+        return _Result(_Outcome.SUBMITTED, handle=handle)
+
+    def _mark_unknown(self, row: int, reason: str) -> None:
+        self._ledger.mark_unknown(row, reason)
+        self._moved(RowState.SUBMITTING, RowState.UNKNOWN)
+        self._limits.left_unpriced()
 
     def _release(self, row: int, reason: str) -> None:
         self._ledger.release(row, reason)
         self._moved(RowState.SUBMITTING, RowState.PENDING)
-        self._tasks_counted -= 1
+        self._limits.unreserve()
 
     def _record_refusal(self, row: int, reason: str) -> None:
         self._ledger.mark_refused(row, reason)
         self._moved(RowState.SUBMITTING, RowState.FAILED)
-        self._tasks_counted -= 1
+        self._limits.unreserve()
         self._finished(row)
 
     def _stop_if_fatal(self, exc: APIError) -> _Result | None:
@@ -378,17 +375,21 @@ class BatchRunner:
 
     # -- following -------------------------------------------------------------------------
 
-    async def _follow(self, row: int, key: int, task_id: str, pool: SlotPool) -> None:
+    async def _follow(self, row: int, key: int, handle: AsyncTaskHandle, pool: SlotPool) -> None:
         """Wait for the task, free its slot at once, then download and record the outcome."""
+        task_id = handle.task_id
         try:
-            task, state, error = await self._wait(row, key, task_id)
+            task, state, error = await self._wait(row, handle)
         except BaseException:
             await pool.release(key, finished=False)
             raise
         usage = task.usage if task is not None else None
         coins = usage.consume_coins if usage is not None else None
         # Counted before the slot is handed on, so that the spend guard sees it in time.
-        self._coins_this_run += coins or 0
+        if state is None:
+            self._limits.left_unpriced()
+        else:
+            self._limits.settled(coins)
         await pool.release(key, finished=task is not None)
         if state is None:
             return  # left submitted: a later resume re-attaches to it
@@ -414,9 +415,11 @@ class BatchRunner:
         self._emit(ended)
 
     async def _wait(
-        self, row: int, key: int, task_id: str
+        self, row: int, handle: AsyncTaskHandle
     ) -> tuple[Task | None, RowState | None, str | None]:
-        handle = self._clients[key].task(task_id)
+        """The outcome of the task; a handle from the submit starts from its answer (one
+        query fewer per task than a handle made from the id)."""
+        task_id = handle.task_id
         failures = 0
         while True:
             try:
@@ -437,15 +440,11 @@ class BatchRunner:
         """Save every output under its template name, atomically (staged, then renamed)."""
         staging = self._out_dir / ".staging" / str(row)
         saved = await self._clients[key].download(task, staging, overwrite=True)
-        names = _output_names(self._spec.name_template, row, task.task_id, saved)
-        paths = []
-        for item, name in zip(saved, names, strict=True):
-            target = self._out_dir / name
-            item.path.replace(target)
-            paths.append(str(target))
-        with contextlib.suppress(OSError):
-            staging.rmdir()
-        return paths
+        names = output_names(self._spec.name_template, self._ledger.row(row), task.task_id, saved)
+        moves = [(item.path, self._out_dir / name) for item, name in zip(saved, names, strict=True)]
+        # In a worker thread: on a busy disk renames take milliseconds the loop must not wait.
+        await asyncio.to_thread(_move_into_place, moves, staging)
+        return [str(target) for _, target in moves]
 
     # -- progress and report ---------------------------------------------------------------
 
@@ -468,27 +467,22 @@ class BatchRunner:
             counts=state_counts(self._ledger.counts()),
             tasks_submitted=self._submitted_this_run,
             elapsed=time.monotonic() - self._started,
-            coins=self._coins_this_run,
+            coins=self._limits.coins_this_run,
             coins_total=self._ledger.coins_spent(),
             manifest=self._manifest.path,
             stopped=self._stopped,
             errors=list(self._errors),
             failures=failures_of(self._ledger),
+            ledger=self._ledger.path,
+            limits=self._limits.to_dict(),
         )
 
 
-def _output_names(template: str, row: int, task_id: str, saved: Sequence[Any]) -> list[str]:
-    per_node: dict[str, int] = {}
-    names = []
-    for n, item in enumerate(saved):
-        node = str(item.node_id or "out")
-        index = per_node.get(node, 0)
-        per_node[node] = index + 1
-        ext = item.path.suffix.lstrip(".") or "bin"
-        names.append(
-            render_name(template, row=row, node=node, index=index, n=n, ext=ext, task_id=task_id)
-        )
-    return names
+def _move_into_place(moves: Sequence[tuple[Path, Path]], staging: Path) -> None:
+    for source, target in moves:
+        source.replace(target)
+    with contextlib.suppress(OSError):
+        staging.rmdir()
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:

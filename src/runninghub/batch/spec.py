@@ -9,7 +9,10 @@ from pathlib import Path
 
 from .._models import NodeOverride
 
-__all__ = ["BatchSpec", "decode_overrides", "encode_overrides"]
+__all__ = ["BatchSpec", "NewRow", "decode_overrides", "encode_overrides"]
+
+# A row of a new ledger: (row, identity, overrides JSON[, input JSON]).
+NewRow = tuple[int, str, str] | tuple[int, str, str, str | None]
 
 
 @dataclass(frozen=True)

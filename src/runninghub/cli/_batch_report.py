@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ._batch_limits import EXIT_LIMIT, how_to_go_on
 from ._batch_progress import ProgressLine
 from ._context import CliState
 
@@ -17,7 +18,8 @@ __all__ = ["ProgressLine", "finish"]
 
 
 def finish(state: CliState, report: BatchReport) -> None:
-    """Print the report; exit 1 when rows failed, 4 when rows could not be submitted."""
+    """Print the report; exit 1 when rows failed, 4 when rows were left pending (by errors or
+    by --max-tasks/--max-coins)."""
     counts = report.counts
     human = [
         f"{counts['succeeded']}/{counts['total']} succeeded, {counts['failed']} failed,"
@@ -33,6 +35,7 @@ def finish(state: CliState, report: BatchReport) -> None:
     state.render.result(report.to_dict(), human)
     for error in report.errors[:20]:
         state.render.warn(error)
+    how_to_go_on(state, report)
     if counts["unknown"]:
         state.render.note(
             "unknown rows may or may not have run; `batch retry --unknown` resubmits them"
@@ -62,6 +65,8 @@ def _exit_code(report: BatchReport) -> int:
     counts = report.counts
     if counts["failed"] or counts["canceled"] or counts["unknown"]:
         return 1
-    if (counts["pending"] or counts["running"]) and not report.stopped:
-        return 4  # rows left behind by errors (see the warnings); `batch resume` retries
+    if counts["pending"] or counts["running"]:
+        # Rows left behind by errors (see the warnings) or by a spend guard (`stopped`):
+        # `batch resume` goes on, with higher limits for the latter.
+        return 4 if not report.stopped else EXIT_LIMIT
     return 0

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._batch_limits import show_limits
 from ._batch_report import ProgressLine, finish
 from ._context import CliState, json_option, pass_state
 
@@ -55,7 +56,8 @@ def run_limits(func: F) -> F:
         click.option("--max-tasks", type=click.IntRange(min=0), metavar="N",
                      help="Stop submitting once N tasks were created (in all runs)."),
         click.option("--max-coins", metavar="N",
-                     help="Stop submitting once finished tasks used N coins."),
+                     help="Submit only while coins spent plus tasks in flight (at the highest"
+                     " price seen) stay within N."),
         click.option("--keys", "keys_file", type=click.Path(dir_okay=False, path_type=Path),
                      metavar="FILE", help="Spread rows over these API keys (one per line)."),
     ]  # fmt: skip
@@ -82,6 +84,13 @@ def run_limits(func: F) -> F:
     help="Map an input column to a field (repeatable).",
 )
 @click.option(
+    "--ignore",
+    "ignored",
+    multiple=True,
+    metavar="COLUMN",
+    help="A CSV/JSONL column that is not a field (an id, a note): not sent (repeatable).",
+)
+@click.option(
     "--set",
     "sets",
     multiple=True,
@@ -106,8 +115,8 @@ def run_limits(func: F) -> F:
     "--name",
     "name_template",
     metavar="TEMPLATE",
-    help="Output file names; fields {row} {node} {index} {n} {ext} {task_id}"
-    " (default {row:05d}_{node}_{index}.{ext}).",
+    help="Output file names; fields {row} {stem} {input} {node} {index} {n} {ext} {task_id}"
+    " (default {row:05d}_{node}_{index}.{ext}; {index} and {n} count from 1).",
 )
 @click.option(
     "--allow-duplicates",
@@ -126,12 +135,13 @@ def run_command(state: CliState, /, workflow_id: str, inputs_path: Path, **optio
     """Run WORKFLOW_ID once per input row.
 
     \b
-    A column named NODE.FIELD maps itself; map any other with --map (an unmapped
-    column is an error). An empty CSV cell (JSONL null) leaves that field as the
-    workflow has it. Local files for media fields are uploaded; relative paths are
-    read from the inputs' folder. Identical rows are refused unless
-    --allow-duplicates. Running it again with the same --ledger resumes (the
-    inputs must be the same).
+    A column named NODE.FIELD maps itself; map any other with --map, or leave it
+    out with --ignore (an unmapped column is an error). An empty CSV cell (JSONL
+    null) leaves that field as the workflow has it. Local files for media fields
+    are uploaded; relative paths are read from the inputs' folder. Identical rows
+    are refused unless --allow-duplicates. Running it again with the same --ledger
+    resumes (the inputs must be the same). --max-coins counts the tasks in flight
+    at the highest price seen; exit 4 while a limit leaves rows pending.
 
     \b
     Example:
@@ -237,6 +247,7 @@ def _resume(
         keys = _read_keys(state, Path(spec.keys_file) if spec.keys_file else None)
         _check_running_keys(state, ledger, keys)  # before the new settings are stored
         ledger.update_spec(replace(spec, key_count=len(keys)))
+        show_limits(state, ledger, spec, options)
         if retry_states:
             ledger.reset_for_retry(retry_states)
         path = ledger.path
@@ -353,6 +364,7 @@ async def _ledger_for_inputs(
         maps=maps,
         sets=sets,
         allow_duplicates=options["allow_duplicates"],
+        ignore=options["ignored"],
     )
     spec = replace(spec, columns=plan.columns, sets=plan.sets)
     return ledger_for_plan(path, plan, spec)

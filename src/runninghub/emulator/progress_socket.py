@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import math
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -124,4 +125,13 @@ async def _stream(
         sent = max(sent, len(due))
         if task.status(now) in TERMINAL:
             return
-        await asyncio.sleep(POLL_SECONDS)
+        await asyncio.sleep(_until_next_look(task, now))
+
+
+def _until_next_look(task: TaskRecord, now: float) -> float:
+    """At most POLL_SECONDS, and no later than the task's end: a client learns of the end
+    when it happens, as from a server that pushes it, not up to a poll interval later."""
+    left = task.finish_at - now
+    if not math.isfinite(left):
+        return POLL_SECONDS
+    return max(0.001, min(POLL_SECONDS, left))
