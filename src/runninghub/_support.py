@@ -31,9 +31,16 @@ if TYPE_CHECKING:
     )
     from ._extras import missing_extra, require_extra
     from ._fields import error as refusal
+    from ._model_presets import build_model_preset, model_body
     from ._paths import default_config_dir
     from ._preset_file import dump_toml, presets_path, read_toml
-    from ._presets import build_preset, load_presets, preset_from_table, save_presets
+    from ._presets import (
+        build_preset,
+        load_presets,
+        preset_from_table,
+        save_presets,
+        update_presets,
+    )
     from ._redaction import mask_key, redact, redact_secrets
     from ._waiting import raise_if_failed
 
@@ -65,6 +72,9 @@ _OWNERS = {
     "load_presets": "._presets",
     "preset_from_table": "._presets",
     "save_presets": "._presets",
+    "update_presets": "._presets",
+    "build_model_preset": "._model_presets",
+    "model_body": "._model_presets",
 }
 # names that differ from the owner's
 _RENAMED = {"refusal": "error"}
@@ -74,6 +84,7 @@ __all__ = [
     "ENV_API_KEY",
     "SITES",
     "Settings",
+    "build_model_preset",
     "build_preset",
     "clear_key",
     "config_path",
@@ -84,6 +95,7 @@ __all__ = [
     "load_presets",
     "mask_key",
     "missing_extra",
+    "model_body",
     "parse_app_inputs",
     "preset_from_table",
     "presets_path",
@@ -96,6 +108,7 @@ __all__ = [
     "resolve_settings",
     "save_key",
     "save_presets",
+    "update_presets",
 ]
 
 
