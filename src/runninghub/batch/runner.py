@@ -48,6 +48,7 @@ from ..journal import batch_label
 from ._keys import client_key_id, keys_of_running_tasks
 from ._outdir import claim_out_dir
 from ._slots import SlotPool
+from ._targets import ExpectedSpend, submit_row, task_cost, uploaded_value
 from .ledger import Ledger, LedgerRow, RowState
 from .report import BatchProgress, BatchReport, Manifest, render_name, state_counts
 
@@ -122,6 +123,7 @@ class BatchRunner:
         self._fatal: BaseException | None = None
         self._errors: list[str] = []
         self._uploads: dict[tuple[int, Path], str] = {}
+        self._expected = ExpectedSpend(self._spec, self._clients[0])
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -234,26 +236,27 @@ class BatchRunner:
         queue = collections.deque(pending)
         while queue and self._may_submit():
             key = await pool.acquire()
-            if not self._may_submit():
+            if not self._may_submit(queue[0]):
                 await pool.release(key, finished=False)
                 break
             self._tasks_counted += 1  # reserved now, given back if the attempt creates nothing
+            self._expected.reserve(queue[0])
             group.create_task(self._run_row(queue.popleft(), key, pool))
 
-    def _may_submit(self) -> bool:
+    def _may_submit(self, row: LedgerRow | None = None) -> bool:
         if self._fatal is not None:
             return False
-        self._stopped = self._stopped or self._guard()
+        self._stopped = self._stopped or self._guard(row)
         return self._stopped is None
 
-    def _guard(self) -> str | None:
+    def _guard(self, row: LedgerRow | None = None) -> str | None:
         spec = self._spec
         if spec.max_tasks is not None and self._tasks_counted >= spec.max_tasks:
             return f"--max-tasks {spec.max_tasks} reached"
         spent = self._coins_before + self._coins_this_run
         if spec.max_coins is not None and spent >= Decimal(spec.max_coins):
             return f"--max-coins {spec.max_coins} reached ({spent} spent)"
-        return None
+        return self._expected.overrun(spec.max_coins, spent, row)
 
     async def _run_row(self, row: LedgerRow, key: int, pool: SlotPool) -> None:
         """Submit (again after capacity refusals or transient errors), then follow the task."""
@@ -276,10 +279,11 @@ class BatchRunner:
             if result.outcome in (_Outcome.DONE, _Outcome.STOPPED) or not self._may_submit():
                 return
             key = await pool.acquire()
-            if not self._may_submit():
+            if not self._may_submit(row):
                 await pool.release(key, finished=False)
                 return
             self._tasks_counted += 1
+            self._expected.reserve(row)
 
     async def _submit(self, row: LedgerRow, key: int) -> _Result:
         try:
@@ -309,7 +313,7 @@ class BatchRunner:
         client = self._clients[key]
         try:
             with batch_label(self._label, row):  # the journal's intent names batch and row
-                handle = await client.submit(self._spec.workflow_id, overrides, validate=False)
+                handle = await submit_row(client, self._spec, overrides)
         except SubmitOutcomeUnknownError as exc:
             self._ledger.mark_unknown(row, f"submit outcome unknown: {exc}")
             self._moved(RowState.SUBMITTING, RowState.UNKNOWN)
@@ -338,11 +342,13 @@ class BatchRunner:
 
     def _release(self, row: int, reason: str) -> None:
         self._ledger.release(row, reason)
+        self._expected.settle(row)
         self._moved(RowState.SUBMITTING, RowState.PENDING)
         self._tasks_counted -= 1
 
     def _record_refusal(self, row: int, reason: str) -> None:
         self._ledger.mark_refused(row, reason)
+        self._expected.settle(row)
         self._moved(RowState.SUBMITTING, RowState.FAILED)
         self._tasks_counted -= 1
         self._finished_this_run += 1
@@ -363,7 +369,7 @@ class BatchRunner:
             if isinstance(value, Path):
                 cached = self._uploads.get((key, value))
                 if cached is None:
-                    cached = (await self._clients[key].upload(value)).file_name
+                    cached = await uploaded_value(self._clients[key], self._spec, value)
                     self._uploads[(key, value)] = cached
                 value = cached
             result.append(NodeOverride(item.node_id, item.field, value))
@@ -378,10 +384,10 @@ class BatchRunner:
         except BaseException:
             await pool.release(key, finished=False)
             raise
-        usage = task.usage if task is not None else None
-        coins = usage.consume_coins if usage is not None else None
+        coins = task_cost(self._spec, task.usage if task is not None else None)
         # Counted before the slot is handed on, so that the spend guard sees it in time.
         self._coins_this_run += coins or 0
+        self._expected.settle(row)
         await pool.release(key, finished=task is not None)
         if state is None:
             return  # left submitted: a later resume re-attaches to it
