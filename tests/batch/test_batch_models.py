@@ -17,6 +17,7 @@ from tests.conftest import API_KEY
 
 TTS = "kling-lip-sync/tts"  # a text answer echoing `text`; 0.035 CNY a call, fixed
 EDIT = "rhart-image-n-pro/edit"  # imageUrls (a list), prompt, resolution
+APP = "1877265245566922753"  # an AI app of the emulator with one image input
 
 
 @pytest.fixture
@@ -200,3 +201,25 @@ def test_a_batch_over_a_workflow_preset_overrides_its_settings_per_row(
     # A cell replaces the preset's setting for its row; an empty one keeps the setting.
     assert graphs == {"a fox": 3, "an owl": 5}
     assert missing.exit_code == 2
+
+
+def test_a_folder_batch_over_an_app_preset_fills_its_media_parameter(
+    rh: Invoker, tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    env = {"RUNNINGHUB_BASE_URL": emulator.base_url}
+    fields = json.loads(rh("app", "inputs", APP, "--json", env=env).stdout)["fields"]
+    image = next(f["address"] for f in fields if f["type"] == "media")
+    added = rh("preset", "add", "neon", "--app", APP, "--expose", f"{image}=image", env=env)
+    assert added.exit_code == 0, added.output
+    (tmp_path / "photos").mkdir()
+    for n, shade in enumerate((40, 200)):  # big enough for the app's encoder
+        Image.new("RGB", (64, 64), (shade, 80, 120)).save(tmp_path / "photos" / f"{n}.png")
+
+    ran = rh("batch", "run", "--preset", "neon", "--inputs", "photos", "--out", "o", "--json",
+             env=env)  # fmt: skip
+
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)["counts"]["succeeded"] == 2
+    assert emulator.stats()["uploads"] == 2
+    status = json.loads(rh("batch", "status", "--ledger", "o/batch.sqlite", "--json").stdout)
+    assert status["kind"] == "app" and status["workflow_id"] == APP
