@@ -71,9 +71,7 @@ async def plan_rows(  # noqa: PLR0913 - the batch command's reading of its input
     """Every row mapped and checked against the graph (or the model's catalogue entry)."""
     allow_duplicates = bool(options["allow_duplicates"])
     from runninghub import WorkflowGraph
-    from runninghub.batch import plan_batch
-    from runninghub.batch._model_rows import plan_model_batch
-    from runninghub.batch._preset_rows import preset_columns
+    from runninghub.batch import plan_batch, plan_model_batch, preset_columns
 
     fixed: dict[str, Any] = {}
     if target.preset is not None:

@@ -32,7 +32,7 @@ _LEDGER_NAME = "batch.sqlite"
 
 @click.group()
 def batch() -> None:
-    """Run many inputs through one workflow, resumably.
+    """Run many inputs through one workflow, model or preset, resumably.
 
     \b
     Inputs: a CSV or JSONL file (one row per task), or a directory (one row per media
