@@ -8,19 +8,28 @@ writes only what the presets hold (text, numbers, booleans, lists and tables of 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from ._config import _write_private, config_dir
 from ._errors import ConfigError
 
-__all__ = ["ENV_PRESETS", "PRESETS_FILE", "dump_toml", "presets_path", "read_toml", "write_toml"]
+__all__ = [
+    "ENV_PRESETS",
+    "PRESETS_FILE",
+    "dump_toml",
+    "locked",
+    "presets_path",
+    "read_toml",
+    "write_toml",
+]
 
 ENV_PRESETS = "RUNNINGHUB_PRESETS"
 PRESETS_FILE = "presets.toml"
@@ -57,6 +66,33 @@ def read_toml(path: Path) -> dict[str, Any]:
 def write_toml(path: Path, document: Mapping[str, Any]) -> None:
     """Replace the file at once (a crash leaves the old one whole)."""
     _write_private(path, dump_toml(document))
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the presets file's lock (``FILE.lock``, flock) for one read-modify-write.
+
+    Two ``preset add`` at once would each read the file, add their own preset and replace
+    the file: the later rename would drop the other's preset. Under the lock the second one
+    reads what the first wrote. The lock file is left in place: removing it would let a
+    third process lock a new inode while the second still holds the old one.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no cross-process guard, the atomic rename still holds
+        yield
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot lock the presets file {path}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held for milliseconds: waiting is the right answer
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def dump_toml(document: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 
 from ._core import ClientCore
 from ._flows import _finish, submit_ai_app, submit_workflow
+from ._model_flows import submit_standard_model
+from ._model_presets import model_body
 from ._models import Task
 from ._options import ProgressCallback, SaveOptions, SubmitOptions, WaitOptions
 from ._presets import Preset
@@ -43,8 +45,10 @@ def run_preset(  # noqa: PLR0913 - the public signature: options as keywords
     rest is as for ``run``.
     """
     preset = client._preset(name, presets_file)
-    overrides = preset.overrides(params)
-    submitting = submit_workflow if preset.kind == "workflow" else submit_ai_app
+    overrides: Any = preset.overrides(params)
+    submitting: Any = submit_workflow if preset.kind == "workflow" else submit_ai_app
+    if preset.kind == "model":  # checked against the catalogue, local files uploaded
+        submitting, overrides = submit_standard_model, model_body(overrides)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
     options = SubmitOptions(validate=True)
     again = functools.partial(submitting, client, preset.target, overrides, options)

@@ -1,4 +1,5 @@
-"""Presets: a workflow or an AI app under a name, with fixed settings and a few open parameters.
+"""Presets: a workflow, an AI app or a standard model under a name, with fixed settings and
+a few open parameters (models: see ``_model_presets``).
 
 A preset is built against the target's own graph (or the app's inputs), so a typo in an
 address is refused with suggestions when it is added, and each open parameter takes its
@@ -10,14 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError, InvalidRequestError
 from ._fields import FieldKind, closest, did_you_mean
-from ._preset_file import presets_path, read_toml, write_toml
+from ._preset_file import locked, presets_path, read_toml, write_toml
 from .workflow import WorkflowGraph
 
 __all__ = [
@@ -28,9 +29,10 @@ __all__ = [
     "load_presets",
     "preset_from_table",
     "save_presets",
+    "update_presets",
 ]
 
-KINDS = ("workflow", "app")
+KINDS = ("workflow", "app", "model")
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,47}\Z")
 _PARAM = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
 # The keywords of ``run_preset`` itself: a parameter may not take one of these names.
@@ -57,11 +59,11 @@ class PresetParam:
 
 @dataclass(frozen=True)
 class Preset:
-    """A named workflow or app, its fixed ``settings`` and its open ``params``."""
+    """A named workflow, app or model, its fixed ``settings`` and its open ``params``."""
 
     name: str
-    kind: str  # "workflow" or "app"
-    target: str  # the workflow id or the app id
+    kind: str  # "workflow", "app" or "model"
+    target: str  # the workflow id, the app id or the model endpoint
     settings: Mapping[str, Any] = field(default_factory=dict)
     params: tuple[PresetParam, ...] = ()
     description: str = ""
@@ -144,11 +146,11 @@ def build_preset(  # noqa: PLR0913 - what ``preset add`` is given
     fixed = {f"{o.node_id}.{o.field}": o.value for o in graph.prepare(dict(settings))}
     params: list[PresetParam] = []
     for address, param_name in exposed.items():
-        params.append(_exposed_param(graph, address, _param_name(param_name, params), fixed))
+        params.append(_exposed_param(graph, address, check_param_name(param_name, params), fixed))
     return Preset(name, kind, target, fixed, tuple(params), description)
 
 
-def _param_name(name: str, earlier: list[PresetParam]) -> str:
+def check_param_name(name: str, earlier: list[PresetParam]) -> str:
     if not _PARAM.match(name) or name in RESERVED:
         raise _refusal(
             f"bad parameter name {name!r}",
@@ -197,6 +199,18 @@ def save_presets(presets: Mapping[str, Preset], path: str | os.PathLike[str] | N
     return where
 
 
+def update_presets(
+    change: Callable[[dict[str, Preset]], Mapping[str, Preset]],
+    path: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Read the presets, ``change`` them and write them back under the file's lock, so that
+    two processes adding presets at once both find theirs in the file; returns the file."""
+    where = presets_path(path)
+    with locked(where):
+        save_presets(change(load_presets(where)), where)
+    return where
+
+
 def preset_from_table(name: str, table: Any, where: Path | str) -> Preset:
     """One preset read back from its table; a hand-edit mistake is one ConfigError line."""
     try:
@@ -215,7 +229,7 @@ def _from_table(name: str, table: Any) -> Preset:
     settings, params = table.get("settings", {}), table.get("params", {})
     if not isinstance(settings, dict) or not isinstance(params, dict):
         raise TypeError("'settings' and 'params' must be tables")
-    read = tuple(_param_from(_param_name(n, []), p) for n, p in params.items())
+    read = tuple(_param_from(check_param_name(n, []), p) for n, p in params.items())
     return Preset(name, kind, target, settings, read, str(table.get("description", "")))
 
 

@@ -32,10 +32,17 @@ if TYPE_CHECKING:
     from ._extras import missing_extra, require_extra
     from ._fields import error as refusal
     from ._model_checks import missing_params, plan_model_params
+    from ._model_presets import build_model_preset, model_body
     from ._models import json_number
     from ._paths import default_config_dir
     from ._preset_file import dump_toml, presets_path, read_toml
-    from ._presets import build_preset, load_presets, preset_from_table, save_presets
+    from ._presets import (
+        build_preset,
+        load_presets,
+        preset_from_table,
+        save_presets,
+        update_presets,
+    )
     from ._redaction import mask_key, redact, redact_secrets
     from ._waiting import raise_if_failed
 
@@ -70,6 +77,9 @@ _OWNERS = {
     "save_presets": "._presets",
     "missing_params": "._model_checks",
     "plan_model_params": "._model_checks",
+    "update_presets": "._presets",
+    "build_model_preset": "._model_presets",
+    "model_body": "._model_presets",
 }
 # names that differ from the owner's
 _RENAMED = {"refusal": "error"}
@@ -79,6 +89,7 @@ __all__ = [
     "ENV_API_KEY",
     "SITES",
     "Settings",
+    "build_model_preset",
     "build_preset",
     "clear_key",
     "config_path",
@@ -91,6 +102,7 @@ __all__ = [
     "mask_key",
     "missing_extra",
     "missing_params",
+    "model_body",
     "parse_app_inputs",
     "plan_model_params",
     "preset_from_table",
@@ -104,6 +116,7 @@ __all__ = [
     "resolve_settings",
     "save_key",
     "save_presets",
+    "update_presets",
 ]
 
 

@@ -3,11 +3,13 @@ runners with or without a key, pointed at the function's emulator."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from runninghub.emulator import EmulatorServer
 from tests.cli.cli_harness import ISOLATED, Invoker
 
 
@@ -38,3 +40,15 @@ def live(rh: Invoker, emulator: Any, api_key: str) -> Invoker:
     """``runninghub`` pointed at the function's emulator, with the key in the environment."""
     env = {**rh.env, "RUNNINGHUB_API_KEY": api_key, "RUNNINGHUB_BASE_URL": emulator.base_url}
     return Invoker(env=env, secrets=(api_key,))
+
+
+@pytest.fixture
+def shared(make_emulator: Callable[..., EmulatorServer]) -> EmulatorServer:
+    """An emulator whose key is an enterprise (``SHARED``) one: it may run standard models."""
+    return make_emulator(key_type="SHARED", queue_seconds=0, task_seconds=0.1)
+
+
+@pytest.fixture
+def enterprise(live: Invoker, shared: EmulatorServer) -> Invoker:
+    """``runninghub`` pointed at the ``shared`` emulator."""
+    return Invoker(env={**live.env, "RUNNINGHUB_BASE_URL": shared.base_url}, secrets=live.secrets)

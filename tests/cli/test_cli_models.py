@@ -4,7 +4,6 @@ the emulator over loopback: what a user sees, the files they get, and the exit c
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,6 @@ from tests.cli.cli_harness import Invoker
 TEXT_TO_IMAGE = "rhart-image-n-pro/text-to-image"
 IMAGE_TO_VIDEO = "rhart-video-s/image-to-video"
 T2I_SETS = ("--set", "prompt=a red fox", "--set", "resolution=1k", "--set", "aspectRatio=1:1")
-
-
-@pytest.fixture
-def shared(make_emulator: Callable[..., EmulatorServer]) -> EmulatorServer:
-    return make_emulator(key_type="SHARED", queue_seconds=0, task_seconds=0.1)
-
-
-@pytest.fixture
-def enterprise(live: Invoker, shared: EmulatorServer) -> Invoker:
-    return Invoker(env={**live.env, "RUNNINGHUB_BASE_URL": shared.base_url}, secrets=live.secrets)
 
 
 def test_model_list_filters_and_names_the_catalogue_version(rh: Invoker) -> None:

@@ -127,16 +127,16 @@ def test_export_and_import_round_trip_through_another_presets_file(
     assert json.loads(theirs.stdout) == json.loads(mine.stdout)
 
 
-def test_remove_and_model_presets_not_yet(live: Invoker) -> None:
+def test_remove_and_one_target_only(live: Invoker) -> None:
     assert _fox(live).exit_code == 0
 
     removed = live("preset", "remove", "fox")
     missing = live("preset", "show", "fox")
-    model = live("preset", "add", "m", "--model", "rhart-image-v1/text-to-image")
+    both = live("preset", "add", "m", "--model", "kling-lip-sync/tts", "--app", "1")
 
     assert removed.exit_code == 0
     assert missing.exit_code == 2 and "no preset named 'fox'" in missing.stderr
-    assert model.exit_code == 2 and "not supported yet" in model.stderr
+    assert both.exit_code == 2 and "exactly one of --workflow ID" in both.stderr
 
 
 def test_a_hand_edited_broken_file_gives_one_clear_line(live: Invoker, config_dir: Path) -> None:

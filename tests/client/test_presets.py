@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from runninghub import ConfigError, InvalidRequestError
-from runninghub._support import build_preset, save_presets
+from runninghub._support import build_model_preset, build_preset, save_presets
 
 TEXT_TO_IMAGE = "1904136902449209346"
 
@@ -68,3 +68,46 @@ def test_a_broken_presets_file_is_one_config_error(client: Any, presets_file: Pa
         client.presets()
 
     assert "\n" not in str(broken.value)
+
+
+@pytest.fixture
+def voice_file(
+    tmp_path: Path, make_client: Any, make_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Any, Any]:
+    """A model preset, saved where ``RUNNINGHUB_PRESETS`` points, and a client whose key
+    may run models."""
+    shared = make_emulator(key_type="SHARED", queue_seconds=0, task_seconds=0.1)
+    enterprise = make_client(shared)
+    path = tmp_path / "models.toml"
+    tts = enterprise.model("kling-lip-sync/tts")
+    made = build_model_preset(
+        "voice", tts, settings={"voiceId": "genshin_vindi2"},
+        exposed={"text": "line", "voiceLanguage": "language"},
+    )  # fmt: skip
+    save_presets({"voice": made}, path)
+    monkeypatch.setenv("RUNNINGHUB_PRESETS", str(path))
+    return path, enterprise, shared
+
+
+def test_run_preset_runs_a_model_preset(voice_file: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    _, enterprise, shared = voice_file
+
+    task = enterprise.run_preset("voice", line="hello otter", language="en", out_dir=tmp_path / "o")
+
+    assert task.status.value == "SUCCESS"
+    [said] = (tmp_path / "o").iterdir()
+    assert said.read_text(encoding="utf-8") == "[kling-lip-sync/tts, emulated] hello otter"
+    assert shared.stats()["tasks_created"] == 1
+
+
+def test_a_bad_model_preset_value_is_refused_before_any_submit(
+    voice_file: tuple[Path, Any, Any],
+) -> None:
+    _, enterprise, shared = voice_file
+
+    with pytest.raises(InvalidRequestError, match="voiceLanguage must be one of"):
+        enterprise.run_preset("voice", line="hi", language="fr")
+    with pytest.raises(InvalidRequestError, match="needs --language"):
+        enterprise.run_preset("voice", line="hi")
+
+    assert shared.stats()["tasks_created"] == 0

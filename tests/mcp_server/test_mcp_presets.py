@@ -12,7 +12,7 @@ from mcp.types import ToolListChangedNotification
 from PIL import Image
 
 from runninghub import Client
-from runninghub._support import build_preset, save_presets
+from runninghub._support import build_model_preset, build_preset, save_presets
 from tests.mcp_server.mcp_harness import error_of, start_server, structured
 
 TEXT_TO_IMAGE = "1904136902449209346"
@@ -82,3 +82,31 @@ async def test_adding_a_preset_while_serving_sends_tools_list_changed(
 
     assert "otter" not in before
     assert after - before == {"otter"}
+
+
+async def test_a_model_preset_is_a_tool_typed_from_the_catalogue_and_runs(
+    make_emulator: Any, server_env: dict[str, str], tmp_path: Path, api_key: str
+) -> None:
+    shared = make_emulator(key_type="SHARED", queue_seconds=0, task_seconds=0.1)
+    presets = Path(server_env["RUNNINGHUB_CONFIG_DIR"]) / "presets.toml"
+    with Client(api_key=api_key, base_url=shared.base_url) as client:
+        tts = client.model("kling-lip-sync/tts")
+    made = build_model_preset(
+        "voice", tts, settings={"voiceId": "genshin_vindi2"},
+        exposed={"text": "line", "voiceLanguage": "language"}, description="Reads a line.",
+    )  # fmt: skip
+    save_presets({"voice": made}, presets)
+
+    async with start_server(shared.base_url, server_env, tmp_path) as server:
+        tools = {tool.name: tool for tool in (await server.session.list_tools()).tools}
+        ran = await server.call("voice", {"line": "hello owl", "language": "zh"})
+        wrong = await server.call("voice", {"line": "hi", "language": "fr"})
+
+    schema = tools["voice"].input_schema
+    assert schema["properties"]["language"]["enum"] == ["zh", "en"]
+    assert set(schema["required"]) == {"line", "language"}
+    result = structured(ran)
+    assert result["status"] == "SUCCESS" and result["task_id"]
+    assert "hello owl" in json.dumps(result)
+    assert "voiceLanguage must be one of: zh, en; not 'fr'" in json.dumps(error_of(wrong))
+    assert shared.stats()["tasks_created"] == 1

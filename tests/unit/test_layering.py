@@ -101,6 +101,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_operations",
         "_steps",
         "_presets",
+        "_model_presets",
         "journal",  # the local record of tasks: the flows write to it
     ),
     "flows": (

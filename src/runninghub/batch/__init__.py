@@ -16,6 +16,8 @@ Example::
 from __future__ import annotations
 
 from ._keys import key_id, keys_of_running_tasks
+from ._model_rows import plan_model_batch
+from ._preset_rows import preset_columns
 from .inputs import (
     BatchInputError,
     BatchPlan,
@@ -70,6 +72,8 @@ __all__ = [
     "ledger_for_plan",
     "parse_assignments",
     "plan_batch",
+    "plan_model_batch",
+    "preset_columns",
     "read_inputs",
     "state_counts",
 ]

@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .spec import BatchSpec
+
+if TYPE_CHECKING:
+    from ._targets import ExpectedSpend
+    from .ledger import LedgerRow
 
 __all__ = ["SubmitLimits"]
 
@@ -30,6 +35,7 @@ class SubmitLimits:
         tasks_before: int,
         coins_before: Decimal,
         last_price: Decimal | None,
+        list_prices: ExpectedSpend | None = None,
     ) -> None:
         self.max_tasks = spec.max_tasks
         self.max_coins = None if spec.max_coins is None else Decimal(spec.max_coins)
@@ -40,6 +46,7 @@ class SubmitLimits:
         self.active = 0  # tasks reserved or running, whose cost is still to come
         self.unpriced = 0  # tasks that may exist but were left behind (lost, unknown submits)
         self._settled = asyncio.Event()
+        self._list_prices = list_prices  # a model's rows in flight, at their list prices
 
     @property
     def spent(self) -> Decimal:
@@ -54,8 +61,14 @@ class SubmitLimits:
             "coins_spent": float(self.spent),
         }
 
-    def reason_to_stop(self) -> str | None:
-        """Why no further task may be submitted (None: one more may go)."""
+    def reason_to_stop(self, row: LedgerRow | None = None) -> str | None:
+        """Why no further task (``row``, when known) may be submitted (None: one more may go)."""
+        reason = self._reason_to_stop()
+        if reason is None and self._list_prices is not None and self.max_coins is not None:
+            reason = self._list_prices.overrun(self.max_coins, self.spent, row)
+        return reason
+
+    def _reason_to_stop(self) -> str | None:
         if self.max_tasks is not None and self.tasks >= self.max_tasks:
             return f"--max-tasks {self.max_tasks} reached"
         if self.max_coins is None:
@@ -80,29 +93,35 @@ class SubmitLimits:
         """A task from an earlier run, still running: its cost is still to come."""
         self.active += 1
 
-    def reserve(self) -> None:
+    def reserve(self, row: LedgerRow) -> None:
         """A submit is about to be attempted: it counts as a task and as a cost to come."""
         self.tasks += 1
         self.active += 1
+        if self._list_prices is not None:
+            self._list_prices.reserve(row)
 
-    def unreserve(self) -> None:
+    def unreserve(self, row: int) -> None:
         """The attempt created nothing (refused, or never sent)."""
         self.tasks -= 1
-        self._end_flight()
+        self._end_flight(row)
 
-    def settled(self, coins: Decimal | None) -> None:
+    def settled(self, row: int, coins: Decimal | None) -> None:
         """A task ended; ``coins`` is what it cost (None: not reported)."""
         if coins is not None:
             self.coins_this_run += coins
             self.price = coins if self.price is None else max(self.price, coins)
-        self._end_flight()
+        self._end_flight(row)
 
     def left_unpriced(self) -> None:
         """A task that may exist was left behind (its submit's answer was lost, or the wait
-        gave up): its cost may still come, so it stays counted at the expected price."""
+        gave up): its cost may still come, so it stays counted at the expected price (and a
+        model's row at its list price)."""
         self.unpriced += 1
-        self._end_flight()
-
-    def _end_flight(self) -> None:
         self.active = max(0, self.active - 1)
+        self._settled.set()
+
+    def _end_flight(self, row: int) -> None:
+        self.active = max(0, self.active - 1)
+        if self._list_prices is not None:
+            self._list_prices.settle(row)
         self._settled.set()

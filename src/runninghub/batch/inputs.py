@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,28 +115,37 @@ def plan_batch(  # noqa: PLR0913 - keyword-only options of the plan
     fields = {column: graph.resolve(address) for column, address in columns.items()}
     common = _resolve_sets(graph, dict(sets or {}), set(columns.values()))
     planner = _RowPlanner(graph, workflow_id, fields, common, table.base_dir)
+    return BatchPlan(
+        workflow_id=workflow_id,
+        columns=columns,
+        sets={address: str(value) for address, value in common.items()},
+        rows=plan_rows(table, planner.plan, allow_duplicates=allow_duplicates),
+    )
+
+
+def plan_rows(
+    table: InputTable,
+    plan_one: Callable[[int, Mapping[str, Any]], PlannedRow],
+    *,
+    allow_duplicates: bool,
+) -> tuple[PlannedRow, ...]:
+    """Every row planned; the bad ones listed in one error, duplicates refused unless allowed."""
     planned: list[PlannedRow] = []
     errors: list[str] = []
     for number, record in enumerate(table.records, start=1):
         try:
-            planned.append(planner.plan(number, record))
+            planned.append(plan_one(number, record))
         except RunningHubError as exc:
             errors.append(f"row {number}: {exc.message}")
     if errors:
         raise _many_errors(errors)
     if not allow_duplicates:
         _refuse_duplicates(planned)
-    return BatchPlan(
-        workflow_id=workflow_id,
-        columns=columns,
-        sets={address: str(value) for address, value in common.items()},
-        rows=tuple(planned),
-    )
+    return tuple(planned)
 
 
-def _map_columns(
-    table: InputTable, graph: WorkflowGraph, maps: dict[str, str], ignore: set[str]
-) -> dict[str, str]:
+def check_column_options(table: InputTable, maps: Mapping[str, str], ignore: set[str]) -> None:
+    """``--map`` and ``--ignore`` name columns the inputs have, and never the same one."""
     for option, named in (("--map", set(maps)), ("--ignore", ignore)):
         unknown = sorted(named - set(table.columns))
         if unknown:
@@ -147,6 +156,12 @@ def _map_columns(
     both = sorted(ignore & set(maps))
     if both:
         raise BatchInputError(f"column(s) {', '.join(both)} given to both --map and --ignore")
+
+
+def _map_columns(
+    table: InputTable, graph: WorkflowGraph, maps: dict[str, str], ignore: set[str]
+) -> dict[str, str]:
+    check_column_options(table, maps, ignore)
     result: dict[str, str] = {}
     for column in table.columns:
         if column in ignore:

@@ -50,6 +50,7 @@ from ._limits import SubmitLimits
 from ._naming import output_names
 from ._outdir import claim_out_dir
 from ._slots import SlotPool
+from ._targets import ExpectedSpend, submit_row, task_cost, uploaded_value
 from .ledger import Ledger, LedgerRow, RowState
 from .report import BatchProgress, BatchReport, Manifest, failures_of, state_counts
 
@@ -183,6 +184,7 @@ class BatchRunner:
             tasks_before=self._ledger.tasks_created(),
             coins_before=self._ledger.coins_spent(),
             last_price=self._ledger.highest_coins(),
+            list_prices=ExpectedSpend(self._spec, self._clients[0]),
         )
         self._started = time.monotonic()
         pending = self._ledger.rows([RowState.PENDING])
@@ -244,16 +246,16 @@ class BatchRunner:
         while queue and self._may_submit():
             await self._limits.wait_for_price()
             key = await pool.acquire()
-            if not self._may_submit():
+            if not self._may_submit(queue[0]):
                 await pool.release(key, finished=False)
                 break
-            self._limits.reserve()  # given back if the attempt creates nothing
+            self._limits.reserve(queue[0])  # given back if the attempt creates nothing
             group.create_task(self._run_row(queue.popleft(), key, pool))
 
-    def _may_submit(self) -> bool:
+    def _may_submit(self, row: LedgerRow | None = None) -> bool:
         if self._fatal is not None:
             return False
-        self._stopped = self._stopped or self._limits.reason_to_stop()
+        self._stopped = self._stopped or self._limits.reason_to_stop(row)
         return self._stopped is None
 
     async def _run_row(self, row: LedgerRow, key: int, pool: SlotPool) -> None:
@@ -279,10 +281,10 @@ class BatchRunner:
                 return
             await self._limits.wait_for_price()
             key = await pool.acquire()
-            if not self._may_submit():
+            if not self._may_submit(row):
                 await pool.release(key, finished=False)
                 return
-            self._limits.reserve()
+            self._limits.reserve(row)
 
     async def _submit(self, row: LedgerRow, key: int) -> _Result:
         try:
@@ -292,7 +294,7 @@ class BatchRunner:
             self._record_refusal(row.row, f"input file unusable: {exc}")
             return _Result(_Outcome.DONE)
         except APIError as exc:
-            self._limits.unreserve()
+            self._limits.unreserve(row.row)
             return self._stop_if_fatal(exc) or _Result(_Outcome.TRANSIENT, error=str(exc))
         self._claim(row.row, key)
         # The send and the recording of its answer finish even if the run is interrupted, so
@@ -312,7 +314,7 @@ class BatchRunner:
         client = self._clients[key]
         try:
             with batch_label(self._label, row):  # the journal's intent names batch and row
-                handle = await client.submit(self._spec.workflow_id, overrides, validate=False)
+                handle = await submit_row(client, self._spec, overrides)
         except SubmitOutcomeUnknownError as exc:
             self._mark_unknown(row, f"submit outcome unknown: {exc}")
             return _Result(_Outcome.DONE)
@@ -344,12 +346,12 @@ class BatchRunner:
     def _release(self, row: int, reason: str) -> None:
         self._ledger.release(row, reason)
         self._moved(RowState.SUBMITTING, RowState.PENDING)
-        self._limits.unreserve()
+        self._limits.unreserve(row)
 
     def _record_refusal(self, row: int, reason: str) -> None:
         self._ledger.mark_refused(row, reason)
         self._moved(RowState.SUBMITTING, RowState.FAILED)
-        self._limits.unreserve()
+        self._limits.unreserve(row)
         self._finished(row)
 
     def _stop_if_fatal(self, exc: APIError) -> _Result | None:
@@ -367,7 +369,7 @@ class BatchRunner:
             if isinstance(value, Path):
                 cached = self._uploads.get((key, value))
                 if cached is None:
-                    cached = (await self._clients[key].upload(value)).file_name
+                    cached = await uploaded_value(self._clients[key], self._spec, value)
                     self._uploads[(key, value)] = cached
                 value = cached
             result.append(NodeOverride(item.node_id, item.field, value))
@@ -383,13 +385,12 @@ class BatchRunner:
         except BaseException:
             await pool.release(key, finished=False)
             raise
-        usage = task.usage if task is not None else None
-        coins = usage.consume_coins if usage is not None else None
+        coins = task_cost(self._spec, task.usage if task is not None else None)
         # Counted before the slot is handed on, so that the spend guard sees it in time.
         if state is None:
             self._limits.left_unpriced()
         else:
-            self._limits.settled(coins)
+            self._limits.settled(row, coins)
         await pool.release(key, finished=task is not None)
         if state is None:
             return  # left submitted: a later resume re-attaches to it

@@ -30,6 +30,8 @@ class BatchSpec:
     max_coins: str | None = None
     keys_file: str | None = None  # the path only; keys are never stored
     key_count: int = 1
+    # What workflow_id names: "workflow", "app" (an AI app's id) or "model" (an endpoint).
+    kind: str = "workflow"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

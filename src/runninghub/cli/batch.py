@@ -16,6 +16,7 @@ import click
 
 from ._batch_limits import show_limits
 from ._batch_report import ProgressLine, finish
+from ._batch_targets import choose_target, plan_rows, target_options
 from ._context import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ _LEDGER_NAME = "batch.sqlite"
 
 @click.group()
 def batch() -> None:
-    """Run many inputs through one workflow, resumably.
+    """Run many inputs through one workflow, model or preset, resumably.
 
     \b
     Inputs: a CSV or JSONL file (one row per task), or a directory (one row per media
@@ -67,7 +68,8 @@ def run_limits(func: F) -> F:
 
 
 @batch.command("run")
-@click.argument("workflow_id")
+@click.argument("workflow_id", required=False)
+@target_options
 @click.option(
     "--inputs",
     "inputs_path",
@@ -131,8 +133,10 @@ def run_limits(func: F) -> F:
 @run_limits
 @json_option
 @pass_state
-def run_command(state: CliState, /, workflow_id: str, inputs_path: Path, **options: Any) -> None:
-    """Run WORKFLOW_ID once per input row.
+def run_command(
+    state: CliState, /, workflow_id: str | None, inputs_path: Path, **options: Any
+) -> None:
+    """Run WORKFLOW_ID (or --model ENDPOINT, or --preset NAME) once per input row.
 
     \b
     A column named NODE.FIELD maps itself; map any other with --map, or leave it
@@ -144,16 +148,25 @@ def run_command(state: CliState, /, workflow_id: str, inputs_path: Path, **optio
     at the highest price seen; exit 4 while a limit leaves rows pending.
 
     \b
-    Example:
+    With --model, columns are the model's parameters (--map COLUMN=KEY); with
+    --preset, the preset's parameter names, its settings holding for every row.
+
+    \b
+    Examples:
       runninghub batch run 1987728214757978114 --inputs photos/ --out results/
+      runninghub batch run --model rhart-image-n-pro/text-to-image --inputs prompts.csv \\
+          --set resolution=1k --max-coins 5
+      runninghub batch run --preset fox --inputs prompts.csv
     """  # fmt: skip
     from runninghub.batch.report import DEFAULT_NAME_TEMPLATE, check_name_template
 
     out_dir = (options["out_dir"] or Path(_DEFAULT_OUT)).resolve()
     ledger_path = options["ledger_path"] or out_dir / _LEDGER_NAME
     template = check_name_template(options["name_template"] or DEFAULT_NAME_TEMPLATE)
+    target = options["target"] = choose_target(state, workflow_id, options)
     keys = _read_keys(state, options["keys_file"])
-    spec = _new_spec(workflow_id, inputs_path, out_dir, template, options, key_count=len(keys))
+    spec = _new_spec(target.target, inputs_path, out_dir, template, options, key_count=len(keys))
+    spec = replace(spec, kind=target.kind)
 
     async def prepare(clients: Sequence[AsyncClient]) -> Ledger:
         if ledger_path.is_file():  # a rerun: refuse wrong keys before the settings change
@@ -231,7 +244,8 @@ def status_command(state: CliState, /, ledger_path: Path | None) -> None:
         counts = state_counts(ledger.counts())
         spec = ledger.spec
     shown = ("total", "succeeded", "failed", "canceled", "pending", "running", "unknown")
-    document = {"workflow_id": spec.workflow_id, "ledger": str(ledger.path), **counts}
+    where = {"workflow_id": spec.workflow_id, "kind": spec.kind, "ledger": str(ledger.path)}
+    document = {**where, **counts}
     state.render.result(document, ["  ".join(f"{name} {counts[name]}" for name in shown)])
 
 
@@ -350,22 +364,13 @@ def _client(state: CliState, key: str | None) -> AsyncClient:
 async def _ledger_for_inputs(
     client: AsyncClient, path: Path, spec: BatchSpec, inputs: Path, options: dict[str, Any]
 ) -> Ledger:
-    from runninghub.batch import ledger_for_plan, parse_assignments, plan_batch, read_inputs
+    from runninghub.batch import ledger_for_plan, parse_assignments, read_inputs
 
     maps = parse_assignments(options["maps"], "--map")
     sets = parse_assignments(options["sets"], "--set")
     # Bad inputs fail here, before any network call.
     table = read_inputs(inputs, multiline=options["allow_multiline"])
-    graph = await client.workflow_graph(spec.workflow_id)
-    plan = plan_batch(
-        table,
-        graph,
-        workflow_id=spec.workflow_id,
-        maps=maps,
-        sets=sets,
-        allow_duplicates=options["allow_duplicates"],
-        ignore=options["ignored"],
-    )
+    plan = await plan_rows(client, options["target"], table, maps=maps, sets=sets, options=options)
     spec = replace(spec, columns=plan.columns, sets=plan.sets)
     return ledger_for_plan(path, plan, spec)
 

@@ -1,18 +1,21 @@
-"""``runninghub preset``: save a workflow or app with its settings under a name, and run it."""
+"""``runninghub preset``: save a workflow, app or model with its settings under a name, and
+run it by that name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ._context import CliState, json_option, pass_state
+from .models import model_params
 from .preset_run import load_all, load_one, run_preset
 from .run import parse_overrides
 
 if TYPE_CHECKING:
-    from runninghub import Preset
+    from runninghub import Client, Preset
 
 __all__ = ["preset"]
 
@@ -28,22 +31,25 @@ __all__ = ["preset"]
 )
 @pass_state
 def preset(state: CliState, /, presets_file: Path | None) -> None:
-    """Save a workflow or app with its settings under a name, and run it by that name.
+    """Save a workflow, app or model with its settings under a name, and run it by name.
 
     \b
     Examples:
       runninghub preset add fox --workflow 1904136902449209346 --set KSampler.steps=30 \\
           --expose 6.text=prompt --expose KSampler.seed=seed --description "A fox picture"
       runninghub preset run fox --prompt "a red fox in snow" --seed 7
+      runninghub preset add clip --model rhart-video-s/image-to-video --set duration=10 \\
+          --expose imageUrl=photo --expose prompt=prompt
       runninghub preset export fox > fox.toml; runninghub preset import fox.toml
     """
     state.presets_file = presets_file
 
 
-def _save(state: CliState, presets: dict[str, Preset]) -> Path:
-    from runninghub._support import save_presets
+def _update(state: CliState, change: Callable[[dict[str, Preset]], dict[str, Preset]]) -> Path:
+    """Change the presets file under its lock (a concurrent add is never lost)."""
+    from runninghub._support import update_presets
 
-    return save_presets(presets, state.presets_file)
+    return update_presets(change, state.presets_file)
 
 
 def _document(found: Preset) -> dict[str, Any]:
@@ -69,50 +75,73 @@ def _exposed(texts: tuple[str, ...]) -> dict[str, str]:
 @click.option("--workflow", "workflow_id", metavar="ID", help="A saved workflow's id.")
 @click.option("--app", "app_id", metavar="ID", help="An AI app's id.")
 @click.option("--model", "endpoint", metavar="ENDPOINT", help="A standard model's endpoint.")
-@click.option("--set", "sets", multiple=True, metavar="NODE.FIELD=VALUE", help="A fixed setting.")
 @click.option(
-    "--expose", "exposes", multiple=True, metavar="NODE.FIELD=NAME", help="An open parameter."
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="ADDRESS=VALUE",
+    help="A fixed setting: NODE.FIELD=VALUE (a model's KEY=VALUE).",
+)
+@click.option(
+    "--expose",
+    "exposes",
+    multiple=True,
+    metavar="ADDRESS=NAME",
+    help="An open parameter: NODE.FIELD=NAME (a model's KEY=NAME, KEY[0]=NAME for a list).",
 )
 @click.option("--description", default="", help="What the preset makes (shown to agents).")
 @click.option("--force", is_flag=True, help="Replace a preset of the same name.")
 @json_option
 @pass_state
 def add(state: CliState, /, name: str, **options: Any) -> None:
-    """Save a workflow or app, checked against its graph, under NAME."""
+    """Save a workflow, app or model, checked against its graph or schema, under NAME."""
     kind, target = _target(options["workflow_id"], options["app_id"], options["endpoint"])
-    presets = load_all(state)
-    if name in presets and not options["force"]:
-        raise click.BadParameter(f"preset {name!r} exists; pass --force to replace it")
-    from runninghub import WorkflowGraph
-    from runninghub._support import build_preset
-
+    if name in load_all(state) and not options["force"]:  # refused before any request
+        raise _exists(name)
     with state.client() as client:
-        if kind == "workflow":
-            graph = client.workflow_graph(target)
-        else:
-            graph = WorkflowGraph.from_app_inputs(client.app_inputs(target))
-    made = build_preset(
-        name,
-        kind,
-        target,
-        graph,
-        settings=parse_overrides(options["sets"], ()),
-        exposed=_exposed(options["exposes"]),
-        description=options["description"],
-    )
-    presets[name] = made
-    where = _save(state, presets)
+        made = _build(client, name, kind, target, options)
+
+    def added(presets: dict[str, Preset]) -> dict[str, Preset]:
+        if name in presets and not options["force"]:  # added meanwhile by another process
+            raise _exists(name)
+        return {**presets, name: made}
+
+    where = _update(state, added)
     state.render.result(_document(made), [f"saved preset {name} in {where}"])
 
 
-def _target(workflow_id: str | None, app_id: str | None, endpoint: str | None) -> tuple[str, str]:
-    given = [(k, v) for k, v in (("workflow", workflow_id), ("app", app_id)) if v]
-    if endpoint:
-        raise click.BadParameter(
-            "model presets are not supported yet; save a workflow or an app", param_hint="--model"
+def _exists(name: str) -> click.BadParameter:
+    return click.BadParameter(f"preset {name!r} exists; pass --force to replace it")
+
+
+def _build(client: Client, name: str, kind: str, target: str, options: dict[str, Any]) -> Preset:
+    from runninghub import WorkflowGraph
+    from runninghub._support import build_model_preset, build_preset
+
+    exposed, description = _exposed(options["exposes"]), options["description"]
+    if kind == "model":
+        return build_model_preset(
+            name,
+            client.model(target),
+            settings=model_params(client, target, options["sets"], ()),
+            exposed=exposed,
+            description=description,
         )
+    if kind == "workflow":
+        graph = client.workflow_graph(target)
+    else:
+        graph = WorkflowGraph.from_app_inputs(client.app_inputs(target))
+    settings = parse_overrides(options["sets"], ())
+    return build_preset(
+        name, kind, target, graph, settings=settings, exposed=exposed, description=description
+    )
+
+
+def _target(workflow_id: str | None, app_id: str | None, endpoint: str | None) -> tuple[str, str]:
+    named = (("workflow", workflow_id), ("app", app_id), ("model", endpoint))
+    given = [(kind, value) for kind, value in named if value]
     if len(given) != 1:
-        raise click.UsageError("give exactly one of --workflow ID or --app ID")
+        raise click.UsageError("give exactly one of --workflow ID, --app ID or --model ENDPOINT")
     return given[0]
 
 
@@ -165,9 +194,11 @@ def show(state: CliState, /, name: str) -> None:
 def remove(state: CliState, /, name: str) -> None:
     """Remove a preset."""
     load_one(state, name)
-    presets = load_all(state)
-    del presets[name]
-    where = _save(state, presets)
+
+    def removed(presets: dict[str, Preset]) -> dict[str, Preset]:
+        return {other: p for other, p in presets.items() if other != name}
+
+    where = _update(state, removed)
     state.render.result({"removed": name}, [f"removed preset {name} from {where}"])
 
 
@@ -199,13 +230,16 @@ def import_presets(state: CliState, /, file: Path, force: bool) -> None:
     if not isinstance(tables, dict) or not tables:
         raise click.BadParameter(f"{file} holds no [presets.NAME] table", param_hint="FILE")
     incoming = {name: preset_from_table(name, table, file) for name, table in tables.items()}
-    presets = load_all(state)
-    clashes = sorted(set(incoming) & set(presets))
-    if clashes and not force:
-        raise click.BadParameter(
-            f"presets exist already: {', '.join(clashes)}; pass --force to replace them"
-        )
-    where = _save(state, {**presets, **incoming})
+
+    def imported(presets: dict[str, Preset]) -> dict[str, Preset]:
+        clashes = sorted(set(incoming) & set(presets))
+        if clashes and not force:
+            raise click.BadParameter(
+                f"presets exist already: {', '.join(clashes)}; pass --force to replace them"
+            )
+        return {**presets, **incoming}
+
+    where = _update(state, imported)
     names = sorted(incoming)
     state.render.result({"imported": names}, [f"imported {', '.join(names)} into {where}"])
 

@@ -16,7 +16,7 @@ from ._context import CliState, json_option, pass_state
 from .run import _check_out_dir, _finish_or_return, _readable_file, wait_options
 
 if TYPE_CHECKING:
-    from runninghub import Preset, PresetParam
+    from runninghub import Client, Preset, PresetParam
 
 __all__ = ["load_all", "load_one", "run_preset"]
 
@@ -101,12 +101,20 @@ def run_preset(
     overrides = found.overrides(parameter_values(found, _pairs(list(ctx.args), sets)))
     _check_out_dir(params)
     with state.client() as client:
-        submit = client.submit if found.kind == "workflow" else client.submit_app
-        handle = submit(
-            found.target,
-            overrides,
-            webhook_url=params["webhook"],
-            instance=params["instance"],
-            validate=False if params["no_validate"] else None,
-        )
+        handle = _submit(client, found, overrides, params)
         _finish_or_return(state, client, handle, params)
+
+
+def _submit(client: Client, found: Preset, overrides: dict[str, Any], params: Any) -> Any:
+    """Submit the preset's target with its overrides (a model's: checked by the catalogue)."""
+    options = {
+        "webhook_url": params["webhook"],
+        "instance": params["instance"],
+        "validate": False if params["no_validate"] else None,
+    }
+    if found.kind == "model":
+        from runninghub._support import model_body
+
+        return client.submit_model(found.target, model_body(overrides), **options)
+    submit = client.submit if found.kind == "workflow" else client.submit_app
+    return submit(found.target, overrides, **options)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from runninghub import Task, TaskStatus, WaitTimeoutError
-from runninghub._support import json_number, raise_if_failed, refusal
+from runninghub._support import json_number, model_body, raise_if_failed, refusal
 from runninghub.workflow import render_rows
 
 from ._schemas import (
@@ -117,15 +117,18 @@ class Operations:
     async def run_preset(
         self, preset: Preset, values: Mapping[str, Any], inputs: RunInputs, sink: ProgressSink
     ) -> TaskResult:
-        """A preset's tool: its parameters filled in, checked against the graph, then run."""
+        """A preset's tool: its parameters filled in, checked (graph or catalogue), then run."""
         typed = dict(values)
         for param in preset.params:
             if param.kind == "media" and isinstance(typed.get(param.name), str):
                 typed[param.name] = _media_value(param.address, typed[param.name])
         overrides = preset.overrides(typed)  # an unknown or missing parameter: refused here
         client = await self._connect()
-        submit = client.submit if preset.kind == "workflow" else client.submit_app
-        handle = await submit(preset.target, overrides, validate=True)
+        if preset.kind == "model":  # checked against the catalogue, local files uploaded
+            handle = await client.submit_model(preset.target, model_body(overrides))
+        else:
+            submit = client.submit if preset.kind == "workflow" else client.submit_app
+            handle = await submit(preset.target, overrides, validate=True)
         return await self._follow(client, handle, inputs, sink)
 
     async def get_task(self, task_id: str) -> TaskResult:
