@@ -50,13 +50,19 @@ T = TypeVar("T")
 PathLike = str | os.PathLike[str]
 
 
-def call(client: ClientCore, op: Operation[T], retry: RetryPolicy | None = None) -> Flow[T]:
-    """One API call, repeated as the retry policy allows for this kind of operation."""
+def call(
+    client: ClientCore,
+    op: Operation[T],
+    retry: RetryPolicy | None = None,
+    until: float | None = None,
+) -> Flow[T]:
+    """One API call, repeated as the retry policy allows for this kind of operation (each
+    attempt cut at ``until``, a ``time.monotonic()`` instant, when given)."""
     state = client._retry_state(op, retry)
     while True:
         client._before_send(op, state)
         try:
-            answer = yield Exchange(op)
+            answer = yield Exchange(op, until)
         except httpx.TransportError as exc:
             failure = classify_transport_error(exc, op.what)
         except APIResponseError as exc:  # an answer too large to read
@@ -449,13 +455,15 @@ def wait_for(
         elif action is POLL:
             yield from _poll(client, plan)
         elif action is FETCH_OUTPUTS:
-            plan.on_outputs((yield from _try_outputs(client, task_id)))
+            plan.on_outputs((yield from _try_outputs(client, plan)))
         yield from _report(plan, options.on_progress)
 
 
 def _poll(client: ClientCore, plan: WaitPlan) -> Flow[None]:
     try:
-        task = yield from call(client, client._op_query(plan.task_id), RetryPolicy.never())
+        task = yield from call(
+            client, client._op_query(plan.task_id), RetryPolicy.never(), plan.request_until()
+        )
     except APIError as exc:
         plan.on_poll_error(exc)
     else:
@@ -463,9 +471,10 @@ def _poll(client: ClientCore, plan: WaitPlan) -> Flow[None]:
         plan.on_task(task)
 
 
-def _try_outputs(client: ClientCore, task_id: str) -> Flow[Task | None]:
+def _try_outputs(client: ClientCore, plan: WaitPlan) -> Flow[Task | None]:
+    op = client._op_outputs(plan.task_id)
     try:
-        return (yield from call(client, client._op_outputs(task_id), RetryPolicy.never()))
+        return (yield from call(client, op, RetryPolicy.never(), plan.request_until()))
     except APIError:
         return None  # only the progress socket is lost
 

@@ -100,6 +100,10 @@ _FAST_POLLS_AFTER_SIGNAL = 3
 _TRANSIENT = (APIConnectionError, ServerError, APIResponseError, CapacityError)
 
 
+# Seconds the poll made at the deadline may take (the deadline bounds every other request).
+_LAST_LOOK = 2.0
+
+
 class WaitPlan:
     """The state of one wait: last status, schedule, failures, socket, deadline."""
 
@@ -181,6 +185,16 @@ class WaitPlan:
         pending, self._pending = self._pending, []
         return pending
 
+    def request_until(self) -> float | None:
+        """When a request made now must be cut: at the wait's deadline, but never sooner than
+        a last look's worth of time from now (the poll made at the deadline)."""
+        if self.timeout is None:
+            return None
+        return max(self._start + self.timeout, self._clock() + _LAST_LOOK)
+
+    def _past_deadline(self) -> bool:
+        return self.timeout is not None and self.elapsed >= self.timeout
+
     @property
     def elapsed(self) -> float:
         return self._clock() - self._start
@@ -199,8 +213,8 @@ class WaitPlan:
         if not isinstance(error, _TRANSIENT):
             raise error
         self._failures += 1
-        if self._failures >= self.policy.max_consecutive_failures:
-            raise error
+        if self._failures >= self.policy.max_consecutive_failures and not self._past_deadline():
+            raise error  # past the deadline, the wait ends as a timeout instead
         delay = self.policy.interval(self._failures - 1, self._rng)
         self._next_poll = self._clock() + delay
 
