@@ -85,6 +85,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_uploads",
         "_outputs",
         "_socket_listener",
+        "_deadline",
         "_preset_file",
     ),
     "policy": (
