@@ -41,7 +41,7 @@ from ._overrides import (
 from ._policy import RetryPolicy, classify_api_error, classify_transport_error
 from ._protocol import Operation, UploadBody
 from ._steps import STOP_LISTENING, Exchange, Flow, Notify, Pause
-from ._uploads import UPLOAD_LIMIT, UploadSource, open_upload
+from ._uploads import UPLOAD_LIMIT, UploadSource, check_media_files, open_upload
 from ._waiting import FETCH_OUTPUTS, POLL, Finished, Listen, Sleep, TimedOut, WaitPlan
 from .journal import HistoryEntry, LocalInput
 from .workflow import OverridesLike, WorkflowGraph
@@ -264,7 +264,9 @@ def _upload_files(
     """Upload the local files among ``items`` (a ``.safetensors`` LoRA through ``upload_lora``);
     the items as sent, and the files behind them."""
     names, inputs = {}, []
-    for index, path in local_files(items).items():
+    files = local_files(items)
+    check_media_files(p for p in files.values() if p.suffix.lower() != ".safetensors")
+    for index, path in files.items():
         if path.suffix.lower() == ".safetensors":  # a LoRA for an RHLoraLoader field
             names[index] = (yield from upload_lora(client, path)).file_name
             continue

@@ -86,6 +86,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_outputs",
         "_socket_listener",
         "_deadline",
+        "_sendable",
         "_preset_file",
     ),
     "policy": (

@@ -46,6 +46,40 @@ def check_out_dir(out: Path) -> None:
         raise click.BadParameter(problem, param_hint="--out")
     if not os.access(existing, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
         raise click.BadParameter(f"cannot write in {existing}", param_hint="--out")
+    _check_out_names(out, existing)
+
+
+# Room left in a path for the output file names the client makes (each bounded well below).
+_FILE_NAME_ROOM = 256
+
+
+def _check_out_names(out: Path, existing: Path) -> None:
+    """Refuse an ``out`` whose names the file system cannot hold: every save would fail after
+    the task was paid for."""
+    name_max, path_max = _limits(existing)
+    for part in out.parts:
+        size = len(os.fsencode(part))
+        if size > name_max:
+            raise click.BadParameter(
+                f"a folder name of {size} bytes ({part[:24]}...); this file system allows"
+                f" {name_max}",
+                param_hint="--out",
+            )
+    size = len(os.fsencode(out.absolute()))
+    if size + _FILE_NAME_ROOM > path_max:
+        raise click.BadParameter(
+            f"the path is {size} bytes, too long for file names under it (the limit is"
+            f" {path_max})",
+            param_hint="--out",
+        )
+
+
+def _limits(existing: Path) -> tuple[int, int]:
+    """The longest name and path the file system under ``existing`` takes."""
+    try:
+        return os.pathconf(existing, "PC_NAME_MAX"), os.pathconf(existing, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        return 255, 4096  # the common limits where the platform cannot say
 
 
 def wait_for(
