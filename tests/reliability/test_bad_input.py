@@ -33,8 +33,8 @@ from tests.reliability.hostile_server import HostileServer, Reply
 
 KEY = "0123456789abcdef0123456789abcdef"
 INVERT = "1987728214757978114"  # LoadImage 107 -> ImageInvert -> SaveImage
-TEXT = "1904136902449209346"
-APP = "1877265245566922753"  # 39.image LoadImage, 52.text  # txt2img: 6 Positive Prompt, 7 Negative Prompt, 3 KSampler
+TEXT = "1904136902449209346"  # txt2img: 6 Positive Prompt, 7 Negative Prompt, 3 KSampler
+APP = "1877265245566922753"  # 39.image LoadImage, 52.text
 UNKNOWN_TASK = "1234567890123456789"
 BIG = 30 * 1024 * 1024 + 1
 

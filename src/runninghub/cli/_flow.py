@@ -68,8 +68,7 @@ def _check_out_names(out: Path, existing: Path) -> None:
     size = len(os.fsencode(out.absolute()))
     if size + _FILE_NAME_ROOM > path_max:
         raise click.BadParameter(
-            f"the path is {size} bytes, too long for file names under it (the limit is"
-            f" {path_max})",
+            f"the path is {size} bytes, too long for file names under it (the limit is {path_max})",
             param_hint="--out",
         )
 
