@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._submitting import submitting
 from .run import _check_out_dir, _finish_or_return, _readable_file, wait_options
 
 if TYPE_CHECKING:
@@ -102,11 +103,12 @@ def run_preset(
     _check_out_dir(params)
     with state.client() as client:
         submit = client.submit if found.kind == "workflow" else client.submit_app
-        handle = submit(
-            found.target,
-            overrides,
-            webhook_url=params["webhook"],
-            instance=params["instance"],
-            validate=False if params["no_validate"] else None,
-        )
+        with submitting(client):
+            handle = submit(
+                found.target,
+                overrides,
+                webhook_url=params["webhook"],
+                instance=params["instance"],
+                validate=False if params["no_validate"] else None,
+            )
         _finish_or_return(state, client, handle, params)

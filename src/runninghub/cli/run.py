@@ -12,6 +12,7 @@ import click
 from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
 from ._seconds import SECONDS
+from ._submitting import submitting
 from .lists import app_list
 from .nodes import app_inputs
 
@@ -214,15 +215,16 @@ def run(
     graph = _read_workflow_json(workflow_json)
     _check_out_dir(params)
     with state.client() as client:
-        handle = client.submit(
-            workflow_id,
-            overrides or None,
-            workflow_json=graph,
-            webhook_url=params["webhook"],
-            instance=params["instance"],
-            validate=False if params["no_validate"] else None,
-            **submit_extras(params),
-        )
+        with submitting(client):
+            handle = client.submit(
+                workflow_id,
+                overrides or None,
+                workflow_json=graph,
+                webhook_url=params["webhook"],
+                instance=params["instance"],
+                validate=False if params["no_validate"] else None,
+                **submit_extras(params),
+            )
         _finish_or_return(state, client, handle, params)
 
 
@@ -268,14 +270,15 @@ def app_run(
     overrides = parse_overrides(sets, files)
     _check_out_dir(params)
     with state.client() as client:
-        handle = client.submit_app(
-            app_id,
-            overrides or None,
-            webhook_url=params["webhook"],
-            instance=params["instance"],
-            validate=False if params["no_validate"] else None,
-            **submit_extras(params),
-        )
+        with submitting(client):
+            handle = client.submit_app(
+                app_id,
+                overrides or None,
+                webhook_url=params["webhook"],
+                instance=params["instance"],
+                validate=False if params["no_validate"] else None,
+                **submit_extras(params),
+            )
         _finish_or_return(state, client, handle, params)
 
 
