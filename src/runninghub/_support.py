@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     )
     from ._extras import missing_extra, require_extra
     from ._fields import error as refusal
+    from ._out_dir import out_dir_problem
     from ._paths import default_config_dir
     from ._preset_file import dump_toml, presets_path, read_toml
     from ._presets import build_preset, load_presets, preset_from_table, save_presets
@@ -54,6 +55,7 @@ _OWNERS = {
     "require_extra": "._extras",
     "missing_extra": "._extras",
     "default_config_dir": "._paths",
+    "out_dir_problem": "._out_dir",
     "parse_app_inputs": "._answers",
     "load_catalogue": "._catalogue",
     "raise_if_failed": "._waiting",
@@ -84,6 +86,7 @@ __all__ = [
     "load_presets",
     "mask_key",
     "missing_extra",
+    "out_dir_problem",
     "parse_app_inputs",
     "preset_from_table",
     "presets_path",

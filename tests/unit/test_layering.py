@@ -72,6 +72,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_paths",
         "_extras",
         "_media",
+        "_out_dir",
     ),
     "wire": (
         "_config",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,59 +25,17 @@ __all__ = [
 ]
 
 
-# Judge by the identity that will write the files (where the platform can).
-_EFFECTIVE = os.access in os.supports_effective_ids
-
-
 def default_out_dir(task_id: str) -> Path:
     return Path("runninghub-outputs") / task_id
 
 
 def check_out_dir(out: Path) -> None:
     """Refuse ``out`` when it cannot be created or written (raises click.BadParameter)."""
-    existing = out
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent  # the deepest part that exists
-    if not existing.is_dir():
-        problem = f"{existing} is not a directory"
-        if existing != out:
-            problem = f"cannot create {out}: {problem}"
+    from runninghub._support import out_dir_problem
+
+    problem = out_dir_problem(out)
+    if problem is not None:
         raise click.BadParameter(problem, param_hint="--out")
-    if not os.access(existing, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
-        raise click.BadParameter(f"cannot write in {existing}", param_hint="--out")
-    _check_out_names(out, existing)
-
-
-# Room left in a path for the output file names the client makes (each bounded well below).
-_FILE_NAME_ROOM = 256
-
-
-def _check_out_names(out: Path, existing: Path) -> None:
-    """Refuse an ``out`` whose names the file system cannot hold: every save would fail after
-    the task was paid for."""
-    name_max, path_max = _limits(existing)
-    for part in out.parts:
-        size = len(os.fsencode(part))
-        if size > name_max:
-            raise click.BadParameter(
-                f"a folder name of {size} bytes ({part[:24]}...); this file system allows"
-                f" {name_max}",
-                param_hint="--out",
-            )
-    size = len(os.fsencode(out.absolute()))
-    if size + _FILE_NAME_ROOM > path_max:
-        raise click.BadParameter(
-            f"the path is {size} bytes, too long for file names under it (the limit is {path_max})",
-            param_hint="--out",
-        )
-
-
-def _limits(existing: Path) -> tuple[int, int]:
-    """The longest name and path the file system under ``existing`` takes."""
-    try:
-        return os.pathconf(existing, "PC_NAME_MAX"), os.pathconf(existing, "PC_PATH_MAX")
-    except (OSError, ValueError):
-        return 255, 4096  # the common limits where the platform cannot say
 
 
 def wait_for(
