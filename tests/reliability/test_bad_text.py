@@ -27,10 +27,8 @@ def nested(depth: int) -> bytes:
     return b"[" * depth + b"]" * depth
 
 
-def test_argv_bytes_that_are_not_utf8_are_refused_before_the_submit(
-    emulator: EmulatorServer, tmp_path: Path
-) -> None:
-    env = subprocess_env(
+def process_env(emulator: EmulatorServer, tmp_path: Path) -> dict[str, str]:
+    return subprocess_env(
         {
             "RUNNINGHUB_API_KEY": KEY,
             "RUNNINGHUB_BASE_URL": emulator.base_url,
@@ -38,6 +36,12 @@ def test_argv_bytes_that_are_not_utf8_are_refused_before_the_submit(
             "RUNNINGHUB_DATA_DIR": str(tmp_path / "data"),
         }
     )
+
+
+def test_argv_bytes_that_are_not_utf8_are_refused_before_the_submit(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    env = process_env(emulator, tmp_path)
     command = [*map(str.encode, runninghub_command("run", TEXT, "--set")), b"6.text=caf\xe9"]
 
     done = subprocess.run(command, env=env, capture_output=True, timeout=120, check=False)
@@ -49,6 +53,25 @@ def test_argv_bytes_that_are_not_utf8_are_refused_before_the_submit(
     )
     assert "Traceback" not in stderr and "report it" not in stderr
     assert emulator.stats()["tasks_created"] == 0
+
+
+def test_argv_bytes_that_are_not_utf8_in_a_journal_search_are_bad_input(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    env = process_env(emulator, tmp_path)
+    submitted = subprocess.run(
+        runninghub_command("run", TEXT, "--no-wait", "--set", "6.text=a café"),
+        env=env, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    command = [*map(str.encode, runninghub_command("history", "--search")), b"caf\xe9"]
+
+    done = subprocess.run(command, env=env, capture_output=True, timeout=120, check=False)
+
+    assert done.returncode == 2, done.stderr
+    assert (
+        done.stderr.decode().splitlines()[0] == "error: a value is not UTF-8 text (the byte 0xe9)"
+    )
 
 
 def test_the_sdk_refuses_a_lone_surrogate_before_sending(emulator: EmulatorServer) -> None:
