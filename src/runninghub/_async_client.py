@@ -140,7 +140,7 @@ class AsyncClient(ClientCore):
 class _Session:
     """The I/O of one flow: awaited requests, sleeps, the progress socket in a task."""
 
-    def __init__(self, http: httpx.AsyncClient, budget: float) -> None:
+    def __init__(self, http: httpx.AsyncClient, budget: float | None) -> None:
         self._http = http
         self._budget = budget  # seconds a request may go without progress
         self._events: asyncio.Queue[SocketEvent] = asyncio.Queue()

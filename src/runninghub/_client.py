@@ -137,7 +137,7 @@ class Client(ClientCore):
 class _Session:
     """The I/O of one flow: requests on the client's pool, sleeps, the progress socket."""
 
-    def __init__(self, http: httpx.Client, budget: float) -> None:
+    def __init__(self, http: httpx.Client, budget: float | None) -> None:
         self._http = http
         self._budget = budget  # seconds a request may go without progress
         self._events: queue.SimpleQueue[SocketEvent] = queue.SimpleQueue()

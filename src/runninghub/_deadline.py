@@ -14,6 +14,7 @@ task (awaiting face) that performs the step, and the pools need no other change.
 from __future__ import annotations
 
 import contextvars
+import math
 import ssl
 import time
 from collections.abc import Iterable, Iterator
@@ -35,11 +36,12 @@ _CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
 class Deadline:
     """When the step in flight must have moved its next ``PROGRESS_BYTES``, or ended."""
 
-    def __init__(self, budget: float, until: float | None = None) -> None:
-        self._budget = budget
+    def __init__(self, budget: float | None, until: float | None = None) -> None:
+        # No budget (a client made with timeout=None): only ``until`` bounds the step.
+        self._budget = math.inf if budget is None else budget
         self._until = until
         self._moved = 0
-        self._end = self._capped(time.monotonic() + budget)
+        self._end = self._capped(time.monotonic() + self._budget)
 
     def _capped(self, end: float) -> float:
         return end if self._until is None else min(end, self._until)
@@ -62,7 +64,7 @@ class Deadline:
 
 
 @contextmanager
-def deadline(budget: float, until: float | None = None) -> Iterator[Deadline]:
+def deadline(budget: float | None, until: float | None = None) -> Iterator[Deadline]:
     """Bound the requests made inside the block (in this thread or task)."""
     token = _CURRENT.set(found := Deadline(budget, until))
     try:
