@@ -94,11 +94,6 @@ def _checked_body(stream: IO[bytes], name: str) -> UploadBody:
     if start is not None:
         size = stream.seek(0, os.SEEK_END) - start
         stream.seek(start)
-        if size > UPLOAD_LIMIT:
-            raise error(
-                f"{name} is {size} bytes; uploads are limited to 30 MB",
-                "host larger files yourself and pass their URL",
-            )
         head = stream.read(HEAD_BYTES)
         stream.seek(start)
         _refuse_unusable(name, head, size)
@@ -110,7 +105,13 @@ _NOT_MEDIA = "such a file makes a task that fails only after it was paid for: pa
 
 
 def _refuse_unusable(name: str, head: bytes, size: int) -> None:
-    """Refuse an empty file, or one that is not the media its extension names (``_media``)."""
+    """Refuse a file over the limit, an empty one, or one that is not the media its extension
+    names (``_media``)."""
+    if size > UPLOAD_LIMIT:
+        raise error(
+            f"{name} is {size} bytes; uploads are limited to 30 MB",
+            "host larger files yourself and pass their URL",
+        )
     problem = media_problem(name, head, size)
     if problem is not None:
         raise error(f"{name or 'this file'} {problem}", _NOT_MEDIA)

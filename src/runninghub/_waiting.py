@@ -18,6 +18,7 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APIResponseError,
+    APITimeoutError,
     CapacityError,
     ServerError,
     TaskFailedError,
@@ -192,8 +193,10 @@ class WaitPlan:
             return None
         return max(self._start + self.timeout, self._clock() + _LAST_LOOK)
 
-    def _past_deadline(self) -> bool:
-        return self.timeout is not None and self.elapsed >= self.timeout
+    def _cut_short(self, error: APIError) -> bool:
+        """A poll cut off by the wait's own deadline: the wait ends as a timeout, not this."""
+        past = self.timeout is not None and self.elapsed >= self.timeout
+        return past and isinstance(error, APITimeoutError)
 
     @property
     def elapsed(self) -> float:
@@ -213,8 +216,8 @@ class WaitPlan:
         if not isinstance(error, _TRANSIENT):
             raise error
         self._failures += 1
-        if self._failures >= self.policy.max_consecutive_failures and not self._past_deadline():
-            raise error  # past the deadline, the wait ends as a timeout instead
+        if self._failures >= self.policy.max_consecutive_failures and not self._cut_short(error):
+            raise error
         delay = self.policy.interval(self._failures - 1, self._rng)
         self._next_poll = self._clock() + delay
 
