@@ -237,7 +237,7 @@ def test_upload_from_bytes_sniffs_the_type() -> None:
         open_upload(b"plain text")
     named, _ = open_upload(b"\0\0\0\x14ftypqt  ", file_name="clip.mov")
     assert named.file_name == "clip.mov"
-    with pytest.raises(InvalidRequestError, match="clip.mov is not a video by its content"):
+    with pytest.raises(InvalidRequestError, match=r"clip\.mov is not a video by its content"):
         open_upload(b"whatever", file_name="clip.mov")  # a name does not make it a video
 
 
