@@ -17,6 +17,7 @@ import httpx
 
 from . import _steps
 from ._checks import check_task_id
+from ._deadline import bound_pools, deadline
 from ._models import Task
 from ._outputs import PartialDownload
 from ._protocol import Answer, AnswerReader, Operation
@@ -88,10 +89,11 @@ class AsyncClient(ClientSurface):
 
     def _open_transport(self, options: dict[str, Any]) -> None:
         self._http = httpx.AsyncClient(**options)
+        bound_pools(self._http)
 
     async def _drive(self, flow: Flow[T]) -> T:
         """Run a flow to its end, awaiting each step it yields."""
-        session = _Session(self._http)
+        session = _Session(self._http, self.timeout)
         stepper = Stepper(flow)
         try:
             while (step := stepper.advance()) is not None:
@@ -110,15 +112,17 @@ class AsyncClient(ClientSurface):
 class _Session:
     """The I/O of one flow: awaited requests, sleeps, the progress socket in a task."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, budget: float | None) -> None:
         self._http = http
+        self._budget = budget  # seconds a request may go without progress
         self._events: asyncio.Queue[SocketEvent] = asyncio.Queue()
         self._listener: AsyncListener | None = None
 
     async def perform(self, step: Step) -> Any:
         match step:
-            case _steps.Exchange(op):
-                return await self._exchange(op)
+            case _steps.Exchange(op, until):
+                with deadline(self._budget, until):
+                    return await self._exchange(op)
             case _steps.Pause(seconds):
                 await asyncio.sleep(seconds)
             case Listen(url):
@@ -129,7 +133,8 @@ class _Session:
             case _steps.Notify(callback, progress):
                 await _notify(callback(progress))
             case _steps.Stream(url, part):
-                return await self._stream(url, part)
+                with deadline(self._budget):
+                    return await self._stream(url, part)
             case _steps.StopListening():
                 await self.close()
         return None

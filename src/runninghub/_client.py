@@ -16,6 +16,7 @@ import httpx
 
 from . import _steps
 from ._checks import check_task_id
+from ._deadline import bound_pools, deadline
 from ._models import Task
 from ._outputs import PartialDownload
 from ._protocol import Answer, AnswerReader, Operation
@@ -96,10 +97,11 @@ class Client(ClientSurface):
 
     def _open_transport(self, options: dict[str, Any]) -> None:
         self._http = httpx.Client(**options)
+        bound_pools(self._http)
 
     def _drive(self, flow: Flow[T]) -> T:
         """Run a flow to its end, performing each step it yields."""
-        stepper, session = Stepper(flow), _Session(self._http)
+        stepper, session = Stepper(flow), _Session(self._http, self.timeout)
         try:
             while (step := stepper.advance()) is not None:
                 try:
@@ -115,15 +117,17 @@ class Client(ClientSurface):
 class _Session:
     """The I/O of one flow: requests on the client's pool, sleeps, the progress socket."""
 
-    def __init__(self, http: httpx.Client) -> None:
+    def __init__(self, http: httpx.Client, budget: float | None) -> None:
         self._http = http
+        self._budget = budget  # seconds a request may go without progress
         self._events: queue.SimpleQueue[SocketEvent] = queue.SimpleQueue()
         self._listener: SyncListener | None = None
 
     def perform(self, step: Step) -> Any:
         match step:
-            case _steps.Exchange(op):
-                return self._exchange(op)
+            case _steps.Exchange(op, until):
+                with deadline(self._budget, until):
+                    return self._exchange(op)
             case _steps.Pause(seconds):
                 time.sleep(seconds)
             case Listen(url):
@@ -134,7 +138,8 @@ class _Session:
             case _steps.Notify(callback, progress):
                 callback(progress)
             case _steps.Stream(url, part):
-                return self._stream(url, part)
+                with deadline(self._budget):
+                    return self._stream(url, part)
             case _steps.StopListening():
                 self.close()
         return None

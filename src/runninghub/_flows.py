@@ -42,7 +42,7 @@ from ._policy import RetryPolicy, classify_api_error, classify_transport_error
 from ._protocol import Operation, UploadBody
 from ._queue_wait import pause_before_retry
 from ._steps import STOP_LISTENING, Exchange, Flow, Notify
-from ._uploads import UPLOAD_LIMIT, UploadSource, open_upload
+from ._uploads import UPLOAD_LIMIT, UploadSource, check_media_files, open_upload
 from ._waiting import FETCH_OUTPUTS, POLL, Finished, Listen, Sleep, TimedOut, WaitPlan
 from .journal import HistoryEntry, LocalInput
 from .workflow import OverridesLike, WorkflowGraph
@@ -51,14 +51,20 @@ T = TypeVar("T")
 PathLike = str | os.PathLike[str]
 
 
-def call(client: ClientCore, op: Operation[T], retry: RetryPolicy | None = None) -> Flow[T]:
-    """One API call, repeated as the retry policy allows for this kind of operation."""
+def call(
+    client: ClientCore,
+    op: Operation[T],
+    retry: RetryPolicy | None = None,
+    until: float | None = None,
+) -> Flow[T]:
+    """One API call, repeated as the retry policy allows for this kind of operation (each
+    attempt cut at ``until``, a ``time.monotonic()`` instant, when given)."""
     state = client._retry_state(op, retry)
     while True:
         client._before_send(op, state)
         try:
             sent = client._sites.addressed(op)
-            answer = yield Exchange(sent)
+            answer = yield Exchange(sent, until)
         except httpx.TransportError as exc:
             failure = classify_transport_error(exc, op.what)
         except APIResponseError as exc:  # an answer too large to read
@@ -256,7 +262,9 @@ def _upload_files(
     """Upload the local files among ``items`` (a ``.safetensors`` LoRA through ``upload_lora``);
     the items as sent, and the files behind them."""
     names, inputs = {}, []
-    for index, path in local_files(items).items():
+    files = local_files(items)
+    check_media_files(p for p in files.values() if p.suffix.lower() != ".safetensors")
+    for index, path in files.items():
         if path.suffix.lower() == ".safetensors":  # a LoRA for an RHLoraLoader field
             names[index] = (yield from upload_lora(client, path)).file_name
             continue
@@ -453,13 +461,15 @@ def wait_for(
         elif action is POLL:
             yield from _poll(client, plan)
         elif action is FETCH_OUTPUTS:
-            plan.on_outputs((yield from _try_outputs(client, task_id)))
+            plan.on_outputs((yield from _try_outputs(client, plan)))
         yield from _report(plan, options.on_progress)
 
 
 def _poll(client: ClientCore, plan: WaitPlan) -> Flow[None]:
     try:
-        task = yield from call(client, client._op_query(plan.task_id), RetryPolicy.never())
+        task = yield from call(
+            client, client._op_query(plan.task_id), RetryPolicy.never(), plan.request_until()
+        )
     except APIError as exc:
         plan.on_poll_error(exc)
     else:
@@ -467,9 +477,10 @@ def _poll(client: ClientCore, plan: WaitPlan) -> Flow[None]:
         plan.on_task(task)
 
 
-def _try_outputs(client: ClientCore, task_id: str) -> Flow[Task | None]:
+def _try_outputs(client: ClientCore, plan: WaitPlan) -> Flow[Task | None]:
+    op = client._op_outputs(plan.task_id)
     try:
-        return (yield from call(client, client._op_outputs(task_id), RetryPolicy.never()))
+        return (yield from call(client, op, RetryPolicy.never(), plan.request_until()))
     except APIError:
         return None  # only the progress socket is lost
 

@@ -30,6 +30,7 @@ from ._model_checks import (
 from ._models import Task
 from ._options import ProgressCallback, SaveOptions, SubmitOptions, WaitOptions
 from ._steps import Flow
+from ._uploads import check_media_files
 
 __all__ = [
     "ai_apps",
@@ -133,6 +134,7 @@ def submit_standard_model(
     name = check_endpoint(endpoint)
     plan = _plan(client, name, params or {}, options.validate)
     urls = {}
+    check_media_files(plan.uploads.values())
     for place, path in plan.uploads.items():
         sent = yield from upload(client, path)
         if not sent.download_url:

@@ -353,6 +353,8 @@ class DownloadRetry:
         if self.attempts < self.policy.max_attempts:
             return self.policy.backoff(self.attempts, self._rng)
         if dropped is not None:
-            failed = f"download of {self.name} failed: {dropped}"
+            # anyio's timeouts carry no text: say what happened in words.
+            reason = "timed out" if isinstance(dropped, httpx.TimeoutException) else str(dropped)
+            failed = f"download of {self.name} failed: {reason or type(dropped).__name__}"
             raise APIConnectionError(failed, hint=CONNECTION_HINT) from None
         raise OutputError(f"download of {self.name} did not complete")

@@ -26,7 +26,8 @@ from ._errors import (
 )
 from ._fields import error
 from ._redaction import redact_data, redact_secrets
-from ._wire_values import text_field
+from ._sendable import check_sendable
+from ._wire_values import TooDeep, load_json, text_field
 
 __all__ = [
     "ENDPOINTS",
@@ -218,6 +219,7 @@ def build_request(  # noqa: PLR0913 - the keyword-only parts of one request
     upload: UploadBody | None = None,
 ) -> RequestSpec:
     """Place the key where the endpoint's family wants it (body, query string or header)."""
+    check_sendable(body, params)
     path = endpoint.path
     if endpoint.family is Family.STORAGE:  # the URL carries its own signature, never our key
         if not path_id:
@@ -273,7 +275,8 @@ def submit_input_hash(
         ensure_ascii=False,
         default=str,
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    # surrogatepass: text that cannot be sent is refused by build_request, with its place.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- decoding
@@ -285,7 +288,11 @@ def decode_body(answer: Answer, key: str | None) -> Any:
         raise _redirect_error(answer)
     body: Any = None
     try:
-        body = redact_data(json.loads(answer.content), key) if answer.content else None
+        body = redact_data(load_json(answer.content), key) if answer.content else None
+    except TooDeep as exc:
+        raise contract_error(
+            f"the service answered with {exc}", http_status=answer.status
+        ) from None
     except ValueError:
         body = None
         if answer.status < 400:

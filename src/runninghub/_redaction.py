@@ -7,6 +7,7 @@ without importing settings.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -23,14 +24,58 @@ def mask_key(key: str | None) -> str:
     return f"{key[:4]}…{key[-4:]}"
 
 
+# A run this long of the key's characters is a piece of the key (a server echoing the first
+# 16 characters of it, say); a shorter one is as likely a task id or a word, left alone.
+FRAGMENT_CHARS = 12
+FRAGMENT_MASK = "****"
+
+
 def redact(text: str, key: str | None) -> str:
-    """Replace every occurrence of ``key`` (any letter case) in ``text`` by its mask."""
+    """Replace every occurrence of ``key`` (any letter case) in ``text`` by its mask, and
+    every piece of it ``FRAGMENT_CHARS`` or more characters long by ``FRAGMENT_MASK``."""
     if not key or not text:
         return text
-    # Every string of every answer passes here: the common case (no key) skips the regex.
-    if key.casefold() not in text.casefold():
+    # Every string of every answer passes here: the common case (no piece of the key in it)
+    # costs a few substring searches, not the fragments' regex.
+    folded = text.lower()
+    if not any(anchor in folded for anchor in _anchors(key)):
         return text
-    return re.sub(re.escape(key), mask_key(key), text, flags=re.IGNORECASE)
+    pieces, lowered = _fragments(key), key.lower()
+    kept: list[str] = []
+    position = 0
+    while (found := pieces.search(text, position)) is not None:
+        start, end = found.span()
+        offset = max(lowered.find(text[start:end].lower()), 0)
+        # Take the whole run the key and the text share from here, not just the first piece.
+        while (
+            end < len(text)
+            and offset + end - start < len(key)
+            and text[end].lower() == lowered[offset + end - start]
+        ):
+            end += 1
+        whole = end - start == len(key)
+        kept += [text[position:start], mask_key(key) if whole else FRAGMENT_MASK]
+        position = end
+    return "".join(kept) + text[position:] if kept else text
+
+
+@functools.lru_cache(maxsize=8)
+def _fragments(key: str) -> re.Pattern[str]:
+    """A pattern matching any ``FRAGMENT_CHARS`` characters in a row of ``key`` (or all of a
+    shorter key)."""
+    size = min(FRAGMENT_CHARS, len(key))
+    pieces = {key[i : i + size] for i in range(len(key) - size + 1)}
+    return re.compile("|".join(map(re.escape, sorted(pieces))), re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=8)
+def _anchors(key: str) -> tuple[str, ...]:
+    """Pieces of ``key`` of half a fragment's length, one at every multiple of that length:
+    any fragment of the key holds one of them whole, so a text holding none holds no
+    fragment."""
+    half = max(1, min(FRAGMENT_CHARS, len(key)) // 2)
+    lowered = key.lower()
+    return tuple({lowered[j : j + half] for j in range(0, len(key) - half + 1, half)})
 
 
 def redact_data(value: Any, key: str | None) -> Any:

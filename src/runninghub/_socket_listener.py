@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import json
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from ._wire_values import load_json
 
 __all__ = ["AsyncListener", "EventKind", "SocketEvent", "SyncListener", "parse_message"]
 
@@ -54,8 +55,8 @@ def parse_message(message: str | bytes) -> SocketEvent | None:
     if isinstance(message, bytes):
         return None  # binary frames are preview images
     try:
-        decoded = json.loads(message)
-    except ValueError:
+        decoded = load_json(message)
+    except ValueError:  # not JSON, or nested too deep for an event
         return None
     if not isinstance(decoded, dict):
         return None

@@ -39,9 +39,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Exchange:
-    """Send the operation's request once and read its answer (outcome: an ``Answer``)."""
+    """Send the operation's request once and read its answer (outcome: an ``Answer``).
+
+    ``until`` (a ``time.monotonic()`` instant): the request is cut there, whatever the server
+    still sends (a wait's deadline); every request is also cut when it stalls (``_deadline``).
+    """
 
     op: Operation[Any]
+    until: float | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ._model_checks import missing_params, plan_model_params
     from ._model_presets import build_model_preset, model_body
     from ._models import json_number
+    from ._out_dir import out_dir_problem
     from ._paths import default_config_dir
     from ._preset_file import dump_toml, presets_path, read_toml
     from ._presets import (
@@ -63,6 +64,7 @@ _OWNERS = {
     "require_extra": "._extras",
     "missing_extra": "._extras",
     "default_config_dir": "._paths",
+    "out_dir_problem": "._out_dir",
     "parse_app_inputs": "._answers",
     "load_catalogue": "._catalogue",
     "raise_if_failed": "._waiting",
@@ -103,6 +105,7 @@ __all__ = [
     "missing_extra",
     "missing_params",
     "model_body",
+    "out_dir_problem",
     "parse_app_inputs",
     "plan_model_params",
     "preset_from_table",

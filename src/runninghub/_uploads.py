@@ -9,15 +9,16 @@ from __future__ import annotations
 import io
 import mimetypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TypeAlias
 
 from ._errors import Wording
 from ._fields import error
+from ._media import HEAD_BYTES, media_problem
 from ._protocol import UploadBody
 
-__all__ = ["UPLOAD_LIMIT", "UPLOAD_TYPES", "UploadSource", "open_upload"]
+__all__ = ["UPLOAD_LIMIT", "UPLOAD_TYPES", "UploadSource", "check_media_files", "open_upload"]
 
 UploadSource: TypeAlias = str | os.PathLike[str] | bytes | IO[bytes]
 
@@ -93,10 +94,36 @@ def _checked_body(stream: IO[bytes], name: str) -> UploadBody:
     if start is not None:
         size = stream.seek(0, os.SEEK_END) - start
         stream.seek(start)
-        if size > UPLOAD_LIMIT:
-            raise error(
-                f"{name} is {size} bytes; uploads are limited to 30 MB",
-                "host larger files yourself and pass their URL",
-            )
+        head = stream.read(HEAD_BYTES)
+        stream.seek(start)
+        _refuse_unusable(name, head, size)
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return UploadBody(name, stream, content_type, start)
+
+
+_NOT_MEDIA = "such a file makes a task that fails only after it was paid for: pass the real one"
+
+
+def _refuse_unusable(name: str, head: bytes, size: int) -> None:
+    """Refuse a file over the limit, an empty one, or one that is not the media its extension
+    names (``_media``)."""
+    if size > UPLOAD_LIMIT:
+        raise error(
+            f"{name} is {size} bytes; uploads are limited to 30 MB",
+            "host larger files yourself and pass their URL",
+        )
+    problem = media_problem(name, head, size)
+    if problem is not None:
+        raise error(f"{name or 'this file'} {problem}", _NOT_MEDIA)
+
+
+def check_media_files(paths: Iterable[Path]) -> None:
+    """Check every local file first, so that a bad second file is refused before the first is
+    uploaded (and long before anything is submitted)."""
+    for path in paths:
+        try:
+            with path.open("rb") as handle:
+                head, size = handle.read(HEAD_BYTES), os.fstat(handle.fileno()).st_size
+        except OSError:
+            continue  # the upload itself says why it cannot read the file
+        _refuse_unusable(path.name, head, size)

@@ -18,6 +18,7 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APIResponseError,
+    APITimeoutError,
     CapacityError,
     ServerError,
     TaskFailedError,
@@ -98,6 +99,10 @@ Action = _Poll | _FetchOutputs | Sleep | Listen | Finished | TimedOut
 
 _FAST_POLLS_AFTER_SIGNAL = 3
 _TRANSIENT = (APIConnectionError, ServerError, APIResponseError, CapacityError)
+
+
+# Seconds the poll made at the deadline may take (the deadline bounds every other request).
+_LAST_LOOK = 2.0
 
 
 class WaitPlan:
@@ -181,6 +186,18 @@ class WaitPlan:
         pending, self._pending = self._pending, []
         return pending
 
+    def request_until(self) -> float | None:
+        """When a request made now must be cut: at the wait's deadline, but never sooner than
+        a last look's worth of time from now (the poll made at the deadline)."""
+        if self.timeout is None:
+            return None
+        return max(self._start + self.timeout, self._clock() + _LAST_LOOK)
+
+    def _cut_short(self, error: APIError) -> bool:
+        """A poll cut off by the wait's own deadline: the wait ends as a timeout, not this."""
+        past = self.timeout is not None and self.elapsed >= self.timeout
+        return past and isinstance(error, APITimeoutError)
+
     @property
     def elapsed(self) -> float:
         return self._clock() - self._start
@@ -199,7 +216,7 @@ class WaitPlan:
         if not isinstance(error, _TRANSIENT):
             raise error
         self._failures += 1
-        if self._failures >= self.policy.max_consecutive_failures:
+        if self._failures >= self.policy.max_consecutive_failures and not self._cut_short(error):
             raise error
         delay = self.policy.interval(self._failures - 1, self._rng)
         self._next_poll = self._clock() + delay

@@ -8,7 +8,49 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["as_dict", "as_int", "json_object", "json_value", "text_field"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "TooDeep",
+    "as_dict",
+    "as_int",
+    "json_object",
+    "json_value",
+    "load_json",
+    "text_field",
+]
+
+# No answer of this API nests anywhere near this deep; a document that does would overflow the
+# recursion of every reader after the parser (redaction, models, printing).
+MAX_JSON_DEPTH = 200
+
+
+class TooDeep(ValueError):
+    """A JSON document nested deeper than ``MAX_JSON_DEPTH``."""
+
+
+def load_json(text: str | bytes) -> Any:
+    """``json.loads``, refusing (``TooDeep``) a document nested deeper than ``MAX_JSON_DEPTH``."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if _too_deep(value):
+        raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether ``value`` nests deeper than the limit (a loop, not recursion, for that reason)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if not isinstance(item, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def text_field(data: Mapping[str, Any], *names: str) -> str | None:
@@ -22,7 +64,7 @@ def text_field(data: Mapping[str, Any], *names: str) -> str | None:
 
 def json_value(text: str) -> Any:
     try:
-        return json.loads(text)
+        return load_json(text)
     except ValueError:
         return None
 

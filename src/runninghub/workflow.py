@@ -27,7 +27,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -46,6 +45,7 @@ from ._fields import (
     show,
 )
 from ._models import AppInput, NodeOverride
+from ._wire_values import load_json
 
 __all__ = [
     "Field",
@@ -242,7 +242,7 @@ def _load_graph(graph: Mapping[str, Any] | str | bytes) -> dict[str, Any]:
     data: Any = graph
     if isinstance(graph, str | bytes):
         try:
-            data = json.loads(graph)
+            data = load_json(graph)
         except ValueError as exc:
             raise error(f"the workflow is not valid JSON: {exc}", _API_HINT) from None
     if not isinstance(data, Mapping):

@@ -35,7 +35,7 @@ UPLOADED = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.png
 def _upload(client: Client) -> Operation[Any]:
     from runninghub._uploads import open_upload
 
-    body, _close = open_upload(b"png", "cat.png")
+    body, _close = open_upload(b"\x89PNG\r\n\x1a\n png", "cat.png")  # a PNG by its first bytes
     return client._op_upload(body)
 
 

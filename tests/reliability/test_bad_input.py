@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from tests.reliability.hostile_server import HostileServer, Reply
 KEY = "0123456789abcdef0123456789abcdef"
 INVERT = "1987728214757978114"  # LoadImage 107 -> ImageInvert -> SaveImage
 TEXT = "1904136902449209346"  # txt2img: 6 Positive Prompt, 7 Negative Prompt, 3 KSampler
+APP = "1877265245566922753"  # 39.image LoadImage, 52.text
 UNKNOWN_TASK = "1234567890123456789"
 BIG = 30 * 1024 * 1024 + 1
 
@@ -91,6 +93,63 @@ CASES = [
     ),
     row("upload a directory", "upload", "{d}/folder.png", code=2, message="is a directory"),
     row(".exe", *run_with_file("{d}/tool.exe"), code=2, message="type 'exe' is not accepted"),
+    # --- media by content: refused before any upload or submit (nothing to pay for)
+    row(
+        "empty .png",
+        *run_with_file("{d}/empty.png"),
+        code=2,
+        message="empty.png is empty (0 bytes)",
+    ),
+    row(
+        "text named .png",
+        *run_with_file("{d}/text.png"),
+        code=2,
+        message="text.png is not an image by its content",
+    ),
+    row(
+        "app run with text named .png",
+        *("app", "run", APP, "--file", "39.image={d}/text.png"),
+        code=2,
+        message="text.png is not an image by its content",
+    ),
+    row(
+        "upload random bytes named .mp4",
+        *("upload", "{d}/noise.mp4"),
+        code=2,
+        message="noise.mp4 is not a video by its content",
+    ),
+    row(
+        "upload text named .wav",
+        *("upload", "{d}/text.wav"),
+        code=2,
+        message="text.wav is not an audio by its content",
+    ),
+    row("upload an empty .mp4", "upload", "{d}/empty.mp4", code=2, message="is empty (0 bytes)"),
+    row(
+        "a PNG named .mp4",
+        *("upload", "{d}/picture.mp4"),
+        code=2,
+        message="picture.mp4 is named .mp4 but holds image, not a video",
+    ),
+    # --- text that is not UTF-8 (a byte Python reads from argv with surrogateescape)
+    row(
+        "--set with a byte that is not UTF-8",
+        *("run", TEXT, "--set", os.fsdecode(b"6.text=a red \xff fox")),
+        code=2,
+        message="the value of 6.text cannot be sent: the byte 0xff at character 7 is not UTF-8",
+    ),
+    row(
+        "app run --set not UTF-8",
+        *("app", "run", APP, "--no-validate", "--set", os.fsdecode(b"52.text=\xfe\xff")),
+        code=2,
+        message="the value of 52.text cannot be sent: the byte 0xfe at character 1",
+    ),
+    row(
+        "a lone surrogate in --workflow-json",
+        *("run", TEXT, "--workflow-json", "{d}/surrogate.json"),
+        code=2,
+        message="cannot be sent: a lone surrogate U+D800",
+    ),
     row(".txt", *run_with_file("{d}/notes.txt"), code=2, message="type 'txt' is not accepted"),
     # --- overrides
     row("--set without =", "run", TEXT, "--set", "6.text", code=2, message="NODE.FIELD=VALUE"),
@@ -253,6 +312,18 @@ CASES = [
         message="is a file",
     ),
     row(
+        "--out with a folder name over 255 bytes",
+        *run_with_file("{d}/ok.png", "--out", "{d}/" + "n" * 300 + "/out"),
+        code=2,
+        message="too long",
+    ),
+    row(
+        "--out too long for file names under it",
+        *run_with_file("{d}/ok.png", "--out", "{d}/" + "deep/" * 800),
+        code=2,
+        message="too long for file names under it",
+    ),
+    row(
         "--out read-only",
         *run_with_file("{d}/ok.png", "--out", "{d}/locked/out"),
         code=2,
@@ -278,8 +349,17 @@ def prepare_inputs(d: Path) -> None:
     with (d / "big.png").open("wb") as sparse:
         sparse.truncate(BIG)  # no disk space used
     (d / "tool.exe").write_bytes(b"MZ")
+    (d / "empty.png").write_bytes(b"")
+    (d / "empty.mp4").write_bytes(b"")
+    (d / "text.png").write_text("not a picture at all\n")
+    (d / "text.wav").write_text("not a sound\n")
+    (d / "noise.mp4").write_bytes(random.Random(13).randbytes(4096))
+    (d / "surrogate.json").write_text(
+        '{"6": {"class_type": "CLIPTextEncode", "inputs": {"text": "\\ud800"}}}'
+    )
     (d / "notes.txt").write_text("not a ledger, not a folder\n")
     Image.new("RGB", (8, 6), (200, 30, 30)).save(d / "ok.png")  # a valid input
+    (d / "picture.mp4").write_bytes((d / "ok.png").read_bytes())
     (d / "empty.csv").write_text("")
     (d / "header.csv").write_text("6.text\n")
     (d / "unmapped.csv").write_text("colour\nred\n")

@@ -73,6 +73,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_paths",
         "_extras",
         "_media",
+        "_out_dir",
     ),
     "wire": (
         "_config",
@@ -87,6 +88,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_uploads",
         "_outputs",
         "_socket_listener",
+        "_deadline",
+        "_sendable",
         "_preset_file",
     ),
     "policy": (

@@ -251,8 +251,10 @@ def test_upload_from_bytes_sniffs_the_type() -> None:
     assert mp4.file_name == "upload.mp4"
     with pytest.raises(InvalidRequestError, match="cannot tell"):
         open_upload(b"plain text")
-    named, _ = open_upload(b"whatever", file_name="clip.mov")
+    named, _ = open_upload(b"\0\0\0\x14ftypqt  ", file_name="clip.mov")
     assert named.file_name == "clip.mov"
+    with pytest.raises(InvalidRequestError, match=r"clip\.mov is not a video by its content"):
+        open_upload(b"whatever", file_name="clip.mov")  # a name does not make it a video
 
 
 def test_upload_from_a_file_object_keeps_its_position() -> None:
@@ -277,6 +279,7 @@ def test_upload_size_is_checked_locally(tmp_path: Path) -> None:
     with pytest.raises(InvalidRequestError, match="30 MB"):
         open_upload(path)
     with path.open("r+b") as handle:
+        handle.write(b"\x89PNG\r\n\x1a\n")  # a PNG by its first bytes, exactly at the limit
         handle.truncate(UPLOAD_LIMIT)
     body, close = open_upload(os.fspath(path))
     close()

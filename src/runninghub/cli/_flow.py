@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,26 +28,17 @@ __all__ = [
 ]
 
 
-# Judge by the identity that will write the files (where the platform can).
-_EFFECTIVE = os.access in os.supports_effective_ids
-
-
 def default_out_dir(task_id: str) -> Path:
     return Path("runninghub-outputs") / task_id
 
 
 def check_out_dir(out: Path) -> None:
     """Refuse ``out`` when it cannot be created or written (raises click.BadParameter)."""
-    existing = out
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent  # the deepest part that exists
-    if not existing.is_dir():
-        problem = f"{existing} is not a directory"
-        if existing != out:
-            problem = f"cannot create {out}: {problem}"
+    from runninghub._support import out_dir_problem
+
+    problem = out_dir_problem(out)
+    if problem is not None:
         raise click.BadParameter(problem, param_hint="--out")
-    if not os.access(existing, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
-        raise click.BadParameter(f"cannot write in {existing}", param_hint="--out")
 
 
 def wait_for(

@@ -128,6 +128,8 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_TIMEOUT
     if isinstance(exc, click.ClickException | errors.InvalidRequestError | OSError):
         return EXIT_USAGE
+    if _undecodable_input(exc):
+        return EXIT_USAGE
     if isinstance(exc, errors.ConfigError | errors.AuthenticationError):
         return EXIT_CONFIG
     # Every other APIError (refused, not found, capacity after retries, unreachable, outcome
@@ -148,10 +150,29 @@ def error_report(exc: BaseException) -> ErrorReport:
         return ErrorReport(type(exc).__name__, f"{exc.strerror or exc}{where}")
     if isinstance(exc, errors.RunningHubError):
         return _library_report(exc)
+    if isinstance(exc, UnicodeEncodeError) and _undecodable_input(exc):
+        return _undecodable_report(exc)
     return ErrorReport(
         "InternalError",
         f"unexpected {type(exc).__name__}: {exc}",
         hint="rerun with --verbose for the traceback, and report it",
+    )
+
+
+def _undecodable_input(exc: BaseException) -> bool:
+    """Text read with surrogateescape (argv bytes that are not UTF-8) met a UTF-8 encoder: the
+    input is at fault, wherever it ended up (the journal's search, a file name, ...)."""
+    return isinstance(exc, UnicodeEncodeError) and "surrogates not allowed" in exc.reason
+
+
+def _undecodable_report(exc: UnicodeEncodeError) -> ErrorReport:
+    text = exc.object if isinstance(exc.object, str) else ""
+    code = ord(text[exc.start]) if exc.start < len(text) else 0
+    byte = f"the byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "a lone surrogate"
+    return ErrorReport(
+        "UsageError",
+        f"a value is not UTF-8 text ({byte})",
+        hint="check the terminal's encoding, or the bytes that were passed",
     )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._submitting import submitting
 from .run import _check_out_dir, _finish_or_return, _readable_file, submit_extras, wait_options
 
 if TYPE_CHECKING:
@@ -196,14 +197,15 @@ def model_run(
     _check_out_dir(params)
     with state.client() as client:
         values = model_params(client, endpoint, sets, files)
-        handle = client.submit_model(
-            endpoint,
-            values,
-            webhook_url=params["webhook"],
-            instance=params["instance"],
-            validate=False if params["no_validate"] else None,
-            **submit_extras(params),
-        )
+        with submitting(client):
+            handle = client.submit_model(
+                endpoint,
+                values,
+                webhook_url=params["webhook"],
+                instance=params["instance"],
+                validate=False if params["no_validate"] else None,
+                **submit_extras(params),
+            )
         _finish_or_return(state, client, handle, params)
 
 

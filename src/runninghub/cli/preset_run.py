@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._submitting import submitting
 from .run import _check_out_dir, _finish_or_return, _readable_file, wait_options
 
 if TYPE_CHECKING:
@@ -101,7 +102,8 @@ def run_preset(
     overrides = found.overrides(parameter_values(found, _pairs(list(ctx.args), sets)))
     _check_out_dir(params)
     with state.client() as client:
-        handle = _submit(client, found, overrides, params)
+        with submitting(client):
+            handle = _submit(client, found, overrides, params)
         _finish_or_return(state, client, handle, params)
 
 

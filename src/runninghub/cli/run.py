@@ -13,6 +13,7 @@ from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
 from ._finish_options import FinishChoices, finish_options
 from ._id_hints import other_kind_hint
+from ._submitting import submitting
 from .lists import app_list
 from .nodes import app_inputs
 
@@ -199,15 +200,16 @@ def run(
     graph = _read_workflow_json(workflow_json)
     _check_out_dir(params)
     with state.client() as client, other_kind_hint(client, workflow_id, "workflow"):
-        handle = client.submit(
-            workflow_id,
-            overrides or None,
-            workflow_json=graph,
-            webhook_url=params["webhook"],
-            instance=params["instance"],
-            validate=False if params["no_validate"] else None,
-            **submit_extras(params),
-        )
+        with submitting(client):
+            handle = client.submit(
+                workflow_id,
+                overrides or None,
+                workflow_json=graph,
+                webhook_url=params["webhook"],
+                instance=params["instance"],
+                validate=False if params["no_validate"] else None,
+                **submit_extras(params),
+            )
         _finish_or_return(
             state, client, handle, params, lambda: _titles(state, client, workflow_id=workflow_id)
         )
@@ -261,14 +263,15 @@ def app_run(
     overrides = parse_overrides(sets, files)
     _check_out_dir(params)
     with state.client() as client, other_kind_hint(client, app_id, "app"):
-        handle = client.submit_app(
-            app_id,
-            overrides or None,
-            webhook_url=params["webhook"],
-            instance=params["instance"],
-            validate=False if params["no_validate"] else None,
-            **submit_extras(params),
-        )
+        with submitting(client):
+            handle = client.submit_app(
+                app_id,
+                overrides or None,
+                webhook_url=params["webhook"],
+                instance=params["instance"],
+                validate=False if params["no_validate"] else None,
+                **submit_extras(params),
+            )
         titles = lambda: _titles(state, client, app_id=app_id)  # noqa: E731 - read only if shown
         _finish_or_return(state, client, handle, params, titles)
 

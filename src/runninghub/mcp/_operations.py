@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from runninghub import Task, TaskStatus, WaitTimeoutError
-from runninghub._support import json_number, model_body, raise_if_failed, refusal
+from runninghub._support import json_number, model_body, out_dir_problem, raise_if_failed, refusal
 from runninghub.workflow import render_rows
 
+from ._results import AfterSubmit
 from ._schemas import (
     AccountInfo,
     AppInputInfo,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["Operations", "ProgressSink"]
 
 _URL_PREFIXES = ("http://", "https://")
+T = TypeVar("T")
 
 
 class ProgressSink(Protocol):
@@ -74,13 +76,15 @@ class Operations:
     async def run_workflow(
         self, workflow_id: str, inputs: RunInputs, sink: ProgressSink
     ) -> TaskResult:
+        values = inputs.checked(inputs.values())
         client = await self._connect()
-        handle = await client.submit(workflow_id, inputs.values())
+        handle = await client.submit(workflow_id, values)
         return await self._follow(client, handle, inputs, sink)
 
     async def run_app(self, app_id: str, inputs: RunInputs, sink: ProgressSink) -> TaskResult:
+        values = inputs.checked(inputs.values())
         client = await self._connect()
-        handle = await client.submit_app(app_id, inputs.values())
+        handle = await client.submit_app(app_id, values)
         return await self._follow(client, handle, inputs, sink)
 
     async def find_models(
@@ -110,8 +114,9 @@ class Operations:
         )
 
     async def run_model(self, endpoint: str, inputs: RunInputs, sink: ProgressSink) -> TaskResult:
+        values = inputs.checked(inputs.model_values())
         client = await self._connect()
-        handle = await client.submit_model(endpoint, inputs.model_values())
+        handle = await client.submit_model(endpoint, values)
         return await self._follow(client, handle, inputs, sink)
 
     async def run_preset(
@@ -122,7 +127,7 @@ class Operations:
         for param in preset.params:
             if param.kind == "media" and isinstance(typed.get(param.name), str):
                 typed[param.name] = _media_value(param.address, typed[param.name])
-        overrides = preset.overrides(typed)  # an unknown or missing parameter: refused here
+        overrides = inputs.checked(preset.overrides(typed))  # refuses unknown or missing ones
         client = await self._connect()
         if preset.kind == "model":  # checked against the catalogue, local files uploaded
             handle = await client.submit_model(preset.target, model_body(overrides))
@@ -186,18 +191,24 @@ class Operations:
     async def _follow(
         self, client: AsyncClient, handle: AsyncTaskHandle, inputs: RunInputs, sink: ProgressSink
     ) -> TaskResult:
-        """Wait up to ``inputs.wait_seconds``; an unfinished task is a result, not an error."""
-        await sink.note(f"task {handle.task_id}: waiting up to {inputs.wait_seconds:g} s")
-        if inputs.wait_seconds <= 0:
-            return task_result(await handle.refresh())
+        """Wait up to ``inputs.wait_seconds``; an unfinished task is a result, not an error.
+
+        Any failure from here on names the task (AfterSubmit): it exists, and may be paid for.
+        """
         try:
-            task = await handle.wait(timeout=inputs.wait_seconds, on_progress=sink)
-        except WaitTimeoutError as exc:
-            return pending_result(exc.task_id, TaskStatus.parse(exc.last_status))
-        saved: list[SavedFile] = []
-        if inputs.download_dir is not None:
-            saved = await client.download(task, _local_path(inputs.download_dir))
-        return task_result(task, saved)
+            await sink.note(f"task {handle.task_id}: waiting up to {inputs.wait_seconds:g} s")
+            if inputs.wait_seconds <= 0:
+                return task_result(await handle.refresh())
+            try:
+                task = await handle.wait(timeout=inputs.wait_seconds, on_progress=sink)
+            except WaitTimeoutError as exc:
+                return pending_result(exc.task_id, TaskStatus.parse(exc.last_status))
+            saved: list[SavedFile] = []
+            if inputs.download_dir is not None:
+                saved = await client.download(task, _local_path(inputs.download_dir))
+            return task_result(task, saved)
+        except Exception as exc:
+            raise AfterSubmit(handle.task_id, exc) from exc
 
 
 class RunInputs:
@@ -215,6 +226,18 @@ class RunInputs:
         self.files = dict(files or {})
         self.wait_seconds = wait_seconds
         self.download_dir = download_dir
+
+    def checked(self, values: T) -> T:
+        """``values``, once the download folder is known to be usable (an existing file, a
+        folder that cannot be written: refused before the task is paid for)."""
+        if self.download_dir is not None:
+            problem = out_dir_problem(_local_path(self.download_dir))
+            if problem is not None:
+                raise refusal(
+                    f"download_dir: {problem}",
+                    "give a folder the MCP server can create or write, or no download_dir",
+                )
+        return values
 
     def values(self) -> dict[str, Any]:
         """Overrides plus files; a local file becomes a ``Path`` that the client uploads."""

@@ -9,11 +9,11 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
-from runninghub import RunningHubError, SubmitOutcomeUnknownError, TaskFailedError
+from runninghub import OutputError, RunningHubError, SubmitOutcomeUnknownError, TaskFailedError
 
 from ._schemas import ErrorInfo
 
-__all__ = ["Redact", "argument_error_info", "error_info", "tool_result"]
+__all__ = ["AfterSubmit", "Redact", "argument_error_info", "error_info", "tool_result"]
 
 Redact = Callable[[str], str]
 
@@ -34,9 +34,35 @@ _OUTCOME_HINT = (
 )
 
 
+class AfterSubmit(Exception):
+    """A failure after the task was submitted: the error reported, with the task it concerns."""
+
+    def __init__(self, task_id: str, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.task_id = task_id
+        self.cause = cause
+
+
 def error_info(exc: Exception) -> dict[str, Any]:
     """The fields ``runninghub --json`` prints for the same error: type, code, message, hint."""
+    if isinstance(exc, AfterSubmit):
+        return _dump(_after_submit(exc))
     return _dump(_error_model(exc))
+
+
+def _after_submit(exc: AfterSubmit) -> ErrorInfo:
+    info = _error_model(exc.cause)
+    again = (
+        f"task {exc.task_id} exists: follow it with wait_task, fetch its outputs with"
+        f" download_outputs (task_id {exc.task_id!r}); do not run it again"
+    )
+    if isinstance(exc.cause, TaskFailedError):
+        hint = info.hint  # the task ended: its own hint says what to change
+    elif isinstance(exc.cause, OutputError) or not info.hint:
+        hint = again  # a failed save's own hint speaks the SDK, not the tools
+    else:
+        hint = f"{info.hint}; {again}"
+    return info.model_copy(update={"task_id": info.task_id or exc.task_id, "hint": hint})
 
 
 def _error_model(exc: Exception) -> ErrorInfo:

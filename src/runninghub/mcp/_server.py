@@ -18,7 +18,7 @@ from ._descriptions import INSTRUCTIONS, TOOL_DESCRIPTIONS
 from ._operations import Operations, RunInputs
 from ._presets import PresetCatalogue, preset_tool
 from ._progress_notifications import ProgressNotifier
-from ._results import Redact, argument_error_info, error_info, tool_result
+from ._results import AfterSubmit, Redact, argument_error_info, error_info, tool_result
 from ._schemas import (
     AccountInfo,
     AppInputs,
@@ -279,7 +279,8 @@ class ToolSet:
         try:
             model = await operation(ProgressNotifier(ctx))
         except Exception as exc:
-            if not isinstance(exc, RunningHubError | OSError):
+            cause = exc.cause if isinstance(exc, AfterSubmit) else exc
+            if not isinstance(cause, RunningHubError | OSError):
                 logger.error("tool failed unexpectedly", exc_info=exc)
             return tool_result({"error": error_info(exc)}, self._redact, is_error=True)
         return tool_result(model.model_dump(mode="json"), self._redact, is_error=False)
