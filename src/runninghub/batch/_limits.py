@@ -93,19 +93,19 @@ class SubmitLimits:
         """A task from an earlier run, still running: its cost is still to come."""
         self.active += 1
 
-    def reserve(self, row: LedgerRow) -> None:
+    def reserve(self, row: LedgerRow | None = None) -> None:
         """A submit is about to be attempted: it counts as a task and as a cost to come."""
         self.tasks += 1
         self.active += 1
-        if self._list_prices is not None:
+        if self._list_prices is not None and row is not None:
             self._list_prices.reserve(row)
 
-    def unreserve(self, row: int) -> None:
+    def unreserve(self, row: int | None = None) -> None:
         """The attempt created nothing (refused, or never sent)."""
         self.tasks -= 1
         self._end_flight(row)
 
-    def settled(self, row: int, coins: Decimal | None) -> None:
+    def settled(self, coins: Decimal | None, row: int | None = None) -> None:
         """A task ended; ``coins`` is what it cost (None: not reported)."""
         if coins is not None:
             self.coins_this_run += coins
@@ -120,8 +120,8 @@ class SubmitLimits:
         self.active = max(0, self.active - 1)
         self._settled.set()
 
-    def _end_flight(self, row: int) -> None:
+    def _end_flight(self, row: int | None) -> None:
         self.active = max(0, self.active - 1)
-        if self._list_prices is not None:
+        if self._list_prices is not None and row is not None:
             self._list_prices.settle(row)
         self._settled.set()

@@ -390,7 +390,7 @@ class BatchRunner:
         if state is None:
             self._limits.left_unpriced()
         else:
-            self._limits.settled(row, coins)
+            self._limits.settled(coins, row)
         await pool.release(key, finished=task is not None)
         if state is None:
             return  # left submitted: a later resume re-attaches to it
