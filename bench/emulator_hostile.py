@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import re
 import statistics
 import time
@@ -229,7 +230,7 @@ def main() -> None:
             print(
                 f"{name:>10}: {len(latencies)} victim requests, "
                 f"p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms, "
-                f"max {max(latencies):.1f} ms",
+                f"max {max(latencies):.1f} ms (machine load {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
     finally:

@@ -143,7 +143,7 @@ def whole_process(env: dict[str, str], *args: str) -> tuple[list[float], str]:
         cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     print(
         f"journal_history: `runninghub {' '.join(args)}` CPU time median "
-        f"{statistics.median(cpu) * 1000:.0f} ms",
+        f"{statistics.median(cpu) * 1000:.0f} ms (machine load {os.getloadavg()[0]:.1f})",
         flush=True,
     )
     return times, done.stdout

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
+from ._numbers import json_number
+
 __all__ = [
     "Account",
     "AppInput",
@@ -74,22 +76,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     return value
-
-
-def json_number(value: Decimal) -> int | float | None:
-    """A Decimal as a JSON number: an ``int`` when it is whole (exact at any size), else the
-    ``float`` nearest to it.
-
-    Why a float is safe here: JSON writes a float as its shortest ``repr``, and any decimal of
-    up to 15 significant digits comes back from that as the very digits the service sent
-    (``0.1`` stays ``0.1``, ``99.900`` prints ``99.9``), which covers every coin and money
-    figure RunningHub reports. NaN and infinities, which JSON cannot carry, become None.
-    """
-    if not value.is_finite():
-        return None
-    if value == value.to_integral_value():
-        return int(value)
-    return float(value)
 
 
 def to_decimal(value: object) -> Decimal | None:

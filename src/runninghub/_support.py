@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ._fields import error as refusal
     from ._model_checks import missing_params, plan_model_params
     from ._model_presets import build_model_preset, model_body
-    from ._models import json_number
+    from ._numbers import json_number
     from ._out_dir import out_dir_problem
     from ._paths import default_config_dir
     from ._preset_file import dump_toml, presets_path, read_toml
@@ -68,7 +68,7 @@ _OWNERS = {
     "parse_app_inputs": "._answers",
     "load_catalogue": "._catalogue",
     "raise_if_failed": "._waiting",
-    "json_number": "._models",
+    "json_number": "._numbers",
     "refusal": "._fields",
     "dump_toml": "._preset_file",
     "presets_path": "._preset_file",

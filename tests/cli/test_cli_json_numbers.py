@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from runninghub._models import json_number
+from runninghub._numbers import json_number
 from runninghub.emulator import EmulatorServer
 from tests.cli.cli_harness import Invoker
 

@@ -196,14 +196,16 @@ def test_no_journal_turns_recording_off_by_flag_or_environment(
     assert os.environ["RUNNINGHUB_DATA_DIR"] == str(data_dir)
 
 
-def test_history_loads_neither_httpx_nor_rich(journal: Journal) -> None:
-    """The journal's commands start fast: no HTTP client and no rich in a pipe."""
+def test_history_loads_no_client_and_only_the_records_it_lists(journal: Journal) -> None:
+    """The journal's commands start fast: no HTTP client and no rich in a pipe, none of the
+    library's domain types, and none of the records only `show`, `spend` and `prune` build."""
     _run(journal, "a lighthouse", "601", "1")
     script = (
         "import sys\n"
         "from runninghub.cli.main import cli\n"
         "code = cli.main(['history', '--search', 'lighthouse'], standalone_mode=False)\n"
-        "heavy = sorted(m for m in ('httpx', 'rich', 'anyio') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('httpx', 'rich', 'anyio', 'runninghub._models',\n"
+        "    'runninghub.journal._records', 'runninghub.journal._reports') if m in sys.modules)\n"
         "print(code, heavy)\n"
     )
     done = subprocess.run(

@@ -3,6 +3,7 @@ intent before the submit, the task id, the states, outputs and usage, and the up
 
 from __future__ import annotations
 
+import asyncio
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -100,6 +101,26 @@ def test_a_cached_upload_the_service_lost_is_evicted_uploaded_again_and_run_once
     assert fresh is not None and fresh.file_name != "openapi/forgotten.png"
     failed, succeeded = sorted(journal.history(), key=lambda entry: entry.intent_id)
     assert (failed.shown_status, succeeded.shown_status) == ("FAILED", "SUCCESS")
+
+
+def test_the_async_face_also_uploads_a_lost_cached_file_again_and_runs_once_more(
+    emulator: EmulatorServer, api_key: str, journal: Journal, tmp_path: Path
+) -> None:
+    photo = _png(tmp_path / "photo.png")
+    local = LocalInput.of("107.image", photo)
+    journal.uploads.store(api_key, local.sha256, local.size, "openapi/forgotten.png")
+
+    async def run() -> runninghub.Task:
+        async with runninghub.AsyncClient(
+            api_key, base_url=emulator.base_url, journal=journal
+        ) as client:
+            return await client.run(INVERT, {"107.image": photo}, timeout=30)
+
+    task = asyncio.run(run())
+    assert task.status is runninghub.TaskStatus.SUCCESS
+    assert (emulator.stats()["uploads"], emulator.stats()["tasks_created"]) == (1, 2)
+    fresh = journal.uploads.lookup(api_key, local.sha256, local.size)
+    assert fresh is not None and fresh.file_name != "openapi/forgotten.png"
 
 
 def test_no_upload_cache_uploads_every_time(

@@ -65,6 +65,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "leaves": (
         "_version",
         "_lean_httpx",
+        "_numbers",
         "_errors",
         "_models",
         "_directory",

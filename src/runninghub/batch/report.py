@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .._models import json_number
+from .._numbers import json_number
 from ._naming import INPUT_NAME_MAX, render_name, template_fields
 from .inputs import BatchInputError
 from .ledger import Ledger, LedgerRow, RowState

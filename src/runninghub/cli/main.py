@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -201,7 +200,11 @@ def _library_report(exc: errors.RunningHubError) -> ErrorReport:
 
 def report_error(exc: BaseException, state: CliState) -> int:
     """Tell the user about ``exc`` (one line, a hint, JSON when asked); return the exit code."""
-    text = "".join(traceback.format_exception(exc)) if state.verbose else None
+    text = None
+    if state.verbose:
+        import traceback  # only here: most runs end without one, and it is slow to import
+
+        text = "".join(traceback.format_exception(exc))
     state.render.error(error_report(exc), traceback_text=text)
     return exit_code_for(exc)
 

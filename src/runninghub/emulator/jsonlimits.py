@@ -36,19 +36,33 @@ def loads_limited(
         raise ValueError(_too_deep(max_depth)) from None
 
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
+# Every byte but the four brackets and the quote, deleted in one C pass. UTF-8 never uses
+# these bytes inside a multi-byte character, so the bytes of the text can be filtered.
+_ALL_BUT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+
+
+def _brackets_outside_strings(text: str) -> str:
+    """The text's brackets that are JSON structure, in order, the strings' dropped.
+
+    Only C passes over the text: escaped backslashes and escaped quotes go first (left to
+    right, as a JSON reader pairs them), then everything but brackets and quotes; what lies
+    between two quotes was in a string. A regular expression matching strings with escapes
+    took 25 ms on the event loop for a 1 MB body holding a graph as a string.
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    data = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _ALL_BUT_STRUCTURE)
+    return b"".join(data.split(b'"')[::2]).decode("ascii")
 
 
 def _nesting_exceeds(text: str, max_depth: int) -> bool:
     """Whether the JSON text nests deeper than ``max_depth``, found without parsing it.
 
     Strings are dropped, then the innermost pairs of brackets, one level per pass: a few
-    regular-expression passes in C, where walking a parsed 12,000-node graph in Python
-    held the event loop for a tenth of a second.
+    passes in C, where walking a parsed 12,000-node graph in Python held the event loop for
+    a tenth of a second.
     """
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    brackets = _brackets_outside_strings(text)
     if len(brackets) <= 2 * max_depth:
         return False
     if re.search(f"[\\[{{]{{{max_depth + 1}}}", brackets):

@@ -22,33 +22,73 @@ Example::
 
 from __future__ import annotations
 
-from ._journal import KINDS, Journal, ResolveConflictError, UnknownIntentError
-from ._labels import batch_label, current_batch
-from ._paths import (
-    DEFAULT_UPLOAD_TTL,
-    ENV_DATA_DIR,
-    ENV_NO_JOURNAL,
-    ENV_UPLOAD_TTL,
-    data_dir,
-    journal_disabled,
-    journal_path,
-)
-from ._query import GROUPINGS, STATUSES, HistoryFilter, total
-from ._records import (
-    CachedUpload,
-    HistoryEntry,
-    Intent,
-    IntentState,
-    LocalInput,
-    OutputRecord,
-    PruneResult,
-    SpendRow,
-    StatusChange,
-    TaskRecord,
-)
-from ._schema import SCHEMA_VERSION, JournalError
-from ._uploads import UploadCache
-from ._values import key_hash
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._entries import HistoryEntry, IntentState
+    from ._journal import KINDS, Journal, ResolveConflictError, UnknownIntentError
+    from ._labels import batch_label, current_batch
+    from ._paths import (
+        DEFAULT_UPLOAD_TTL,
+        ENV_DATA_DIR,
+        ENV_NO_JOURNAL,
+        ENV_UPLOAD_TTL,
+        data_dir,
+        journal_disabled,
+        journal_path,
+    )
+    from ._query import STATUSES, HistoryFilter
+    from ._records import (
+        CachedUpload,
+        Intent,
+        LocalInput,
+        OutputRecord,
+        PruneResult,
+        SpendRow,
+        StatusChange,
+        TaskRecord,
+    )
+    from ._reports import GROUPINGS, total
+    from ._schema import SCHEMA_VERSION, JournalError
+    from ._uploads import UploadCache
+    from ._values import key_hash
+
+# name -> the module that defines it, imported on first use: `runninghub history` loads only
+# what listing needs (a frozen dataclass costs about a millisecond of its start to build).
+_OWNERS = {
+    "KINDS": "._journal",
+    "Journal": "._journal",
+    "ResolveConflictError": "._journal",
+    "UnknownIntentError": "._journal",
+    "batch_label": "._labels",
+    "current_batch": "._labels",
+    "DEFAULT_UPLOAD_TTL": "._paths",
+    "ENV_DATA_DIR": "._paths",
+    "ENV_NO_JOURNAL": "._paths",
+    "ENV_UPLOAD_TTL": "._paths",
+    "data_dir": "._paths",
+    "journal_disabled": "._paths",
+    "journal_path": "._paths",
+    "STATUSES": "._query",
+    "HistoryFilter": "._query",
+    "GROUPINGS": "._reports",
+    "total": "._reports",
+    "HistoryEntry": "._entries",
+    "IntentState": "._entries",
+    "CachedUpload": "._records",
+    "Intent": "._records",
+    "LocalInput": "._records",
+    "OutputRecord": "._records",
+    "PruneResult": "._records",
+    "SpendRow": "._records",
+    "StatusChange": "._records",
+    "TaskRecord": "._records",
+    "SCHEMA_VERSION": "._schema",
+    "JournalError": "._schema",
+    "UploadCache": "._uploads",
+    "key_hash": "._values",
+}
 
 __all__ = [
     "DEFAULT_UPLOAD_TTL",
@@ -83,3 +123,16 @@ __all__ = [
     "key_hash",
     "total",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    owner = _OWNERS.get(name)
+    if owner is None:
+        raise AttributeError(f"module 'runninghub.journal' has no attribute {name!r}")
+    value = getattr(importlib.import_module(owner, __package__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

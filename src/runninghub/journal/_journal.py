@@ -25,21 +25,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .._models import Output, Task, TaskFailure, TaskStatus, Usage
 from . import _query
+from ._entries import HistoryEntry, IntentState
 from ._liveness import host_name, is_orphan
 from ._paths import journal_path
 from ._paths import upload_ttl as _default_upload_ttl
 from ._query import HistoryFilter
-from ._records import (
-    HistoryEntry,
-    Intent,
-    IntentState,
-    LocalInput,
-    PruneResult,
-    SpendRow,
-    TaskRecord,
-)
 from ._schema import JournalError, connect, has_search_index, locked, locked_transaction
 from ._task_rows import TEXT_LIMIT, write_failure, write_outputs, write_status, write_usage
 from ._uploads import UploadCache
@@ -52,8 +43,10 @@ from ._values import (
     search_text,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only as annotations: listing the journal loads neither
+    from .._models import Output, Task, TaskFailure, TaskStatus, Usage
     from .._outputs import SavedFile
+    from ._records import Intent, LocalInput, PruneResult, SpendRow, TaskRecord
 
 __all__ = ["KINDS", "Journal", "ResolveConflictError", "UnknownIntentError"]
 
@@ -229,24 +222,30 @@ class Journal:
 
     def show(self, ref: str) -> TaskRecord:
         """Everything recorded for a task id (or an intent id written ``i17``)."""
+        from . import _reports  # here: `runninghub history` lists lines and never needs it
+
         with locked(self._lock):
-            record = _query.show(self._conn, ref)
+            record = _reports.show(self._conn, ref)
         if record is None:
             raise UnknownIntentError(f"no task or intent {ref[:80]!r} in the journal")
         return record
 
     def spend(self, *, since: float | None = None, by: str = "day") -> list[SpendRow]:
         """Recorded usage grouped by ``day``, ``workflow`` (and apps), ``model`` or ``key``."""
+        from . import _reports  # see show
+
         with locked(self._lock):
-            return _query.spend(self._conn, since, by)
+            return _reports.spend(self._conn, since, by)
 
     def prune(self, older_than: float, *, include_unknown: bool = False) -> PruneResult:
         """Forget what was submitted more than ``older_than`` seconds ago, and stale uploads.
 
         Unknown submits are kept unless ``include_unknown``: each still needs a decision."""
+        from . import _reports  # see show
+
         now = time.time()
         with self._write():
-            return _query.prune(
+            return _reports.prune(
                 self._conn,
                 now - older_than,
                 include_unknown=include_unknown,

@@ -1,8 +1,11 @@
-"""What the journal hands back: plain frozen records, and the local input it is handed."""
+"""What the journal hands back beyond a history line (a whole record, spend, prune, a cached
+upload), and the submit and local input it is handed.
+
+Kept apart from ``_entries``: ``runninghub history`` lists lines and never loads these.
+"""
 
 from __future__ import annotations
 
-import enum
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,13 +13,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .._models import json_number, to_decimal
+from .._models import to_decimal
+from .._numbers import json_number
+from ._entries import HistoryEntry, json_amount
 
 __all__ = [
     "CachedUpload",
-    "HistoryEntry",
     "Intent",
-    "IntentState",
     "LocalInput",
     "OutputRecord",
     "PruneResult",
@@ -26,15 +29,6 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
-
-
-class IntentState(enum.Enum):
-    """Where a submit stands, as far as this machine can know."""
-
-    SUBMITTING = "submitting"  # written before the submit was sent; the answer is awaited
-    SUBMITTED = "submitted"  # the service answered with a task id
-    REFUSED = "refused"  # the service refused it and created nothing
-    UNKNOWN = "unknown"  # the answer was lost, or the process died before recording it
 
 
 @dataclass(frozen=True)
@@ -90,49 +84,6 @@ class Intent:
 
 
 @dataclass(frozen=True)
-class HistoryEntry:
-    """One line of ``runninghub history``."""
-
-    intent_id: int
-    created_at: float
-    kind: str
-    target: str
-    state: IntentState
-    task_id: str | None
-    status: str | None
-    coins: Decimal | None
-    money: Decimal | None
-    summary: str
-    batch: str | None = None
-    batch_row: int | None = None
-
-    @property
-    def shown_status(self) -> str:
-        """The task's status once there is a task; else where the submit stands."""
-        return (
-            self.status
-            if self.state is IntentState.SUBMITTED and self.status
-            else (self.state.value)
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "intent": self.intent_id,
-            "created_at": self.created_at,
-            "kind": self.kind,
-            "target": self.target,
-            "state": self.state.value,
-            "task_id": self.task_id,
-            "status": self.shown_status,
-            "coins": _number(self.coins),
-            "money": _number(self.money),
-            "summary": self.summary,
-            "batch": self.batch,
-            "row": self.batch_row,
-        }
-
-
-@dataclass(frozen=True)
 class StatusChange:
     status: str
     at: float
@@ -184,7 +135,7 @@ class TaskRecord:
             "statuses": [{"status": s.status, "at": s.at} for s in self.statuses],
             "outputs": [output.to_dict() for output in self.outputs],
             "failure": self.failure,
-            "usage": {name: _number(to_decimal(text)) for name, text in self.usage.items()},
+            "usage": {name: json_amount(to_decimal(text)) for name, text in self.usage.items()},
         }
 
 
@@ -228,7 +179,3 @@ class CachedUpload:
     file_name: str
     download_url: str | None
     uploaded_at: float
-
-
-def _number(value: Decimal | None) -> int | float | None:
-    return None if value is None else json_number(value)

@@ -12,9 +12,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .._models import Output, TaskFailure, TaskStatus, Usage
-
 if TYPE_CHECKING:
+    from .._models import Output, TaskFailure, TaskStatus, Usage
     from .._outputs import SavedFile
 
 __all__ = ["TEXT_LIMIT", "bounded", "write_failure", "write_outputs", "write_status", "write_usage"]
@@ -27,6 +26,10 @@ def write_status(
     conn: sqlite3.Connection, intent_id: int, status: TaskStatus | str, at: float | None = None
 ) -> None:
     """Keep a status only when it changed, with its time."""
+    # Here, not at import: whoever records a task has the domain types loaded already, and a
+    # process that only reads the journal (`runninghub history`) need not pay for them.
+    from .._models import TaskStatus
+
     text = status.value if isinstance(status, TaskStatus) else TaskStatus.parse(status).value
     at = time.time() if at is None else at
     cursor = conn.execute(
@@ -90,6 +93,8 @@ def _has_saved(conn: sqlite3.Connection, intent_id: int) -> bool:
 
 
 def _output_row(clean: Clean, item: Output | SavedFile, saved: SavedFile | None) -> tuple[Any, ...]:
+    from .._models import Output  # see write_status
+
     path = str(saved.path) if saved else None
     text = item.text if isinstance(item, Output) else None
     return (

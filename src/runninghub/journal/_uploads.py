@@ -12,10 +12,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from typing import TYPE_CHECKING
 
-from ._records import CachedUpload
 from ._schema import locked, locked_transaction
 from ._values import key_hash
+
+if TYPE_CHECKING:
+    from ._records import CachedUpload
 
 __all__ = ["UploadCache"]
 
@@ -34,6 +37,8 @@ class UploadCache:
         """The earlier upload of this file by this key, if it is still fresh."""
         if self.ttl <= 0:
             return None
+        from ._records import CachedUpload  # here: opening a journal to read it needs none
+
         now = time.time() if now is None else now
         with locked(self._lock):
             row = self._conn.execute(

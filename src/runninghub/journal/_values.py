@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from .._models import NodeOverride
+if TYPE_CHECKING:  # the domain types are not needed to read the journal (`history` stays fast)
+    from .._models import NodeOverride
 
 __all__ = [
     "Params",
@@ -23,7 +24,7 @@ __all__ = [
     "search_text",
 ]
 
-Params = Mapping[str, Any] | Sequence[NodeOverride]
+Params: TypeAlias = "Mapping[str, Any] | Sequence[NodeOverride]"
 
 # The hash says which key, never the key: salted so that it is no plain SHA-256 of the key
 # anyone could look up, and short enough to read in a table.
