@@ -20,6 +20,10 @@ from tests.cli.cli_harness import subprocess_env
 
 PROJECT = Path(__file__).parents[2]
 TEXT_TO_IMAGE = "1904136902449209346"
+# Building a venv and installing the project into it takes over the suite's 120 s per test
+# on a busy machine (the module's first test pays for its fixture): its own budget, the same
+# as the install's subprocess timeout.
+pytestmark = pytest.mark.timeout(320)
 
 
 def _copy_project(target: Path) -> Path:
