@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from runninghub._support import load_presets
 from runninghub.emulator.catalog import SAMPLE_IMAGE
 from runninghub.journal import Journal
 from runninghub.studio.server import StudioServer
@@ -80,12 +81,20 @@ def test_a_bad_target_is_one_line_and_nothing_is_sent(
     _nothing_submitted()
 
 
-def test_saving_a_model_as_a_preset_is_refused_until_presets_take_models(
+def test_a_model_form_saved_as_a_preset_is_one_preset_add_would_write(
     http: httpx.Client, studio: StudioServer
 ) -> None:
-    answer = _post(http, studio, "/api/presets", {**_model({"prompt": "hi"}), "name": "chat"})
-    assert answer.status_code == 422
-    assert answer.json()["error"].startswith("model presets are not supported yet")
+    body = {**_model({"prompt": "a haiku about tea"}), "name": "tea-haiku"}
+    answer = _post(http, studio, "/api/presets", body)
+    assert answer.status_code == 200, answer.text
+    saved = load_presets(None)["tea-haiku"]  # the file `runninghub preset list` reads
+    assert (saved.kind, saved.target, dict(saved.settings)) == (
+        "model",
+        CHAT_MODEL,
+        {"prompt": "a haiku about tea"},
+    )
+    again = _post(http, studio, "/api/presets", body)
+    assert again.status_code == 422 and "exists already" in again.json()["error"]
 
 
 def test_a_bad_id_in_the_address_is_shown_escaped(http: httpx.Client, studio: StudioServer) -> None:
