@@ -47,8 +47,8 @@ from .._recording import may_have_created
 from ..journal import batch_label
 from ._keys import client_key_id, keys_of_running_tasks
 from ._limits import SubmitLimits
-from ._naming import output_names
 from ._outdir import claim_out_dir
+from ._saving import save_row_outputs
 from ._slots import SlotPool
 from ._targets import ExpectedSpend, submit_row, task_cost, uploaded_value
 from .ledger import Ledger, LedgerRow, RowState
@@ -398,7 +398,10 @@ class BatchRunner:
         if state is RowState.SUCCEEDED and task is not None:
             self._downloading += 1  # its slot is free: not counted as running any more
             try:
-                outputs = await self._download(row, key, task)
+                template, ended = self._spec.name_template, self._ledger.row(row)
+                outputs = await save_row_outputs(
+                    self._clients[key], template, ended, task, self._out_dir
+                )
             except (RunningHubError, OSError) as exc:
                 self._errors.append(f"row {row}: outputs of task {task_id} not saved: {exc}")
                 return  # still submitted: the next resume downloads again
@@ -437,16 +440,6 @@ class BatchRunner:
                     return None, None, None
                 await asyncio.sleep(min(10.0, 2.0**failures))
 
-    async def _download(self, row: int, key: int, task: Task) -> list[str]:
-        """Save every output under its template name, atomically (staged, then renamed)."""
-        staging = self._out_dir / ".staging" / str(row)
-        saved = await self._clients[key].download(task, staging, overwrite=True)
-        names = output_names(self._spec.name_template, self._ledger.row(row), task.task_id, saved)
-        moves = [(item.path, self._out_dir / name) for item, name in zip(saved, names, strict=True)]
-        # In a worker thread: on a busy disk renames take milliseconds the loop must not wait.
-        await asyncio.to_thread(_move_into_place, moves, staging)
-        return [str(target) for _, target in moves]
-
     # -- progress and report ---------------------------------------------------------------
 
     def _moved(self, frm: RowState, to: RowState) -> None:
@@ -477,13 +470,6 @@ class BatchRunner:
             ledger=self._ledger.path,
             limits=self._limits.to_dict(),
         )
-
-
-def _move_into_place(moves: Sequence[tuple[Path, Path]], staging: Path) -> None:
-    for source, target in moves:
-        source.replace(target)
-    with contextlib.suppress(OSError):
-        staging.rmdir()
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
