@@ -254,7 +254,9 @@ async def test_two_hundred_row_batch_survives_faults_and_421_bursts(
     rate: float,
     record_property: Callable[[str, object], None],
 ) -> None:
-    server = _emulator(make_emulator, rate, concurrency=4)
+    # Tasks of 0.25 s: long enough that six submitters meet the limit of four even when a
+    # busy machine makes each submit slow (with 0.1 s tasks they could miss each other).
+    server = _emulator(make_emulator, rate, concurrency=4, task_seconds=0.25)
     images = make_images(tmp_path / "in", 200)
     out = tmp_path / "out"
     report = await start_batch(server.base_url, tmp_path / "in", out, concurrency=6)
