@@ -109,12 +109,11 @@ class AsyncClient(ClientSurface):
             await session.close()
 
 
-class _Session:
+class _Session(_steps.StepSession[httpx.AsyncClient]):
     """The I/O of one flow: awaited requests, sleeps, the progress socket in a task."""
 
     def __init__(self, http: httpx.AsyncClient, budget: float | None) -> None:
-        self._http = http
-        self._budget = budget  # seconds a request may go without progress
+        super().__init__(http, budget)
         self._events: asyncio.Queue[SocketEvent] = asyncio.Queue()
         self._listener: AsyncListener | None = None
 

@@ -114,12 +114,11 @@ class Client(ClientSurface):
             session.close()
 
 
-class _Session:
+class _Session(_steps.StepSession[httpx.Client]):
     """The I/O of one flow: requests on the client's pool, sleeps, the progress socket."""
 
     def __init__(self, http: httpx.Client, budget: float | None) -> None:
-        self._http = http
-        self._budget = budget  # seconds a request may go without progress
+        super().__init__(http, budget)
         self._events: queue.SimpleQueue[SocketEvent] = queue.SimpleQueue()
         self._listener: SyncListener | None = None
 

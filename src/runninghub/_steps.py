@@ -25,6 +25,7 @@ __all__ = [
     "Notify",
     "Pause",
     "Step",
+    "StepSession",
     "Stepper",
     "StopListening",
     "Stream",
@@ -35,6 +36,7 @@ __all__ = [
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+H = TypeVar("H")
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,15 @@ class Stepper(Generic[T]):
     def close(self) -> None:
         """End the flow early (an interrupt): its ``finally`` blocks run."""
         self._flow.close()
+
+
+class StepSession(Generic[H]):
+    """What both faces' drivers hold while they perform one flow's steps: the client's
+    connection pool and the time a request may go without progress."""
+
+    def __init__(self, http: H, budget: float | None) -> None:
+        self._http = http
+        self._budget = budget
 
 
 def as_method(method: F, flow: Callable[..., Any], returns: str | None = None) -> F:
