@@ -10,12 +10,10 @@ line's fast paths (``--help``, completion) import only the module they need.
 
 from __future__ import annotations
 
-import importlib
+from ._lazy import lazy_attributes
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from typing import Any
-
     from ._answers import parse_app_inputs
     from ._catalogue import load_catalogue
     from ._config import (
@@ -123,10 +121,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    owner = _OWNERS.get(name)
-    if owner is None:
-        raise AttributeError(f"module 'runninghub._support' has no attribute {name!r}")
-    value = getattr(importlib.import_module(owner, __package__), _RENAMED.get(name, name))
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, __package__, _OWNERS, globals(), _RENAMED)

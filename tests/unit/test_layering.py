@@ -66,6 +66,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_version",
         "_lean_httpx",
         "_numbers",
+        "_lazy",
         "_errors",
         "_models",
         "_directory",

@@ -22,8 +22,9 @@ Example::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from ._entries import HistoryEntry, IntentState
@@ -125,14 +126,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    owner = _OWNERS.get(name)
-    if owner is None:
-        raise AttributeError(f"module 'runninghub.journal' has no attribute {name!r}")
-    value = getattr(importlib.import_module(owner, __package__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__ = lazy_attributes(__name__, __package__, _OWNERS, globals())
