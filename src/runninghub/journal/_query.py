@@ -61,18 +61,16 @@ def history(
 def _conditions(wanted: HistoryFilter, searchable: bool) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     args: list[Any] = []
-    if wanted.kind is not None:
-        where.append("kind = ?")
-        args.append(wanted.kind)
-    if wanted.target is not None:
-        where.append("target = ?")
-        args.append(wanted.target)
-    if wanted.since is not None:
-        where.append("created_at >= ?")
-        args.append(wanted.since)
-    if wanted.until is not None:
-        where.append("created_at < ?")
-        args.append(wanted.until)
+    plain = (
+        ("kind = ?", wanted.kind),
+        ("target = ?", wanted.target),
+        ("created_at >= ?", wanted.since),
+        ("created_at < ?", wanted.until),
+    )
+    for clause, value in plain:
+        if value is not None:
+            where.append(clause)
+            args.append(value)
     if wanted.status is not None:
         status = wanted.status.lower()
         if status in _INTENT_STATES:
