@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,14 @@ def _queue_line(text: str) -> bool:
     return "queue full" in text
 
 
+def _long_pause(text: str) -> bool:
+    """A queue-full line announcing a pause of 6 s or more (the third: the backoff doubles
+    from 2 s, less up to a quarter of jitter), so that a Ctrl-C sent on reading it lands in
+    the pause even on a busy machine, not in the next submit."""
+    found = re.search(r"queue full .* next try in (\d+) s", text)
+    return found is not None and int(found.group(1)) >= 6
+
+
 def test_a_full_queue_is_announced_and_the_run_goes_on_once_a_slot_frees(full_queue: Any) -> None:
     server = full_queue["server"]
     with _process("run", TEXT_TO_IMAGE, env=full_queue["env"], cwd=full_queue["cwd"]) as process:
@@ -50,7 +59,7 @@ def test_ctrl_c_while_the_queue_is_full_says_nothing_was_submitted(full_queue: A
     with _process("run", TEXT_TO_IMAGE, env=full_queue["env"], cwd=full_queue["cwd"]) as process:
         assert process.stderr is not None
         seen: list[str] = []
-        _read_until(process.stderr, _queue_line, seen)
+        _read_until(process.stderr, _long_pause, seen)
         process.send_signal(signal.SIGINT)
         _, rest = process.communicate(timeout=DEADLINE)
     stderr = "".join(seen) + rest

@@ -66,8 +66,11 @@ def http(studio: StudioServer) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the studio's tests. Package-scoped: Playwright's sync API keeps an
+    event loop running in this thread while it lives, and the tests after these ones
+    (``asyncio.run`` among them) must find none."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield chromium

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._context import InterruptedWait
+from ._submitting import InterruptedSubmit
 
 if TYPE_CHECKING:
     from runninghub import QueueFull
@@ -42,8 +43,9 @@ class QueueWatch:
 
     def explain(self, exc: BaseException) -> BaseException:
         """``exc``, or the interruption that says nothing was submitted when it came mid-wait."""
-        # click turns a KeyboardInterrupt into Abort on its way out.
-        if self.waiting and isinstance(exc, KeyboardInterrupt | click.Abort):
+        # click turns a KeyboardInterrupt into Abort on its way out; a submit's own guard
+        # (``submitting``) cannot tell a pause between attempts from a request in flight.
+        if self.waiting and isinstance(exc, KeyboardInterrupt | click.Abort | InterruptedSubmit):
             return InterruptedInQueue()
         return exc
 
