@@ -4,10 +4,11 @@ A task's price is known only once it has finished, so a guard that counted finis
 alone let every slot's task through on the last coin (``--max-coins 3`` spent 4 at
 concurrency 2). The rule here: a submit goes out only if the coins already spent, plus the
 expected price of every task still in flight, plus the expected price of this one stay within
-``--max-coins``. The expected price is the highest cost seen for this batch's workflow (in this
-run or an earlier one of the same ledger): a cheap failed task never lowers it. While no price
-is known yet, one task at a time runs until the first one is priced: the guard never bets on a
-price it has not seen.
+``--max-coins``. A model's row is expected to cost its list price (``_targets.ExpectedSpend``);
+any other task the highest cost seen for this batch (in this run or an earlier one of the same
+ledger): a cheap failed task never lowers it. While no price is known yet, one task without a
+list price runs at a time until the first one is priced: the guard never bets on a price it
+has not seen.
 """
 
 from __future__ import annotations
@@ -63,31 +64,50 @@ class SubmitLimits:
 
     def reason_to_stop(self, row: LedgerRow | None = None) -> str | None:
         """Why no further task (``row``, when known) may be submitted (None: one more may go)."""
-        reason = self._reason_to_stop()
-        if reason is None and self._list_prices is not None and self.max_coins is not None:
-            reason = self._list_prices.overrun(self.max_coins, self.spent, row)
-        return reason
-
-    def _reason_to_stop(self) -> str | None:
         if self.max_tasks is not None and self.tasks >= self.max_tasks:
             return f"--max-tasks {self.max_tasks} reached"
         if self.max_coins is None:
             return None
         if self.spent >= self.max_coins:
             return f"--max-coins {self.max_coins} reached ({self.spent} spent)"
+        listed, listed_sum = self._listed()
+        row_price = self._list_price(row)
+        unlisted = self._unlisted_in_flight(listed) + (row_price is None)
+        ahead = listed_sum + (row_price or 0) + (self.price or 0) * unlisted
+        if self.spent + ahead <= self.max_coins:
+            return None
         in_flight = self.active + self.unpriced
-        if self.price is not None and self.spent + self.price * (in_flight + 1) > self.max_coins:
+        if not listed and row_price is None:
             return (
                 f"--max-coins {self.max_coins} reached ({self.spent} spent,"
                 f" {in_flight} more in flight at about {self.price} each)"
             )
-        return None
+        return (
+            f"--max-coins {self.max_coins} reached ({self.spent} spent, {ahead} expected for"
+            f" the {in_flight} in flight and the next, list prices counted)"
+        )
 
-    async def wait_for_price(self) -> None:
-        """Under ``--max-coins`` with no price seen yet, wait until nothing is in flight."""
-        while self.max_coins is not None and self.price is None and self.active > 0:
+    async def wait_for_price(self, row: LedgerRow | None = None) -> None:
+        """Under ``--max-coins``, while no price has been seen, a task without a list price
+        waits until no other such task is in flight: the first one tells the price."""
+        while (
+            self.max_coins is not None
+            and self.price is None
+            and self._list_price(row) is None
+            and self._unlisted_in_flight(self._listed()[0]) > 0
+        ):
             self._settled.clear()
             await self._settled.wait()
+
+    def _listed(self) -> tuple[int, Decimal]:
+        return (0, Decimal(0)) if self._list_prices is None else self._list_prices.held
+
+    def _list_price(self, row: LedgerRow | None) -> Decimal | None:
+        return None if self._list_prices is None else self._list_prices.cost(row)
+
+    def _unlisted_in_flight(self, listed: int) -> int:
+        """Tasks in flight (or left unpriced) that hold no list price."""
+        return max(0, self.active + self.unpriced - listed)
 
     def attached(self) -> None:
         """A task from an earlier run, still running: its cost is still to come."""

@@ -79,34 +79,29 @@ def task_cost(spec: BatchSpec, usage: Usage | None) -> Decimal | None:
 
 
 class ExpectedSpend:
-    """The list price of each model row in flight, counted by the spend guard before the
-    service reports what the task used, so that ``--max-coins`` is not overrun by the tasks
-    running at once. Rows without a list price (workflows, apps) reserve nothing."""
+    """The list price of each model row in flight, which the spend guard (``_limits``)
+    counts until the service reports what the task used. Rows without a list price
+    (workflows, apps, a model the catalogue does not price) hold nothing here."""
 
     def __init__(self, spec: BatchSpec, client: AsyncClient) -> None:
         self._model = client._catalogue().get(spec.workflow_id) if spec.kind == "model" else None
         self._held: dict[int, Decimal] = {}
 
-    def cost(self, row: LedgerRow) -> Decimal:
-        if self._model is None:
-            return Decimal(0)
-        return list_price(self._model, _body(row.overrides)) or Decimal(0)
+    def cost(self, row: LedgerRow | None) -> Decimal | None:
+        """``row``'s list price; None when it has none (or no row is named)."""
+        if self._model is None or row is None:
+            return None
+        return list_price(self._model, _body(row.overrides))
 
     def reserve(self, row: LedgerRow) -> None:
-        self._held[row.row] = self.cost(row)
+        price = self.cost(row)
+        if price is not None:
+            self._held[row.row] = price
 
     def settle(self, row: int) -> None:
         self._held.pop(row, None)
 
-    def total(self) -> Decimal:
-        return sum(self._held.values(), Decimal(0))
-
-    def overrun(self, limit: Decimal, spent: Decimal, row: LedgerRow | None) -> str | None:
-        """Why ``row`` may not be sent: the spend so far, the rows in flight and ``row`` at
-        their list prices would pass ``limit``; None when it may."""
-        if self._model is None:
-            return None
-        expected = self.total() + (self.cost(row) if row is not None else Decimal(0))
-        if spent + expected <= limit:
-            return None
-        return f"--max-coins {limit} reached ({spent} spent, {expected} expected at list prices)"
+    @property
+    def held(self) -> tuple[int, Decimal]:
+        """How many rows in flight hold a list price, and their sum."""
+        return len(self._held), sum(self._held.values(), Decimal(0))

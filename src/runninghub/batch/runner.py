@@ -244,7 +244,7 @@ class BatchRunner:
     ) -> None:
         queue = collections.deque(pending)
         while queue and self._may_submit():
-            await self._limits.wait_for_price()
+            await self._limits.wait_for_price(queue[0])
             key = await pool.acquire()
             if not self._may_submit(queue[0]):
                 await pool.release(key, finished=False)
@@ -279,7 +279,7 @@ class BatchRunner:
                 await asyncio.sleep(min(8.0, 0.5 * 2**transient))
             if result.outcome in (_Outcome.DONE, _Outcome.STOPPED) or not self._may_submit():
                 return
-            await self._limits.wait_for_price()
+            await self._limits.wait_for_price(row)
             key = await pool.acquire()
             if not self._may_submit(row):
                 await pool.release(key, finished=False)
