@@ -315,16 +315,19 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
     return ledger
 
 
+# What a resumed batch takes from the command line it is resumed with, not from its ledger.
+_RESUME_LIMITS = (
+    "concurrency",
+    "max_tasks",
+    "max_coins",
+    "keys_file",
+    "key_count",
+    "name_template",
+)
+
+
 def _with_new_limits(stored: BatchSpec, given: BatchSpec) -> BatchSpec:
-    return dataclasses.replace(
-        stored,
-        concurrency=given.concurrency,
-        max_tasks=given.max_tasks,
-        max_coins=given.max_coins,
-        keys_file=given.keys_file,
-        key_count=given.key_count,
-        name_template=given.name_template,
-    )
+    return dataclasses.replace(stored, **{name: getattr(given, name) for name in _RESUME_LIMITS})
 
 
 def _check_same_batch(ledger: Ledger, plan: BatchPlan) -> None:
