@@ -19,7 +19,6 @@ import socket
 import sys
 import threading
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -191,12 +190,7 @@ class EmulatorServer:
     def __enter__(self) -> EmulatorServer:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
