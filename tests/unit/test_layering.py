@@ -76,6 +76,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_extras",
         "_media",
         "_out_dir",
+        "_sqlite",
     ),
     "wire": (
         "_config",

@@ -15,6 +15,7 @@ Rules (as for workflows, with parameter keys where a workflow has ``NODE.FIELD``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from .inputs import (
     BatchPlan,
     PlannedRow,
     _media_value,
-    check_column_options,
+    map_columns,
     plan_rows,
     row_identity,
 )
@@ -51,9 +52,7 @@ def plan_model_batch(  # noqa: PLR0913 - keyword-only options of the plan
     ignore: Collection[str] = (),
 ) -> BatchPlan:
     """Map, type and check every row against ``model``; ``fixed``: a preset's values."""
-    if not table.records:
-        raise BatchInputError(f"no input rows in {table.source}")
-    columns = _map_columns(table, model, dict(maps or {}), set(ignore))
+    columns = map_columns(table, maps, ignore, functools.partial(_column_param, table, model))
     common = _common(model, dict(fixed or {}), dict(sets or {}), set(columns.values()))
     reader = _RowReader(model, columns, common, table.base_dir)
     rows = plan_rows(table, reader.plan, allow_duplicates=allow_duplicates)
@@ -61,18 +60,10 @@ def plan_model_batch(  # noqa: PLR0913 - keyword-only options of the plan
     return BatchPlan(model.endpoint, columns, sets_shown, rows)
 
 
-def _map_columns(
-    table: InputTable, model: ModelInfo, maps: dict[str, str], ignore: set[str]
-) -> dict[str, str]:
-    check_column_options(table, maps, ignore)
-    columns = {}
-    for column in table.columns:
-        if column in ignore:
-            continue
-        address = maps.get(column) or _implicit(column, table, model)
-        _param(model, address, f"column {column!r}")
-        columns[column] = address
-    return columns
+def _column_param(table: InputTable, model: ModelInfo, column: str, mapped: str | None) -> str:
+    address = mapped or _implicit(column, table, model)
+    _param(model, address, f"column {column!r}")
+    return address
 
 
 def _implicit(column: str, table: InputTable, model: ModelInfo) -> str:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from .._sqlite import closed_on_failure, statements, transaction
 from .errors import LedgerError, NotALedgerError
 from .spec import BatchSpec, NewRow
 
@@ -102,20 +103,10 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
     """Apply the missing migrations, each in one transaction with its version bump."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     for number in range(version + 1, target + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _statements(MIGRATIONS[number - 1]):
+        with transaction(conn):
+            for statement in statements(MIGRATIONS[number - 1]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-
-def _statements(script: str) -> list[str]:
-    # executescript() would COMMIT on its own; splitting keeps each migration atomic.
-    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def flock_exclusive(fd: int) -> None:
@@ -130,8 +121,7 @@ def initialise(conn: sqlite3.Connection, spec: BatchSpec, rows: Iterable[NewRow]
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     migrate(conn)
     now = time.time()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         conn.execute("INSERT INTO batch_meta VALUES ('spec', ?)", (spec.to_json(),))
         conn.execute("INSERT INTO batch_meta VALUES ('created_at', ?)", (repr(now),))
         conn.executemany(
@@ -139,10 +129,6 @@ def initialise(conn: sqlite3.Connection, spec: BatchSpec, rows: Iterable[NewRow]
             " VALUES (?, ?, ?, ?, 'pending', ?)",
             ((*row[:3], row[3] if len(row) > 3 else None, now) for row in rows),
         )
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def connect(path: Path, *, identify: bool = False, read_only: bool = False) -> sqlite3.Connection:
@@ -155,17 +141,11 @@ def connect(path: Path, *, identify: bool = False, read_only: bool = False) -> s
             conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
     except sqlite3.DatabaseError as exc:
         raise _database_error(path, exc) from None
-    try:
+    with closed_on_failure(conn, lambda exc: _database_error(path, exc)):
         if identify:
             check_is_ledger(conn, path)
         if not read_only:
             _prepare_for_writing(conn)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise _database_error(path, exc) from None
-    except BaseException:
-        conn.close()
-        raise
     return conn
 
 

@@ -25,6 +25,7 @@ Rules (also in ``runninghub batch run --help``):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -109,9 +110,7 @@ def plan_batch(  # noqa: PLR0913 - keyword-only options of the plan
     ignore: Collection[str] = (),
 ) -> BatchPlan:
     """Map, resolve and validate every row; raises :class:`BatchInputError` listing bad rows."""
-    if not table.records:
-        raise BatchInputError(f"no input rows in {table.source}")
-    columns = _map_columns(table, graph, dict(maps or {}), set(ignore))
+    columns = map_columns(table, maps, ignore, functools.partial(_column_field, table, graph))
     fields = {column: graph.resolve(address) for column, address in columns.items()}
     common = _resolve_sets(graph, dict(sets or {}), set(columns.values()))
     planner = _RowPlanner(graph, workflow_id, fields, common, table.base_dir)
@@ -144,7 +143,26 @@ def plan_rows(
     return tuple(planned)
 
 
-def check_column_options(table: InputTable, maps: Mapping[str, str], ignore: set[str]) -> None:
+def map_columns(
+    table: InputTable,
+    maps: Mapping[str, str] | None,
+    ignore: Collection[str],
+    address_of: Callable[[str, str | None], str],
+) -> dict[str, str]:
+    """Each column the inputs have and ``--ignore`` does not name, to the address
+    ``address_of(column, its --map target or None)`` gives it; a table without rows is refused."""
+    if not table.records:
+        raise BatchInputError(f"no input rows in {table.source}")
+    mapped, ignored = dict(maps or {}), set(ignore)
+    _check_column_options(table, mapped, ignored)
+    return {
+        column: address_of(column, mapped.get(column))
+        for column in table.columns
+        if column not in ignored
+    }
+
+
+def _check_column_options(table: InputTable, maps: Mapping[str, str], ignore: set[str]) -> None:
     """``--map`` and ``--ignore`` name columns the inputs have, and never the same one."""
     for option, named in (("--map", set(maps)), ("--ignore", ignore)):
         unknown = sorted(named - set(table.columns))
@@ -158,17 +176,9 @@ def check_column_options(table: InputTable, maps: Mapping[str, str], ignore: set
         raise BatchInputError(f"column(s) {', '.join(both)} given to both --map and --ignore")
 
 
-def _map_columns(
-    table: InputTable, graph: WorkflowGraph, maps: dict[str, str], ignore: set[str]
-) -> dict[str, str]:
-    check_column_options(table, maps, ignore)
-    result: dict[str, str] = {}
-    for column in table.columns:
-        if column in ignore:
-            continue
-        address = maps.get(column) or _implicit_address(column, table, graph)
-        result[column] = _canonical(graph, address, f"column {column!r}")
-    return result
+def _column_field(table: InputTable, graph: WorkflowGraph, column: str, mapped: str | None) -> str:
+    address = mapped or _implicit_address(column, table, graph)
+    return _canonical(graph, address, f"column {column!r}")
 
 
 def _implicit_address(column: str, table: InputTable, graph: WorkflowGraph) -> str:
@@ -315,16 +325,19 @@ def ledger_for_plan(path: str | Path, plan: BatchPlan, spec: BatchSpec) -> Ledge
     return ledger
 
 
+# What a resumed batch takes from the command line it is resumed with, not from its ledger.
+_RESUME_LIMITS = (
+    "concurrency",
+    "max_tasks",
+    "max_coins",
+    "keys_file",
+    "key_count",
+    "name_template",
+)
+
+
 def _with_new_limits(stored: BatchSpec, given: BatchSpec) -> BatchSpec:
-    return dataclasses.replace(
-        stored,
-        concurrency=given.concurrency,
-        max_tasks=given.max_tasks,
-        max_coins=given.max_coins,
-        keys_file=given.keys_file,
-        key_count=given.key_count,
-        name_template=given.name_template,
-    )
+    return dataclasses.replace(stored, **{name: getattr(given, name) for name in _RESUME_LIMITS})
 
 
 def _check_same_batch(ledger: Ledger, plan: BatchPlan) -> None:

@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .._sqlite import closed_on_failure, transaction
 from ._rows import (
     ALLOWED_TRANSITIONS,
     ATTEMPT_SELECT,
@@ -157,15 +158,11 @@ class Ledger:
         if not target.is_file():
             raise LedgerError(f"no batch ledger at {target}")
         conn = connect(target, identify=True, read_only=read_only)
-        try:
-            if not read_only:
+        if not read_only:
+            with closed_on_failure(
+                conn, lambda exc: LedgerError(f"cannot upgrade the ledger {target}: {exc}")
+            ):
                 migrate(conn)
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise LedgerError(f"cannot upgrade the ledger {target}: {exc}") from None
-        except BaseException:
-            conn.close()
-            raise
         return cls(target, conn, lock)
 
     def close(self) -> None:
@@ -417,13 +414,8 @@ class Ledger:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         # IMMEDIATE takes the write lock up front, so a compare-and-set cannot interleave.
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._conn):
             yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
 
 
 def _record_attempt(  # noqa: PLR0913 - keyword-only fields of one attempt row

@@ -19,7 +19,6 @@ import socket
 import sys
 import threading
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -191,12 +190,7 @@ class EmulatorServer:
     def __enter__(self) -> EmulatorServer:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -293,32 +287,26 @@ def _add_guard_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag, dest=name, action="store_true", default=None, help=text)
 
 
-def _guard_values(args: argparse.Namespace) -> dict[str, Any]:
-    names = [name for name, _, _ in TABLE_FLAGS.values()]
-    names += [name for name, _ in SWITCH_FLAGS.values()]
-    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+# The flags whose argparse destination is not the option's own name.
+_OPTION_OF_DEST = {
+    "workflows": "workflows_dir",
+    "seed": "fault_seed",
+    "state": "state_file",
+    "fetch_host": "fetch_hosts",
+}
 
 
 def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
-    return build_options(
-        host=args.host,
-        port=args.port,
-        workflows_dir=args.workflows,
-        concurrency=args.concurrency,
-        queue_seconds=args.queue_seconds,
-        task_seconds=args.task_seconds,
-        fault_rate=args.fault_rate,
-        fault_kinds=args.fault_kinds,
-        fault_seed=args.seed,
-        keys=None if args.keys is None else sorted(read_keys_file(args.keys)),
-        site=args.site,
-        state_file=args.state,
-        time_scale=args.time_scale,
-        public_url=args.public_url,
-        cancel_status_v2=args.cancel_status_v2,
-        fetch_hosts=args.fetch_host,
-        **_guard_values(args),
-    )
+    # A flag left out is None: the option's default applies (every default of a flag that
+    # has no argparse default is None too, so leaving it out changes nothing).
+    given = {
+        _OPTION_OF_DEST.get(dest, dest): value
+        for dest, value in vars(args).items()
+        if value is not None
+    }
+    if "keys" in given:
+        given["keys"] = sorted(read_keys_file(given["keys"]))
+    return build_options(**given)
 
 
 def main(argv: list[str] | None = None) -> int:

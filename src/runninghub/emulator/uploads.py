@@ -112,15 +112,8 @@ class _FormSink:
         self.file_seen = False
 
     def callbacks(self) -> dict[str, Any]:
-        return {
-            "on_part_begin": self.on_part_begin,
-            "on_header_field": self.on_header_field,
-            "on_header_value": self.on_header_value,
-            "on_header_end": self.on_header_end,
-            "on_headers_finished": self.on_headers_finished,
-            "on_part_data": self.on_part_data,
-            "on_part_end": self.on_part_end,
-        }
+        """python-multipart's callbacks: each ``on_*`` method, under its own name."""
+        return {name: getattr(self, name) for name in dir(type(self)) if name.startswith("on_")}
 
     def on_part_begin(self) -> None:
         self.part, self.disposition = _Part(), b""

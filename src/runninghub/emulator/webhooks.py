@@ -41,20 +41,26 @@ class WebhookRecord:
     def detail(self) -> dict[str, Any]:
         """getWebhookDetail's ``data``."""
         return {
-            "id": self.webhook_id,
-            "userApiKey": self.key_mask,
-            "taskId": self.task_id,
-            "webhookUrl": self.url,
+            **{key: getattr(self, name) for key, name in _DETAIL_FIELDS.items()},
             "eventData": self.payload["eventData"],
-            "callbackStatus": self.status,
-            "callbackResponse": self.response,
-            "retryCount": self.retry_count,
             "createTime": _timestamp(self.created_at),
             "updateTime": _timestamp(self.updated_at),
         }
 
     def to_document(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# getWebhookDetail's keys that show one field of the record as it is.
+_DETAIL_FIELDS = {
+    "id": "webhook_id",
+    "userApiKey": "key_mask",
+    "taskId": "task_id",
+    "webhookUrl": "url",
+    "callbackStatus": "status",
+    "callbackResponse": "response",
+    "retryCount": "retry_count",
+}
 
 
 def _timestamp(seconds: float) -> str:

@@ -25,6 +25,10 @@ class IntentState(enum.Enum):
     UNKNOWN = "unknown"  # the answer was lost, or the process died before recording it
 
 
+# The two fields whose JSON key is shorter than the field's name.
+_SHORT_NAMES = {"intent_id": "intent", "batch_row": "row"}
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     """One line of ``runninghub history``."""
@@ -52,20 +56,15 @@ class HistoryEntry:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "intent": self.intent_id,
-            "created_at": self.created_at,
-            "kind": self.kind,
-            "target": self.target,
+        """Every field under its own name but two (``intent``, ``row``), as JSON values."""
+        shown = {
+            **vars(self),
             "state": self.state.value,
-            "task_id": self.task_id,
             "status": self.shown_status,
             "coins": json_amount(self.coins),
             "money": json_amount(self.money),
-            "summary": self.summary,
-            "batch": self.batch,
-            "row": self.batch_row,
         }
+        return {_SHORT_NAMES.get(name, name): value for name, value in shown.items()}
 
 
 def json_amount(value: Decimal | None) -> int | float | None:

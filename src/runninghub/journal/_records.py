@@ -54,12 +54,7 @@ class LocalInput:
         return cls(address, str(Path(path).absolute()), size, digest.hexdigest())
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "path": self.path,
-            "size": self.size,
-            "sha256": self.sha256,
-        }
+        return dict(vars(self))
 
 
 @dataclass(frozen=True)
@@ -100,7 +95,7 @@ class OutputRecord:
     size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return dict(vars(self))
 
 
 @dataclass(frozen=True)
@@ -153,15 +148,10 @@ class SpendRow:
     seconds: Decimal = Decimal(0)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field under its own name; the amounts as exact JSON numbers."""
         return {
-            "group": self.group,
-            "tasks": self.tasks,
-            "failures": self.failures,
-            "unknown": self.unknown,
-            "coins": json_number(self.coins),
-            "money": json_number(self.money),
-            "third_party_money": json_number(self.third_party_money),
-            "seconds": json_number(self.seconds),
+            name: json_number(value) if isinstance(value, Decimal) else value
+            for name, value in vars(self).items()
         }
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from ._entries import IntentState
@@ -101,15 +100,10 @@ def spend(conn: sqlite3.Connection, since: float | None, by: str) -> list[SpendR
 
 
 def _zero() -> dict[str, Any]:
-    return {
-        "tasks": 0,
-        "failures": 0,
-        "unknown": 0,
-        "coins": Decimal(0),
-        "money": Decimal(0),
-        "third_party_money": Decimal(0),
-        "seconds": Decimal(0),
-    }
+    """Every count and amount of a SpendRow at its default, zero."""
+    zero = vars(SpendRow(group="")).copy()
+    del zero["group"]
+    return zero
 
 
 def _add(total: dict[str, Any], row: tuple[Any, ...]) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .._errors import RunningHubError
+from .._sqlite import closed_on_failure, statements, transaction
 
 __all__ = [
     "APPLICATION_ID",
@@ -132,7 +133,11 @@ def connect(path: Path) -> sqlite3.Connection:
         )
     except sqlite3.Error as exc:
         raise JournalError(f"cannot open the journal {path}: {exc}") from None
-    try:
+
+    def unusable(exc: sqlite3.DatabaseError) -> JournalError:
+        return JournalError(f"the journal {path} cannot be used: {exc}")
+
+    with closed_on_failure(conn, unusable):
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         _check_identity(conn, path)
         _enable_wal(conn)
@@ -141,12 +146,6 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise JournalError(f"the journal {path} cannot be used: {exc}") from None
-    except BaseException:
-        conn.close()
-        raise
     return conn
 
 
@@ -204,7 +203,7 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
             with contextlib.suppress(sqlite3.OperationalError):  # no FTS5 here: LIKE search
                 conn.execute(_SEARCH_INDEX)
         for number in range(version + 1, target + 1):
-            for statement in _statements(MIGRATIONS[number - 1]):
+            for statement in statements(MIGRATIONS[number - 1]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number}")
 
@@ -212,19 +211,6 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
 def has_search_index(conn: sqlite3.Connection) -> bool:
     row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search'").fetchone()
     return row is not None
-
-
-@contextlib.contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One ``BEGIN IMMEDIATE`` transaction: the write lock is taken first, so a busy
-    journal makes the writer wait (busy timeout) rather than fail half-way."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 @contextlib.contextmanager
@@ -244,8 +230,3 @@ def locked(lock: threading.Lock) -> Iterator[None]:
             yield
         except sqlite3.Error as exc:
             raise JournalError(f"the journal could not be used: {exc}") from exc
-
-
-def _statements(script: str) -> list[str]:
-    # executescript() would COMMIT on its own; splitting keeps each migration atomic.
-    return [s.strip() for s in script.split(";") if s.strip()]
