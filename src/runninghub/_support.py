@@ -16,6 +16,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from ._answers import parse_app_inputs
     from ._catalogue import load_catalogue
+    from ._checks import check_history_id
     from ._config import (
         DEFAULT_SITE,
         ENV_API_KEY,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     )
     from ._redaction import mask_key, redact, redact_secrets
     from ._waiting import raise_if_failed
+    from ._web_ids import looks_like_address, web_address_target
 
 # name -> module that defines it
 _OWNERS = {
@@ -80,6 +82,9 @@ _OWNERS = {
     "update_presets": "._presets",
     "build_model_preset": "._model_presets",
     "model_body": "._model_presets",
+    "check_history_id": "._checks",
+    "looks_like_address": "._web_ids",
+    "web_address_target": "._web_ids",
 }
 # names that differ from the owner's
 _RENAMED = {"refusal": "error"}
@@ -91,6 +96,7 @@ __all__ = [
     "Settings",
     "build_model_preset",
     "build_preset",
+    "check_history_id",
     "clear_key",
     "config_path",
     "default_config_dir",
@@ -99,6 +105,7 @@ __all__ = [
     "load_catalogue",
     "load_config",
     "load_presets",
+    "looks_like_address",
     "mask_key",
     "missing_extra",
     "missing_params",
@@ -118,6 +125,7 @@ __all__ = [
     "save_key",
     "save_presets",
     "update_presets",
+    "web_address_target",
 ]
 
 
