@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         save_presets,
         update_presets,
     )
+    from ._queue_wait import queue_full_reason
     from ._redaction import mask_key, redact, redact_secrets
     from ._waiting import raise_if_failed
     from ._web_ids import looks_like_address, web_address_target
@@ -83,6 +84,7 @@ _OWNERS = {
     "build_model_preset": "._model_presets",
     "model_body": "._model_presets",
     "check_history_id": "._checks",
+    "queue_full_reason": "._queue_wait",
     "looks_like_address": "._web_ids",
     "web_address_target": "._web_ids",
 }
@@ -115,6 +117,7 @@ __all__ = [
     "plan_model_params",
     "preset_from_table",
     "presets_path",
+    "queue_full_reason",
     "raise_if_failed",
     "read_toml",
     "redact",
