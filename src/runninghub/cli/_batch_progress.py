@@ -5,6 +5,8 @@ the elapsed time and the ETA computed afresh from the rows finished so far, so n
 while tasks run. Rows whose task ended and whose outputs are being saved no longer hold a slot:
 they are shown as saving, never as running, so running stays within the concurrency. When
 stderr is not a terminal (a log, CI), each row that ends prints a line of its own instead.
+While a key's queue is full the live line says so at its end; a log gets one line when such a
+pause begins and one when it ends, never one per refused retry.
 """
 
 from __future__ import annotations
