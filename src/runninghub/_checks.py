@@ -10,9 +10,10 @@ import re
 
 from ._fields import error
 from ._options import WorkflowJSON
-from ._web_ids import id_from_web_address, looks_like_address
+from ._web_ids import IN_HISTORY, id_from_web_address, looks_like_address
 
 __all__ = [
+    "check_history_id",
     "check_id",
     "check_instance",
     "check_retain_seconds",
@@ -34,6 +35,15 @@ def check_id(value: str | int, what: str) -> str:
     if isinstance(value, bool) or not _ID.fullmatch(text):
         raise error(f"{what} {str(value)[:80]!r} is not a valid id")
     return text
+
+
+def check_history_id(value: str, kind: str) -> str:
+    """A workflow, app or task id (``kind``) to find in the journal, bare or as the address of
+    its page; an address of another kind names the history option that takes it."""
+    text = value.strip()
+    if looks_like_address(text):
+        return id_from_web_address(text, kind, taken_by=IN_HISTORY)
+    return check_task_id(text) if kind == "task" else check_id(text, f"{kind} id")
 
 
 def check_task_id(value: str | int) -> str:

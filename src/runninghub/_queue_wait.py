@@ -23,7 +23,7 @@ from ._steps import Exchange, Flow, Notify, Pause
 if TYPE_CHECKING:
     from ._core import ClientCore
 
-__all__ = ["QueueFullCallback", "pause_before_retry"]
+__all__ = ["QueueFullCallback", "pause_before_retry", "queue_full_reason"]
 
 QueueFullCallback = Callable[[QueueFull], Any]
 
@@ -54,6 +54,16 @@ def pause_before_retry(
     yield Notify(callback, event)
     yield Pause(delay)
     yield Notify(callback, replace(event, resuming=True))
+
+
+def queue_full_reason(
+    running: int | None, limit: int | None, message: str, code: str | None
+) -> str:
+    """Why the queue is full, in a few words: ``2/2 running``, else the service's (English)."""
+    if running is not None and limit is not None:
+        return f"{running}/{limit} running"
+    said = " ".join(message.split(" | ", maxsplit=1)[0].split())[:80]
+    return said or (f"code {code}" if code else "no free slot")
 
 
 def _queue_counts(client: ClientCore) -> Flow[tuple[int | None, int | None]]:

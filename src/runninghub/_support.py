@@ -16,6 +16,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from ._answers import parse_app_inputs
     from ._catalogue import load_catalogue
+    from ._checks import check_history_id
     from ._config import (
         DEFAULT_SITE,
         ENV_API_KEY,
@@ -42,8 +43,10 @@ if TYPE_CHECKING:
         save_presets,
         update_presets,
     )
+    from ._queue_wait import queue_full_reason
     from ._redaction import mask_key, redact, redact_secrets
     from ._waiting import raise_if_failed
+    from ._web_ids import looks_like_address, web_address_target
 
 # name -> module that defines it
 _OWNERS = {
@@ -80,6 +83,10 @@ _OWNERS = {
     "update_presets": "._presets",
     "build_model_preset": "._model_presets",
     "model_body": "._model_presets",
+    "check_history_id": "._checks",
+    "queue_full_reason": "._queue_wait",
+    "looks_like_address": "._web_ids",
+    "web_address_target": "._web_ids",
 }
 # names that differ from the owner's
 _RENAMED = {"refusal": "error"}
@@ -91,6 +98,7 @@ __all__ = [
     "Settings",
     "build_model_preset",
     "build_preset",
+    "check_history_id",
     "clear_key",
     "config_path",
     "default_config_dir",
@@ -99,6 +107,7 @@ __all__ = [
     "load_catalogue",
     "load_config",
     "load_presets",
+    "looks_like_address",
     "mask_key",
     "missing_extra",
     "missing_params",
@@ -108,6 +117,7 @@ __all__ = [
     "plan_model_params",
     "preset_from_table",
     "presets_path",
+    "queue_full_reason",
     "raise_if_failed",
     "read_toml",
     "redact",
@@ -118,6 +128,7 @@ __all__ = [
     "save_key",
     "save_presets",
     "update_presets",
+    "web_address_target",
 ]
 
 

@@ -9,21 +9,40 @@ takes it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
 from ._errors import InvalidRequestError, Wording
 from ._fields import error
 
-__all__ = ["id_from_web_address", "looks_like_address"]
+__all__ = ["IN_HISTORY", "id_from_web_address", "looks_like_address", "web_address_target"]
 
 _HOSTS = frozenset(f"{prefix}runninghub.{site}" for prefix in ("", "www.") for site in ("cn", "ai"))
 # The first part of a page's path -> the kind of thing whose id follows it.
 _KINDS = {"workflow": "workflow", "ai-detail": "app", "task": "task"}
 _DIGITS = re.compile(r"[0-9]{1,32}")
+# Per kind, the hint for an address given where another kind was wanted (ID: its id).
 _TAKEN_BY = {
-    "workflow": Wording("client.submit(ID) or client.run(ID)", "runninghub run ID"),
-    "app": Wording("client.submit_app(ID) or client.run_app(ID)", "runninghub app run ID"),
-    "task": Wording("client.task(ID)", "runninghub wait ID"),
+    "workflow": Wording(
+        "use it with client.submit(ID) or client.run(ID)", "run it with: runninghub run ID"
+    ),
+    "app": Wording(
+        "use it with client.submit_app(ID) or client.run_app(ID)",
+        "run it with: runninghub app run ID",
+    ),
+    "task": Wording("use it with client.task(ID)", "run it with: runninghub wait ID"),
+}
+# The same for the journal's history: the filter (or command) that finds it there.
+IN_HISTORY = {
+    "workflow": Wording(
+        "use it with HistoryFilter(kind='workflow', target=ID)",
+        "find it with: runninghub history --workflow ID",
+    ),
+    "app": Wording(
+        "use it with HistoryFilter(kind='app', target=ID)",
+        "find it with: runninghub history --app ID",
+    ),
+    "task": Wording("use it with Journal.show(ID)", "find it with: runninghub history show ID"),
 }
 
 
@@ -33,22 +52,38 @@ def looks_like_address(text: str) -> bool:
     return "://" in lowered or lowered.startswith(("www.", "runninghub."))
 
 
-def id_from_web_address(text: str, kind: str) -> str:
-    """The ``kind`` id ("workflow", "app" or "task") an address of the website names."""
+def id_from_web_address(
+    text: str, kind: str, *, taken_by: Mapping[str, Wording] | None = None
+) -> str:
+    """The ``kind`` id ("workflow", "app" or "task") an address of the website names.
+
+    ``taken_by`` names, per kind, the command an address of the wrong kind belongs to (by
+    default the one that runs or follows it)."""
     shown = text.strip()[:120]
+    found_kind, ident = _read(shown, kind)
+    if found_kind != kind:
+        raise _wrong_kind(shown, found_kind, kind, ident, taken_by or _TAKEN_BY)
+    return ident
+
+
+def web_address_target(text: str) -> tuple[str, str]:
+    """The kind ("workflow", "app" or "task") and the id an address of the website names."""
+    return _read(text.strip()[:120], None)
+
+
+def _read(shown: str, kind: str | None) -> tuple[str, str]:
     parts = urlsplit(shown if "://" in shown else f"https://{shown}")
     if parts.scheme not in ("http", "https") or (parts.hostname or "") not in _HOSTS:
         raise error(f"{shown!r} is not a RunningHub address (runninghub.cn or runninghub.ai)")
     segments = [segment for segment in parts.path.split("/") if segment]
     found_kind, ident = _page(segments, parse_qs(parts.query))
     if found_kind is None or ident is None or not _DIGITS.fullmatch(ident):
+        what = kind or "workflow, app or task"
         raise error(
-            f"{shown!r} names no {kind}",
-            f"paste the address of the {kind}'s page, e.g. {_example(kind)}",
+            f"{shown!r} names no {what}",
+            f"paste the address of the {what}'s page, e.g. {_example(kind or 'workflow')}",
         )
-    if found_kind != kind:
-        raise _wrong_kind(shown, found_kind, kind, ident)
-    return ident
+    return found_kind, ident
 
 
 def _page(segments: list[str], query: dict[str, list[str]]) -> tuple[str | None, str | None]:
@@ -60,14 +95,13 @@ def _page(segments: list[str], query: dict[str, list[str]]) -> tuple[str | None,
     return None, None
 
 
-def _wrong_kind(shown: str, found: str, wanted: str, ident: str) -> InvalidRequestError:
-    taken_by = _TAKEN_BY[found]
+def _wrong_kind(
+    shown: str, found: str, wanted: str, ident: str, commands: Mapping[str, Wording]
+) -> InvalidRequestError:
+    hint = commands[found]
     return error(
         f"{shown!r} is the address of {_a(found)}, not of {_a(wanted)}",
-        Wording(
-            f"use it with {taken_by.sdk.replace('ID', ident)}",
-            f"run it with: {taken_by.cli.replace('ID', ident)}",
-        ),
+        Wording(hint.sdk.replace("ID", ident), hint.cli.replace("ID", ident)),
     )
 
 

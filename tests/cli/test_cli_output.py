@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import termios
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,12 @@ def test_help_loads_no_command_module_and_no_heavy_library(tmp_path: Path) -> No
     assert result.stderr.strip() == "[]"
 
 
-def _run_on_a_terminal(args: list[str], env: dict[str, str], cwd: Path) -> str:
-    """Run with stdout and stderr on a pseudo-terminal; return everything it wrote."""
+def _run_on_a_terminal(
+    args: list[str], env: dict[str, str], cwd: Path, seen: Callable[[str], None] | None = None
+) -> str:
+    """Run with stdout and stderr on a pseudo-terminal; return everything it wrote.
+
+    ``seen`` is given the screen so far after each read, to act on what the process showed."""
     main, replica = pty.openpty()
     # A wide terminal, so that tables keep each cell on one line.
     fcntl.ioctl(replica, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
@@ -106,6 +111,8 @@ def _run_on_a_terminal(args: list[str], env: dict[str, str], cwd: Path) -> str:
         if not chunk:
             break
         chunks.append(chunk)
+        if seen is not None:
+            seen(b"".join(chunks).decode("utf-8", "replace"))
     process.wait(timeout=60)
     os.close(main)
     assert process.returncode == 0, b"".join(chunks)

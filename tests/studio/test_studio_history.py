@@ -120,3 +120,20 @@ def test_an_unknown_task_is_a_plain_not_found_page(page: Page, studio: StudioSer
     answer = page.goto(f"{studio.base_url}/task/1234567890")
     assert answer is not None and answer.status == 404
     expect(page.locator("[role=alert]")).to_have_text("No such task in the journal.")
+
+
+def test_a_pasted_page_address_filters_by_the_id_it_names(page: Page, studio: StudioServer) -> None:
+    _run(page, studio, f"workflow={TEXT_TO_IMAGE}")
+    _run(page, studio, f"app={APP}")
+    cards = page.locator(".gallery .card")
+    _filter(page, studio, f"target=https://www.runninghub.ai/ai-detail/{APP}")
+    expect(cards).to_have_count(1)
+    expect(cards.locator("strong")).to_have_text(APP)
+    _filter(page, studio, f"kind=workflow&target=runninghub.cn/workflow/{TEXT_TO_IMAGE}")
+    expect(cards.locator("strong")).to_have_text(TEXT_TO_IMAGE)
+    _filter(page, studio, f"kind=app&target=https://www.runninghub.cn/workflow/{TEXT_TO_IMAGE}")
+    expect(page.locator("[role=alert]")).to_have_text(
+        f"'https://www.runninghub.cn/workflow/{TEXT_TO_IMAGE}' is the address of a workflow,"
+        " not of an app"
+    )
+    expect(cards).to_have_count(0)

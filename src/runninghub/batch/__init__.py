@@ -18,6 +18,7 @@ from __future__ import annotations
 from ._keys import key_id, keys_of_running_tasks
 from ._model_rows import plan_model_batch
 from ._preset_rows import preset_columns
+from ._queue_pauses import QueuePause
 from .inputs import (
     BatchInputError,
     BatchPlan,
@@ -65,6 +66,7 @@ __all__ = [
     "OutputFolderTakenError",
     "PlannedRow",
     "ProgressCallback",  # the old name of BatchProgressCallback
+    "QueuePause",
     "RowState",
     "StaleStateError",
     "key_id",

@@ -24,6 +24,7 @@ from typing import Any
 
 from .._numbers import json_number
 from ._naming import INPUT_NAME_MAX, render_name, template_fields
+from ._queue_pauses import QueuePause
 from .inputs import BatchInputError
 from .ledger import Ledger, LedgerRow, RowState
 
@@ -60,6 +61,8 @@ class BatchProgress:
     # Rows whose task ended and whose outputs are being saved: their slot is free already.
     downloading: int = 0
     finished: LedgerRow | None = None  # the row whose end this snapshot reports, if any
+    # Keys whose queue is full right now: rows wait for a free slot, nothing is submitted.
+    queue_full: tuple[QueuePause, ...] = ()
 
     @classmethod
     def of(

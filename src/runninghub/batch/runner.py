@@ -23,7 +23,7 @@ import contextlib
 import enum
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +48,7 @@ from ..journal import batch_label
 from ._keys import client_key_id, keys_of_running_tasks
 from ._limits import SubmitLimits
 from ._outdir import claim_out_dir
+from ._queue_pauses import QueuePauses
 from ._saving import save_row_outputs
 from ._slots import SlotPool
 from ._targets import ExpectedSpend, submit_row, task_cost, uploaded_value
@@ -126,6 +127,7 @@ class BatchRunner:
         self._fatal: BaseException | None = None
         self._errors: list[str] = []
         self._uploads: dict[tuple[int, Path], str] = {}
+        self._pauses = QueuePauses()
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -269,6 +271,7 @@ class BatchRunner:
                 return
             if result.outcome is _Outcome.CAPACITY:
                 await pool.refused(key)
+                await self._pauses.refused(key, result.error or "", self._clients[key], self._emit)
             else:
                 await pool.release(key, finished=False)
             if result.outcome is _Outcome.TRANSIENT:
@@ -320,7 +323,7 @@ class BatchRunner:
             return _Result(_Outcome.DONE)
         except CapacityError as exc:
             self._release(row, str(exc))
-            return _Result(_Outcome.CAPACITY)
+            return _Result(_Outcome.CAPACITY, error=exc.message)
         except (InvalidRequestError, ContentPolicyError) as exc:
             self._record_refusal(row, str(exc))
             return _Result(_Outcome.DONE)
@@ -334,6 +337,7 @@ class BatchRunner:
             self._mark_unknown(row, f"interrupted while submitting: {exc!r}")
             raise
         self._ledger.mark_submitted(row, handle.task_id)
+        self._pauses.end(key)  # shown by the next snapshot, just below
         self._moved(RowState.SUBMITTING, RowState.SUBMITTED)
         self._submitted_this_run += 1
         return _Result(_Outcome.SUBMITTED, handle=handle)
@@ -450,11 +454,9 @@ class BatchRunner:
     def _emit(self, finished: LedgerRow | None = None) -> None:
         if self._on_progress is not None:
             elapsed = time.monotonic() - self._started
-            self._on_progress(
-                BatchProgress.of(
-                    self._counts, self._downloading, elapsed, self._finished_this_run, finished
-                )
-            )
+            counts = self._counts, self._downloading, elapsed, self._finished_this_run, finished
+            progress = BatchProgress.of(*counts)
+            self._on_progress(replace(progress, queue_full=self._pauses.current()))
 
     def _report(self) -> BatchReport:
         return BatchReport(

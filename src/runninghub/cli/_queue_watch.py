@@ -52,10 +52,9 @@ class QueueWatch:
 
 def describe_queue_full(event: QueueFull) -> str:
     """``queue full (2/2 running); waiting for a free slot... (next try in 4 s, ...)``."""
-    if event.running is not None and event.limit is not None:
-        why = f"{event.running}/{event.limit} running"
-    else:
-        why = event.message.split(" | ")[0].strip() or f"code {event.code}"
+    from runninghub._support import queue_full_reason
+
+    why = queue_full_reason(event.running, event.limit, event.message, event.code)
     waited = f"waited {event.waited:.0f} s, " if event.waited >= 1 else ""
     return (
         f"queue full ({why}); waiting for a free slot... ({waited}next try in"

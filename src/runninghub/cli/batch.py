@@ -292,14 +292,16 @@ def _drive(
     from runninghub.batch import BatchRunner
 
     terminated: list[int] = []
+    opened: list[Path] = []  # the ledger, for the rows a Ctrl-C left unsubmitted
+    bar = ProgressLine(state, len(keys))
 
     async def main() -> BatchReport:
         async with AsyncExitStack() as stack:
             stack.enter_context(_cancel_on_sigterm(terminated))
             clients = [await stack.enter_async_context(_client(state, key)) for key in keys]
             ledger = await prepare(clients)
+            opened.append(ledger.path)
             stack.callback(ledger.close)
-            bar = ProgressLine(state)
             stack.callback(bar.close)
             return await BatchRunner(ledger, clients, on_progress=bar.update).run_async()
 
@@ -310,7 +312,9 @@ def _drive(
     except LedgerError as exc:
         raise _ledger_usage_error(exc) from None
     except KeyboardInterrupt:
-        state.render.warn("interrupted: submitted tasks keep running; `batch resume` picks up")
+        from ._batch_interrupt import describe_interruption
+
+        state.render.warn(describe_interruption(opened[0] if opened else None, bar.paused))
         raise
     except asyncio.CancelledError:
         if not terminated:

@@ -39,12 +39,14 @@ _STATUSES = (
     "unknown",
 )
 _UNKNOWN_SHOWN = 10
-_TASK_ID_HELP = "the task id from RunningHub's web console (call-record list)"
+_TASK_ID_HELP = "the task id from RunningHub's web console (call-record list), or its page address"
 
 
 @click.group(invoke_without_command=True)
-@click.option("--workflow", metavar="ID", help="Only runs of this workflow.")
-@click.option("--app", metavar="ID", help="Only runs of this AI app.")
+@click.option(
+    "--workflow", metavar="ID", help="Only runs of this workflow (its id or page address)."
+)
+@click.option("--app", metavar="ID", help="Only runs of this AI app (its id or page address).")
 @click.option("--model", metavar="ENDPOINT", help="Only runs of this hosted model.")
 @click.option(
     "--status",
@@ -94,6 +96,10 @@ def _filter(options: dict[str, Any]) -> HistoryFilter:
     if len(chosen) > 1:
         raise click.UsageError("give at most one of --workflow, --app and --model")
     kind, target = chosen[0] if chosen else (None, None)
+    if kind in ("workflow", "app") and target is not None:
+        from runninghub._support import check_history_id
+
+        target = check_history_id(target, kind)  # a pasted page address gives its id
     return HistoryFilter(
         kind=kind,
         target=target,
@@ -190,9 +196,16 @@ def _find(ref: str) -> TaskRecord:
     with journal:
         journal.reconcile()
         try:
-            return journal.show(ref.strip())
+            return journal.show(_task_ref(ref))
         except UnknownIntentError as exc:
             raise click.BadParameter(safe(exc.message), param_hint="TASK_ID") from None
+
+
+def _task_ref(ref: str) -> str:
+    """A task id or intent id as typed, or the id a pasted task page address names."""
+    from runninghub._support import check_history_id, looks_like_address
+
+    return check_history_id(ref, "task") if looks_like_address(ref) else ref.strip()
 
 
 def _record_document(record: TaskRecord) -> dict[str, Any]:
@@ -267,20 +280,23 @@ def resolve(state: CliState, intent: str, task_id: str) -> None:
     from runninghub.journal import JournalError
 
     number = _intent_number(intent)
+    from runninghub._support import check_history_id
+
+    task_id = check_history_id(task_id, "task")  # a pasted task page address gives its id
     journal = open_journal(create=False)
     if journal is None:
         raise click.BadParameter(f"no intent i{number} in the journal", param_hint="INTENT")
     with journal:
         try:
-            journal.resolve(number, task_id.strip())
+            journal.resolve(number, task_id)
         except ValueError as exc:
             raise click.BadParameter(safe(str(exc)), param_hint="--task") from None
         except JournalError as exc:
             raise click.BadParameter(safe(exc.message), param_hint="INTENT") from None
-    state.render.note(f"follow it with: runninghub wait {task_id.strip()}")
+    state.render.note(f"follow it with: runninghub wait {task_id}")
     state.render.result(
-        {"intent": number, "task_id": task_id.strip(), "state": "submitted"},
-        [f"intent i{number} -> task {task_id.strip()}"],
+        {"intent": number, "task_id": task_id, "state": "submitted"},
+        [f"intent i{number} -> task {task_id}"],
     )
 
 

@@ -16,6 +16,7 @@ from runninghub import ConfigError
 from runninghub._support import redact, redact_secrets, resolve_settings
 
 from ._operations import Operations
+from ._queue_notes import on_queue_full
 from ._server import build_server
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ class ClientProvider:
             site=self._config.site,
             journal=self._journal(),
             upload_cache=self._config.upload_cache,
+            on_queue_full=on_queue_full,  # told to the tool call whose submit waits
         )
 
     def _journal(self) -> Journal | None:

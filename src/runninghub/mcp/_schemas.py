@@ -132,6 +132,11 @@ class TaskResult(BaseModel):
     next_step: str | None = Field(
         default=None, description="What to do next when the task has not finished yet."
     )
+    queue_wait: str | None = Field(
+        default=None,
+        description="Set when the submit first waited for a free slot of the account's full"
+        " queue: how long, and why.",
+    )
 
 
 class DownloadResult(BaseModel):

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
@@ -18,6 +19,7 @@ from ._descriptions import INSTRUCTIONS, TOOL_DESCRIPTIONS
 from ._operations import Operations, RunInputs
 from ._presets import PresetCatalogue, preset_tool
 from ._progress_notifications import ProgressNotifier
+from ._queue_notes import QueueWait
 from ._results import AfterSubmit, Redact, argument_error_info, error_info, tool_result
 from ._schemas import (
     AccountInfo,
@@ -275,15 +277,31 @@ class ToolSet:
     async def _call(
         self, ctx: Context[Any, Any], operation: Callable[[ProgressNotifier], Awaitable[BaseModel]]
     ) -> CallToolResult:
-        """Run one tool; every failure becomes a tool error, the server keeps serving."""
+        """Run one tool; every failure becomes a tool error, the server keeps serving. A wait
+        for a free slot of a full queue is told as it happens, and in the result."""
+        sink = ProgressNotifier(ctx)
+        queue = QueueWait(sink)
         try:
-            model = await operation(ProgressNotifier(ctx))
+            with queue.watching():
+                model = await operation(sink)
         except Exception as exc:
             cause = exc.cause if isinstance(exc, AfterSubmit) else exc
             if not isinstance(cause, RunningHubError | OSError):
                 logger.error("tool failed unexpectedly", exc_info=exc)
-            return tool_result({"error": error_info(exc)}, self._redact, is_error=True)
-        return tool_result(model.model_dump(mode="json"), self._redact, is_error=False)
+            error = {**error_info(exc), **_waited(queue)}
+            return tool_result({"error": error}, self._redact, is_error=True)
+        except anyio.get_cancelled_exc_class():  # no result is sent: the log says what happened
+            queue.cancelled()
+            raise
+        data = model.model_dump(mode="json")
+        if "queue_wait" in data:
+            data.update(_waited(queue))
+        return tool_result(data, self._redact, is_error=False)
+
+
+def _waited(queue: QueueWait) -> dict[str, str]:
+    summary = queue.summary()
+    return {} if summary is None else {"queue_wait": summary}
 
 
 class RunningHubServer(MCPServer[Any]):

@@ -10,6 +10,8 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from runninghub import InvalidRequestError
+from runninghub._support import check_history_id, looks_like_address, web_address_target
 from runninghub.journal import HistoryFilter
 
 from ._targets import KINDS
@@ -37,12 +39,15 @@ def wanted_history(params: Mapping[str, str]) -> Wanted:
     form["target"] = form["target"] or (params.get("workflow") or "").strip()[:200]
     try:
         since, until = _day(form["from"], 0, "from"), _day(form["to"], 1, "to")
+        kind, target = _target(form["kind"] if form["kind"] in KINDS else None, form["target"])
     except ValueError as exc:
         return Wanted(HistoryFilter(limit=_SHOWN), form, str(exc))
+    except InvalidRequestError as exc:
+        return Wanted(HistoryFilter(limit=_SHOWN), form, exc.cli_message)
     status = form["status"].upper()
     query = HistoryFilter(
-        kind=form["kind"] if form["kind"] in KINDS else None,
-        target=form["target"] or None,
+        kind=kind,
+        target=target,
         status=status or None,  # a task's status, or "unknown"/"refused" for a submit
         since=since,
         until=until,
@@ -50,6 +55,20 @@ def wanted_history(params: Mapping[str, str]) -> Wanted:
         limit=_SHOWN,
     )
     return Wanted(query, form)
+
+
+def _target(kind: str | None, target: str) -> tuple[str | None, str | None]:
+    """The kind and id to look for; a pasted page address gives both (or is refused)."""
+    if not looks_like_address(target):
+        return kind, target or None
+    if kind in ("workflow", "app"):
+        return kind, check_history_id(target, kind)
+    if kind == "model":
+        raise ValueError(f"{target[:120]!r} is a page address; a model is named by its endpoint")
+    found, ident = web_address_target(target)
+    if found == "task":
+        raise ValueError(f"{target[:120]!r} is the address of a task, not of a workflow or app")
+    return found, ident
 
 
 def _day(text: str, days_after: int, name: str) -> float | None:

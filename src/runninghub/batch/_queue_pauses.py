@@ -1,0 +1,70 @@
+"""Pauses of a batch while the account's queue is full, as the progress display shows them.
+
+A submit refused for capacity (421 and its kin: nothing was created) starts a pause of its
+key; the next submit the key gets accepted ends it. Retries in between belong to the same
+pause, so a display reports each pause once, however often the runner tries again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from .._errors import APIError
+
+if TYPE_CHECKING:
+    from .._async_client import AsyncClient
+
+__all__ = ["QueuePause", "QueuePauses"]
+
+
+@dataclass(frozen=True)
+class QueuePause:
+    """A key whose queue is full. ``running`` and ``limit`` come from the queue status read
+    when the pause began (None when it could not be read); ``message`` is the service's."""
+
+    key: int  # index of the key in the batch's keys file (0 without one)
+    message: str
+    running: int | None = None
+    limit: int | None = None
+
+
+class QueuePauses:
+    """The pauses going on, one per key at most."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[int, QueuePause] = {}
+
+    async def refused(
+        self, key: int, message: str, client: AsyncClient, changed: Callable[[], None]
+    ) -> None:
+        """A submit on ``key`` was refused for capacity: a new pause is told (``changed``) once,
+        with the key's counts when its queue status can be read."""
+        if not self.start(key, message):
+            return  # a retry within the same pause: already told
+        try:
+            status = await client.queue_status()
+            self.counted(key, status.running_count, status.concurrent_limit)
+        except APIError:
+            pass  # the counts are a detail of the message: never a reason to stop
+        changed()
+
+    def start(self, key: int, message: str) -> bool:
+        """Note a capacity refusal on ``key``; True when it begins a pause."""
+        if key in self._by_key:
+            return False
+        self._by_key[key] = QueuePause(key, message)
+        return True
+
+    def counted(self, key: int, running: int | None, limit: int | None) -> None:
+        """The queue status of a paused key, read after the pause began."""
+        if key in self._by_key:
+            self._by_key[key] = replace(self._by_key[key], running=running, limit=limit)
+
+    def end(self, key: int) -> bool:
+        """A submit on ``key`` was accepted; True when that ended a pause."""
+        return self._by_key.pop(key, None) is not None
+
+    def current(self) -> tuple[QueuePause, ...]:
+        return tuple(self._by_key[key] for key in sorted(self._by_key))
