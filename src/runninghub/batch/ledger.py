@@ -41,6 +41,7 @@ from ._schema import (
     initialise,
     migrate,
     remove_database,
+    sync_write_ahead_log,
 )
 from .errors import (
     IllegalTransitionError,
@@ -111,6 +112,8 @@ class Ledger:
         self.path = path
         self._conn = conn
         self._lock = lock or RunnerLock(path)
+        # Only a write-ahead log lets a commit's fsync be made apart from the commit.
+        self._wal = conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -276,14 +279,18 @@ class Ledger:
 
     # -- transitions -----------------------------------------------------------------------
 
-    def claim(self, row: int, key_index: int, key_id: str | None = None) -> int:
+    def claim(
+        self, row: int, key_index: int, key_id: str | None = None, *, wait_for_disk: bool = True
+    ) -> int:
         """``pending -> submitting`` for a submit about to be sent; returns the attempt number.
 
         ``key_id`` names the key (by a hash, see :func:`runninghub.batch.key_id`), so that a
-        resume finds the key the task belongs to even if the keys were reordered.
+        resume finds the key the task belongs to even if the keys were reordered. With
+        ``wait_for_disk=False`` the commit does not wait for the disk: the caller must call
+        :meth:`sync` (e.g. in a thread) before it sends the submit.
         """
         now = time.time()
-        with self._transaction() as conn:
+        with self._transaction(wait_for_disk=wait_for_disk) as conn:
             current = self._expect(conn, row, RowState.PENDING, RowState.SUBMITTING)
             attempt = current.attempt + 1
             conn.execute(
@@ -299,9 +306,23 @@ class Ledger:
             )
         return attempt
 
-    def mark_submitted(self, row: int, task_id: str) -> None:
-        """``submitting -> submitted``: the task id, committed before anything else happens."""
-        self._move(row, RowState.SUBMITTING, RowState.SUBMITTED, task_id=task_id)
+    def mark_submitted(self, row: int, task_id: str, *, wait_for_disk: bool = True) -> None:
+        """``submitting -> submitted``: the task id, committed before anything else happens
+        (``wait_for_disk=False``: on disk once :meth:`sync` returns, as for :meth:`claim`)."""
+        self._move(
+            row, RowState.SUBMITTING, RowState.SUBMITTED, task_id=task_id,
+            wait_for_disk=wait_for_disk,
+        )  # fmt: skip
+
+    def sync(self) -> None:
+        """Make every transition committed so far survive a power cut, not only a crash.
+
+        Blocks for an fsync (milliseconds on a busy disk); safe to call from another thread,
+        as it does not touch the connection. A runner commits a claim without waiting for the
+        disk and syncs in a thread, so that the other tasks' work never waits on this one's.
+        """
+        if self._wal:
+            sync_write_ahead_log(self.path)
 
     def release(self, row: int, reason: str) -> None:
         """``submitting -> pending``: the service refused and created nothing (e.g. capacity)."""
@@ -331,14 +352,10 @@ class Ledger:
         still ``submitted`` and a resume follows its task and saves its outputs again. That
         keeps one fsync per task off the event loop the other tasks' submits wait on.
         """
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        try:
-            self._move(
-                row, RowState.SUBMITTED, state, outputs=outputs, coins=coins, error=error,
-                ended=True,
-            )  # fmt: skip
-        finally:
-            self._conn.execute("PRAGMA synchronous = FULL")
+        self._move(
+            row, RowState.SUBMITTED, state, outputs=outputs, coins=coins, error=error,
+            ended=True, wait_for_disk=False,
+        )  # fmt: skip
 
     def recover_interrupted(self) -> list[int]:
         """After a crash: rows left ``submitting`` become ``unknown``. Returns their numbers."""
@@ -367,10 +384,11 @@ class Ledger:
         coins: Decimal | None = None,
         error: str | None = None,
         ended: bool = False,
+        wait_for_disk: bool = True,
     ) -> None:
         now = time.time()
         coins_text = None if coins is None else str(coins)
-        with self._transaction() as conn:
+        with self._transaction(wait_for_disk=wait_for_disk) as conn:
             current = self._expect(conn, row, frm, to)
             sets = ["state = ?", "updated_at = ?", "error = ?"]
             args: list[Any] = [to.value, now, error]
@@ -412,10 +430,19 @@ class Ledger:
         return current
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock up front, so a compare-and-set cannot interleave.
-        with transaction(self._conn):
-            yield self._conn
+    def _transaction(self, *, wait_for_disk: bool = True) -> Iterator[sqlite3.Connection]:
+        # NORMAL commits without the log's fsync, which sync() makes (FULL = NORMAL + that).
+        # The level cannot change inside a transaction: it is set around it.
+        deferred = self._wal and not wait_for_disk
+        if deferred:
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            # IMMEDIATE takes the write lock up front, so a compare-and-set cannot interleave.
+            with transaction(self._conn):
+                yield self._conn
+        finally:
+            if deferred:
+                self._conn.execute("PRAGMA synchronous = FULL")
 
 
 def _record_attempt(  # noqa: PLR0913 - keyword-only fields of one attempt row

@@ -300,8 +300,8 @@ class BatchRunner:
             self._limits.unreserve(row.row)
             return self._stop_if_fatal(exc) or _Result(_Outcome.TRANSIENT, error=str(exc))
         self._claim(row.row, key)
-        # The send and the recording of its answer finish even if the run is interrupted, so
-        # that a Ctrl-C never leaves a task whose id was not written down.
+        # The claim's sync, the send and the recording of its answer finish even if the run is
+        # interrupted, so that a Ctrl-C never leaves a task whose id was not written down.
         critical = asyncio.ensure_future(self._send(row.row, key, overrides))
         try:
             return await asyncio.shield(critical)
@@ -310,11 +310,18 @@ class BatchRunner:
             raise
 
     def _claim(self, row: int, key: int) -> None:
-        self._ledger.claim(row, key, self._key_ids[key])
+        """Committed at once, on disk once :meth:`_on_disk` returns (before the send)."""
+        self._ledger.claim(row, key, self._key_ids[key], wait_for_disk=False)
         self._moved(RowState.PENDING, RowState.SUBMITTING)
+
+    async def _on_disk(self) -> None:
+        """Wait for the ledger's commits to reach the disk, in a thread: the event loop goes
+        on with the other tasks (their notices, submits, downloads) during the fsync."""
+        await asyncio.to_thread(self._ledger.sync)
 
     async def _send(self, row: int, key: int, overrides: list[NodeOverride]) -> _Result:
         client = self._clients[key]
+        await self._on_disk()  # the claim survives a power cut before anything is paid
         try:
             with batch_label(self._label, row):  # the journal's intent names batch and row
                 handle = await submit_row(client, self._spec, overrides)
@@ -336,8 +343,9 @@ class BatchRunner:
         except BaseException as exc:
             self._mark_unknown(row, f"interrupted while submitting: {exc!r}")
             raise
-        self._ledger.mark_submitted(row, handle.task_id)
+        self._ledger.mark_submitted(row, handle.task_id, wait_for_disk=False)
         self._pauses.end(key)  # shown by the next snapshot, just below
+        await self._on_disk()
         self._moved(RowState.SUBMITTING, RowState.SUBMITTED)
         self._submitted_this_run += 1
         return _Result(_Outcome.SUBMITTED, handle=handle)
