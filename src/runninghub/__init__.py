@@ -7,8 +7,7 @@ line starts fast.
 
 from __future__ import annotations
 
-import importlib
-
+from ._lazy import lazy_attributes
 from ._lean_httpx import defer_httpx_cli
 from ._version import __version__
 
@@ -18,8 +17,6 @@ defer_httpx_cli()  # before any module of the package imports httpx
 # `runninghub --help` (type checkers read this spelling too).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from ._async_client import AsyncClient, AsyncTaskHandle
     from ._catalogue import Catalogue, ModelInfo, ModelParam, ModelPrice
     from ._client import Client, Progress, TaskHandle
@@ -117,14 +114,8 @@ _LAZY = {
     "PresetParam": "._presets",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runninghub' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # the next access is a plain attribute
-    return value
+# A name read once is kept in the module's globals: the next access is a plain attribute.
+__getattr__ = lazy_attributes("runninghub", __name__, _LAZY, globals())
 
 
 __all__ = [

@@ -9,7 +9,9 @@ fields are ``None`` rather than errors (``_wire_values``).
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any, TypeVar
 
 from ._models import (
     Account,
@@ -55,27 +57,36 @@ def parse_upload(body: Any) -> Upload:
 
 
 def parse_account(body: Any) -> Account:
-    data = _data_dict(body, "account")
-    return Account(
-        remain_coins=to_decimal(data.get("remainCoins")),
-        current_task_counts=as_int(data.get("currentTaskCounts")),
-        remain_money=to_decimal(data.get("remainMoney")),
-        currency=text_field(data, "currency") or None,
-        api_type=text_field(data, "apiType") or None,
-        raw=body,
-    )
+    return _flat_record(Account, body, "account")
 
 
 def parse_queue_status(body: Any) -> QueueStatus:
-    data = _data_dict(body, "queue status")
-    return QueueStatus(
-        concurrent_limit=as_int(data.get("concurrentLimit")),
-        running_count=as_int(data.get("runningCount")),
-        queued_count=as_int(data.get("queuedCount")),
-        total_current_tasks=as_int(data.get("totalCurrentTasks")),
-        api_key_type=text_field(data, "apiKeyType") or None,
-        raw=body,
-    )
+    return _flat_record(QueueStatus, body, "queue status")
+
+
+# How a flat record's field is read, by its annotation: numbers may arrive as strings, and
+# an empty text is no text.
+_READERS: dict[str, Callable[[dict[str, Any], str], Any]] = {
+    "Decimal | None": lambda data, key: to_decimal(data.get(key)),
+    "int | None": lambda data, key: as_int(data.get(key)),
+    "str | None": lambda data, key: text_field(data, key) or None,
+}
+Flat = TypeVar("Flat", Account, QueueStatus)
+
+
+def _flat_record(kind: type[Flat], body: Any, what: str) -> Flat:
+    """A record whose every field but ``raw`` is the wire key of its name in camelCase
+    (``remain_coins``: ``remainCoins``), read as its annotation says."""
+    data = _data_dict(body, what)
+    values = {
+        f.name: _READERS[str(f.type)](data, _camel(f.name)) for f in fields(kind) if f.name != "raw"
+    }
+    return kind(**values, raw=body)
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.title() for word in rest)
 
 
 def parse_graph(body: Any) -> dict[str, Any]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
 from . import _steps
 from ._checks import check_task_id
+from ._closing import ClosedOnExit
 from ._deadline import bound_pools, deadline
 from ._models import Task
 from ._outputs import PartialDownload
@@ -57,7 +57,7 @@ def _method_of(flow: Callable[..., Flow[Any]], hands_back_a_handle: bool) -> Cal
     return _handing(flow) if hands_back_a_handle else _driven(flow)
 
 
-class Client(ClientSurface):
+class Client(ClosedOnExit, ClientSurface):
     """A RunningHub client. Use it as a context manager, or call :meth:`close`.
 
     The key comes from ``api_key``, else ``RUNNINGHUB_API_KEY``, else the config file
@@ -86,14 +86,6 @@ class Client(ClientSurface):
     def close(self) -> None:
         self._http.close()
         self._close_journal()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def _open_transport(self, options: dict[str, Any]) -> None:
         self._http = httpx.Client(**options)

@@ -145,29 +145,40 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         return self._inner.get_extra_info(info)
 
 
+def _tcp(
+    host: str,
+    port: int,
+    timeout: float | None = None,
+    local_address: str | None = None,
+    socket_options: Iterable[Any] | None = None,
+) -> dict[str, Any]:
+    """A ``connect_tcp`` call's arguments (httpcore's signature, on both faces), its connect
+    bounded by the deadline."""
+    return {
+        "host": host,
+        "port": port,
+        "timeout": _connect_bound(timeout),
+        "local_address": local_address,
+        "socket_options": socket_options,
+    }
+
+
+def _unix_socket(
+    path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+) -> dict[str, Any]:
+    """A ``connect_unix_socket`` call's arguments, bounded as ``_tcp``'s."""
+    return {"path": path, "timeout": _connect_bound(timeout), "socket_options": socket_options}
+
+
 class _Backend(httpcore.NetworkBackend):
     def __init__(self, inner: httpcore.NetworkBackend) -> None:
         self._inner = inner
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        inner = self._inner.connect_tcp(
-            host, port, _connect_bound(timeout), local_address, socket_options
-        )
-        return _Stream(inner)
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        return _Stream(self._inner.connect_tcp(**_tcp(*args, **kwargs)))
 
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        return _Stream(
-            self._inner.connect_unix_socket(path, _connect_bound(timeout), socket_options)
-        )
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        return _Stream(self._inner.connect_unix_socket(**_unix_socket(*args, **kwargs)))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
@@ -177,26 +188,11 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
         self._inner = inner
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        inner = await self._inner.connect_tcp(
-            host, port, _connect_bound(timeout), local_address, socket_options
-        )
-        return _AsyncStream(inner)
+    async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        return _AsyncStream(await self._inner.connect_tcp(**_tcp(*args, **kwargs)))
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        inner = await self._inner.connect_unix_socket(path, _connect_bound(timeout), socket_options)
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        inner = await self._inner.connect_unix_socket(**_unix_socket(*args, **kwargs))
         return _AsyncStream(inner)
 
     async def sleep(self, seconds: float) -> None:

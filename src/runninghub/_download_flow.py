@@ -5,7 +5,6 @@ Split from ``_flows`` (which re-exports ``download``) so each flow module stays 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import httpx
 from ._core import ClientCore
 from ._errors import OutputError, Wording
 from ._models import Task
+from ._options import PathLike
 from ._outputs import (
     DEFAULT_MAX_BYTES,
     PartialDownload,
@@ -24,8 +24,6 @@ from ._outputs import (
 )
 from ._policy import DownloadRetry
 from ._steps import Flow, Pause, Stream
-
-PathLike = str | os.PathLike[str]
 
 
 def download(  # noqa: PLR0913 - the public signature: options as keywords

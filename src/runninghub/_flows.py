@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 
@@ -29,7 +29,19 @@ from ._errors import (
 )
 from ._fields import error
 from ._models import Account, AppInput, NodeOverride, QueueStatus, Task, Upload
-from ._options import ProgressCallback, SaveOptions, SubmitOptions, WaitOptions, WorkflowJSON
+from ._options import (
+    AppKeywords,
+    PathLike,
+    ProgressCallback,
+    RunAppKeywords,
+    RunKeywords,
+    SaveOptions,
+    SubmitOptions,
+    WaitOptions,
+    WorkflowKeywords,
+    run_options,
+    submit_options,
+)
 from ._overrides import (
     graph_from_json,
     local_files,
@@ -48,7 +60,6 @@ from .journal import HistoryEntry, LocalInput
 from .workflow import OverridesLike, WorkflowGraph
 
 T = TypeVar("T")
-PathLike = str | os.PathLike[str]
 
 
 def call(
@@ -173,19 +184,11 @@ def _cached(client: ClientCore, kind: str, ident: str, build: Any, refresh: bool
 # ---------------------------------------------------------------------- submit and run
 
 
-def submit(  # noqa: PLR0913 - the public signature: options as keywords
+def submit(
     client: ClientCore,
     workflow_id: str | int,
     overrides: OverridesLike = None,
-    *,
-    workflow_json: WorkflowJSON | None = None,
-    webhook_url: str | None = None,
-    instance: str = "default",
-    add_metadata: bool = True,
-    validate: bool | None = None,
-    personal_queue: bool | None = None,
-    retain_seconds: int | None = None,
-    access_password: str | None = None,
+    **options: Unpack[WorkflowKeywords],
 ) -> Flow[Task]:
     """Start a saved workflow with overrides (``{"6.text": "a cat"}``, tuples, NodeOverride).
 
@@ -200,35 +203,22 @@ def submit(  # noqa: PLR0913 - the public signature: options as keywords
     CapacityError when the account stays full after retries, and SubmitOutcomeUnknownError
     when the answer was lost (the submit is never repeated).
     """
-    options = SubmitOptions(
-        workflow_json, webhook_url, instance, add_metadata, validate,
-        personal_queue, retain_seconds, access_password,
-    )  # fmt: skip
-    return (yield from submit_workflow(client, workflow_id, overrides, options))
+    submitting = submit_options("submit", WorkflowKeywords, options)
+    return (yield from submit_workflow(client, workflow_id, overrides, submitting))
 
 
-def submit_app(  # noqa: PLR0913 - the public signature: options as keywords
+def submit_app(
     client: ClientCore,
     app_id: str | int,
     overrides: OverridesLike = None,
-    *,
-    webhook_url: str | None = None,
-    instance: str = "default",
-    validate: bool | None = None,
-    personal_queue: bool | None = None,
-    retain_seconds: int | None = None,
-    access_password: str | None = None,
+    **options: Unpack[AppKeywords],
 ) -> Flow[Task]:
     """Start an AI app; its inputs (``app_inputs``) are the fields the overrides may set.
 
     Options as for ``submit``.
     """
-    options = SubmitOptions(
-        webhook_url=webhook_url, instance=instance, validate=validate,
-        personal_queue=personal_queue, retain_seconds=retain_seconds,
-        access_password=access_password,
-    )  # fmt: skip
-    return (yield from submit_ai_app(client, app_id, overrides, options))
+    submitting = submit_options("submit_app", AppKeywords, options)
+    return (yield from submit_ai_app(client, app_id, overrides, submitting))
 
 
 def submit_workflow(
@@ -346,24 +336,11 @@ def _lora_name(name: str) -> str:
     return clean[:100]
 
 
-def run(  # noqa: PLR0913 - the public signature: options as keywords
+def run(
     client: ClientCore,
     workflow_id: str | int,
     overrides: OverridesLike = None,
-    *,
-    timeout: float | None = None,
-    out_dir: PathLike | None = None,
-    overwrite: bool = False,
-    on_progress: ProgressCallback | None = None,
-    cancel_on_timeout: bool = False,
-    workflow_json: WorkflowJSON | None = None,
-    webhook_url: str | None = None,
-    instance: str = "default",
-    add_metadata: bool = True,
-    validate: bool | None = None,
-    personal_queue: bool | None = None,
-    retain_seconds: int | None = None,
-    access_password: str | None = None,
+    **options: Unpack[RunKeywords],
 ) -> Flow[Task]:
     """Submit, wait, and (with ``out_dir``) download the outputs; returns the final task.
 
@@ -374,60 +351,41 @@ def run(  # noqa: PLR0913 - the public signature: options as keywords
     When the task fails naming a file the journal's upload cache supplied (the service lost
     it), the file is uploaded again and the workflow submitted once more.
     """
-    options = SubmitOptions(
-        workflow_json, webhook_url, instance, add_metadata, validate,
-        personal_queue, retain_seconds, access_password,
-    )  # fmt: skip
-    waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    # A generator of overrides is read once here: a second submit (see _finish) reads it again.
-    again = functools.partial(submit_workflow, client, workflow_id, materialize(overrides), options)
-    saving = SaveOptions.of(out_dir, overwrite)
-    return (yield from _finish(client, (yield from again()), waiting, saving, again))
+    submitting, waiting, saving = run_options("run", RunKeywords, options)
+    # A generator of overrides is read once here: a second submit (see finish) reads it again.
+    again = functools.partial(
+        submit_workflow, client, workflow_id, materialize(overrides), submitting
+    )
+    return (yield from finish(client, again, waiting, saving))
 
 
-def run_app(  # noqa: PLR0913 - the public signature: options as keywords
+def run_app(
     client: ClientCore,
     app_id: str | int,
     overrides: OverridesLike = None,
-    *,
-    timeout: float | None = None,
-    out_dir: PathLike | None = None,
-    overwrite: bool = False,
-    on_progress: ProgressCallback | None = None,
-    cancel_on_timeout: bool = False,
-    webhook_url: str | None = None,
-    instance: str = "default",
-    validate: bool | None = None,
-    personal_queue: bool | None = None,
-    retain_seconds: int | None = None,
-    access_password: str | None = None,
+    **options: Unpack[RunAppKeywords],
 ) -> Flow[Task]:
     """``run`` for an AI app."""
-    options = SubmitOptions(
-        webhook_url=webhook_url, instance=instance, validate=validate,
-        personal_queue=personal_queue, retain_seconds=retain_seconds,
-        access_password=access_password,
-    )  # fmt: skip
-    waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    again = functools.partial(submit_ai_app, client, app_id, materialize(overrides), options)
-    saving = SaveOptions.of(out_dir, overwrite)
-    return (yield from _finish(client, (yield from again()), waiting, saving, again))
+    submitting, waiting, saving = run_options("run_app", RunAppKeywords, options)
+    again = functools.partial(submit_ai_app, client, app_id, materialize(overrides), submitting)
+    return (yield from finish(client, again, waiting, saving))
 
 
-def _finish(
+def finish(
     client: ClientCore,
-    task: Task,
+    submit: Callable[[], Flow[Task]],
     options: WaitOptions,
     saving: SaveOptions | None,
-    again: Callable[[], Flow[Task]],
 ) -> Flow[Task]:
+    """A run once its options are packed: ``submit``, wait and (with ``saving``) download."""
+    task = yield from submit()
     try:
         final = yield from wait_for(client, task.task_id, task, options)
     except TaskFailedError as exc:
         if not client._recorder.lost_upload(exc.task):
             raise
         # The service lost a file the upload cache still named: upload it again, submit once more.
-        task = yield from again()
+        task = yield from submit()
         final = yield from wait_for(client, task.task_id, task, options)
     if saving is not None:
         yield from download(client, final, saving.out_dir, overwrite=saving.overwrite)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import _download_flow, _flows
 from ._core import ClientCore
 from ._models import Task, TaskStatus
-from ._options import ProgressCallback, WaitOptions
+from ._options import PathLike, ProgressCallback, WaitOptions
 from ._outputs import SavedFile, not_finished
 from ._steps import Flow
 
@@ -55,7 +55,7 @@ def cancel(handle: HandleCore) -> Flow[None]:
 
 
 def download(
-    handle: HandleCore, out_dir: _flows.PathLike, *, overwrite: bool = False
+    handle: HandleCore, out_dir: PathLike, *, overwrite: bool = False
 ) -> Flow[list[SavedFile]]:
     """Save the outputs of the finished task (refreshing its state first if needed)."""
     task = handle.last

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from ._catalogue import ModelInfo
 from ._core import ClientCore
 from ._directory import AiAppInfo, ApiKeyInfo, Page, PricePreview, ResourceInfo
 from ._errors import APIResponseError, AuthenticationError, NotFoundError
 from ._fields import error
-from ._flows import _finish, _recorded_submit, call, upload, upload_lora
+from ._flows import _recorded_submit, call, finish, upload, upload_lora
 from ._model_checks import (
     ModelPlan,
     check_endpoint,
@@ -28,7 +27,7 @@ from ._model_checks import (
     plan_model_params,
 )
 from ._models import Task
-from ._options import ProgressCallback, SaveOptions, SubmitOptions, WaitOptions
+from ._options import ModelKeywords, RunModelKeywords, SubmitOptions, run_options, submit_options
 from ._steps import Flow
 from ._uploads import check_media_files
 
@@ -45,7 +44,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-PathLike = str | os.PathLike[str]
 ModelParams = Mapping[str, Any] | None
 logger = logging.getLogger("runninghub")
 
@@ -89,16 +87,8 @@ def _known(client: ClientCore, endpoint: str) -> ModelInfo | None:
 # ---------------------------------------------------------------------- submit and run
 
 
-def submit_model(  # noqa: PLR0913 - the public signature: options as keywords
-    client: ClientCore,
-    endpoint: str,
-    params: ModelParams = None,
-    *,
-    webhook_url: str | None = None,
-    instance: str = "default",
-    personal_queue: bool | None = None,
-    retain_seconds: int | None = None,
-    validate: bool | None = None,
+def submit_model(
+    client: ClientCore, endpoint: str, params: ModelParams = None, **options: Unpack[ModelKeywords]
 ) -> Flow[Task]:
     """Start a standard model (``"rhart-image-n-pro/text-to-image"``) with its parameters.
 
@@ -108,24 +98,8 @@ def submit_model(  # noqa: PLR0913 - the public signature: options as keywords
     ``...Urls`` keys). An endpoint the catalogue does not know is sent unchecked, with a
     warning. Needs an enterprise key (``AuthenticationError``, code 1014, otherwise).
     """
-    options = _options(webhook_url, instance, personal_queue, retain_seconds, validate)
-    return (yield from submit_standard_model(client, endpoint, params, options))
-
-
-def _options(
-    webhook_url: str | None,
-    instance: str,
-    personal_queue: bool | None,
-    retain_seconds: int | None,
-    validate: bool | None,
-) -> SubmitOptions:
-    return SubmitOptions(
-        webhook_url=webhook_url,
-        instance=instance,
-        validate=validate,
-        personal_queue=personal_queue,
-        retain_seconds=retain_seconds,
-    )
+    submitting = submit_options("submit_model", ModelKeywords, options)
+    return (yield from submit_standard_model(client, endpoint, params, submitting))
 
 
 def submit_standard_model(
@@ -159,31 +133,19 @@ def _plan(
     return plan_model_params(known, params)
 
 
-def run_model(  # noqa: PLR0913 - the public signature: options as keywords
+def run_model(
     client: ClientCore,
     endpoint: str,
     params: ModelParams = None,
-    *,
-    timeout: float | None = None,
-    out_dir: PathLike | None = None,
-    overwrite: bool = False,
-    on_progress: ProgressCallback | None = None,
-    cancel_on_timeout: bool = False,
-    webhook_url: str | None = None,
-    instance: str = "default",
-    personal_queue: bool | None = None,
-    retain_seconds: int | None = None,
-    validate: bool | None = None,
+    **options: Unpack[RunModelKeywords],
 ) -> Flow[Task]:
     """``submit_model``, wait and (with ``out_dir``) download, as ``run`` does for workflows.
 
     A model that answers SUCCESS with its results on submit is done without polling.
     """
-    options = _options(webhook_url, instance, personal_queue, retain_seconds, validate)
-    again = functools.partial(submit_standard_model, client, endpoint, params, options)
-    waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    saving = SaveOptions.of(out_dir, overwrite)
-    return (yield from _finish(client, (yield from again()), waiting, saving, again))
+    submitting, waiting, saving = run_options("run_model", RunModelKeywords, options)
+    again = functools.partial(submit_standard_model, client, endpoint, params, submitting)
+    return (yield from finish(client, again, waiting, saving))
 
 
 def model_price(

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import functools
-import os
 from typing import Any
 
 from ._core import ClientCore
-from ._flows import _finish, submit_ai_app, submit_workflow
+from ._flows import finish, submit_ai_app, submit_workflow
 from ._model_flows import submit_standard_model
 from ._model_presets import model_body
 from ._models import Task
-from ._options import ProgressCallback, SaveOptions, SubmitOptions, WaitOptions
+from ._options import PathLike, ProgressCallback, SaveOptions, SubmitOptions, WaitOptions
 from ._presets import Preset
 from ._steps import Flow
-
-PathLike = str | os.PathLike[str]
 
 
 def presets(client: ClientCore, presets_file: PathLike | None = None) -> Flow[list[Preset]]:
@@ -50,7 +47,7 @@ def run_preset(  # noqa: PLR0913 - the public signature: options as keywords
     if preset.kind == "model":  # checked against the catalogue, local files uploaded
         submitting, overrides = submit_standard_model, model_body(overrides)
     waiting = WaitOptions(timeout, cancel_on_timeout, on_progress)
-    options = SubmitOptions(validate=True)
-    again = functools.partial(submitting, client, preset.target, overrides, options)
-    saving = SaveOptions.of(out_dir, overwrite)
-    return (yield from _finish(client, (yield from again()), waiting, saving, again))
+    again = functools.partial(
+        submitting, client, preset.target, overrides, SubmitOptions(validate=True)
+    )
+    return (yield from finish(client, again, waiting, SaveOptions.of(out_dir, overwrite)))

@@ -28,10 +28,10 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from ._client import Client
+from ._closing import ClosedOnExit
 from ._config import ENV_API_KEY
 from ._config import load_config as _load_config_file
 from ._errors import (
@@ -61,7 +61,7 @@ def get_api_key() -> str | None:
     return str(key) if key else None
 
 
-class RunningHubClient:
+class RunningHubClient(ClosedOnExit):
     """The seed-compatible client (see the module docstring)."""
 
     def __init__(
@@ -76,17 +76,6 @@ class RunningHubClient:
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> RunningHubClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def upload_image(self, image_path: str | os.PathLike[str]) -> str | None:
         """Upload an image; returns its URL (a valid field value), or ``None`` on failure."""

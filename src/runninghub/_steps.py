@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterat
 from dataclasses import dataclass
 from typing import IO, Any, Generic, TypeAlias, TypeVar
 
+from ._options import spelled_out
 from ._outputs import PartialDownload
 from ._protocol import Operation
 from ._waiting import Listen, Progress, Sleep
@@ -135,7 +136,7 @@ def as_method(method: F, flow: Callable[..., Any], returns: str | None = None) -
     or ``returns``), so that ``help()`` and the parity test read the public types.
     """
     functools.update_wrapper(method, flow)
-    signature = inspect.signature(flow)
+    signature = spelled_out(inspect.signature(flow), flow.__globals__)
     first, *rest = signature.parameters.values()  # the flow's client or handle: the method's self
     signature = signature.replace(
         parameters=[first.replace(name="self", annotation=inspect.Parameter.empty), *rest]

@@ -67,6 +67,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_lean_httpx",
         "_numbers",
         "_lazy",
+        "_closing",
         "_errors",
         "_models",
         "_directory",
