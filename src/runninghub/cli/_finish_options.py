@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ._option_kinds import dir_option
 from ._seconds import SECONDS
 
 __all__ = ["FinishChoices", "finish_options", "overwrite_option"]
@@ -74,12 +75,7 @@ def finish_options(func: F) -> F:
             is_flag=True,
             help="When --timeout (or the default deadline) runs out, cancel the task.",
         ),
-        click.option(
-            "--out",
-            type=click.Path(file_okay=False, path_type=Path),
-            metavar="DIR",
-            help="Save outputs here (default ./runninghub-outputs/TASK_ID/).",
-        ),
+        dir_option("--out", help="Save outputs here (default ./runninghub-outputs/TASK_ID/)."),
         overwrite_option,
         click.option("--no-download", is_flag=True, help="Print the outputs' URLs; save nothing."),
         click.option(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._option_kinds import dir_option
 
 if TYPE_CHECKING:
     from runninghub import Client
@@ -49,14 +50,7 @@ def _demo_run(
 
 
 @click.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("demo-outputs"),
-    show_default=True,
-    metavar="DIR",
-    help="Where the outputs go.",
-)
+@dir_option("--out", default=Path("demo-outputs"), show_default=True, help="Where the outputs go.")
 @click.option("--prompt", default=DEFAULT_PROMPT, show_default=True, help="Text-to-image prompt.")
 @click.option(
     "--task-seconds",

@@ -11,6 +11,8 @@ import click
 
 from runninghub.emulator.options import SWITCH_FLAGS, TABLE_FLAGS, default_of
 
+from ._option_kinds import dir_option, file_option, repeated_option
+
 __all__ = ["emulator"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,11 +46,10 @@ def _guard_options(command: Any) -> Any:
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: any free port."
 )
-@click.option(
+@dir_option(
     "--workflows",
     "workflows_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    metavar="DIR",
+    exists=True,
     help="More API-format workflows, one <workflow id>.json per file.",
 )
 @click.option(
@@ -85,11 +86,10 @@ def _guard_options(command: Any) -> Any:
     "truncated, non_json).",
 )
 @click.option("--seed", type=int, help="Seed of the fault sequence (repeatable runs).")
-@click.option(
+@file_option(
     "--keys",
     "keys_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    metavar="FILE",
+    exists=True,
     help="Accept only these keys (one per line, optionally 'ai:KEY'); default: any 32-hex key.",
 )
 @click.option(
@@ -98,11 +98,9 @@ def _guard_options(command: Any) -> Any:
     type=click.Choice(["cn", "ai"]),
     help="Act as this site: refuse keys listed for the other one.",
 )
-@click.option(
+@file_option(
     "--state",
     "state_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
     help="Keep tasks, uploads and outputs in this file across restarts.",
 )
 @click.option(
@@ -118,10 +116,9 @@ def _guard_options(command: Any) -> Any:
     show_default=True,
     help="What /openapi/v2/query reports for a cancelled task.",
 )
-@click.option(
+@repeated_option(
     "--fetch-host",
     "fetch_hosts",
-    multiple=True,
     metavar="HOST[:PORT]",
     help="A host whose media URLs tasks may fetch (your own test server); repeatable. "
     "Default: none, the emulator stays offline.",

@@ -13,6 +13,7 @@ from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
 from ._finish_options import FinishChoices, finish_options
 from ._id_hints import other_kind_hint
+from ._option_kinds import file_option, repeated_option
 from ._submitting import submitting
 from .lists import app_list
 from .nodes import app_inputs
@@ -75,18 +76,16 @@ def _readable_file(value: str, address: str) -> Path:
 
 def override_options(func: F) -> F:
     """``--set`` and ``--file``, both repeatable."""
-    func = click.option(
+    func = repeated_option(
         "--file",
         "files",
-        multiple=True,
         metavar="NODE.FIELD=PATH",
         help="Upload a local file into a field (repeatable).",
         shell_complete=complete_address,
     )(func)
-    return click.option(
+    return repeated_option(
         "--set",
         "sets",
-        multiple=True,
         metavar="NODE.FIELD=VALUE",
         help="Set a field; NODE is an id, a title or a class (repeatable).",
         shell_complete=complete_address,
@@ -171,10 +170,9 @@ def _read_workflow_json(path: Path | None) -> dict[str, Any] | None:
 @click.argument("workflow_id")
 @override_options
 @wait_options
-@click.option(
+@file_option(
     "--workflow-json",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    metavar="FILE",
+    exists=True,
     help="Run this API-format graph instead of the saved one.",
 )
 @json_option
