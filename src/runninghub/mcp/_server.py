@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -145,6 +146,56 @@ _CANCELS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempote
 _RESENDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
 
 
+_RunOperation = Callable[[Operations, str, RunInputs, ProgressNotifier], Awaitable[TaskResult]]
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
+# What every run tool takes after its target and inputs: how long to wait, where to save.
+_RUN_WAIT = (
+    inspect.Parameter(
+        "wait_seconds", _KEYWORD, default=DEFAULT_WAIT_SECONDS, annotation=WaitSeconds
+    ),
+    inspect.Parameter("download_dir", _KEYWORD, default=None, annotation=DownloadDir),
+)
+
+
+def _run_tool(
+    name: str, run: _RunOperation, target: tuple[str, Any], values: tuple[str, Any], files: Any
+) -> Callable[..., Awaitable[CallToolResult]]:
+    """A ``ToolSet`` method that runs one kind of target: ``(target, ctx, *, values, files,
+    wait_seconds, download_dir)``, the signature the MCP SDK reads the tool's schema from."""
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [
+        inspect.Parameter("self", positional),
+        inspect.Parameter(target[0], positional, annotation=target[1]),
+        inspect.Parameter("ctx", positional, annotation=Context[Any, Any]),
+        inspect.Parameter(values[0], _KEYWORD, default=None, annotation=values[1]),
+        inspect.Parameter("files", _KEYWORD, default=None, annotation=files),
+        *_RUN_WAIT,
+    ]
+    signature = inspect.Signature(
+        parameters, return_annotation=Annotated[CallToolResult, TaskResult]
+    )
+
+    async def tool(*args: Any, **kwargs: Any) -> CallToolResult:
+        given = signature.bind(*args, **kwargs)
+        given.apply_defaults()
+        named = given.arguments
+        tools: ToolSet = named["self"]
+        inputs = RunInputs(
+            named[values[0]],
+            named["files"],
+            wait_seconds=named["wait_seconds"],
+            download_dir=named["download_dir"],
+        )
+        ident = named[target[0]]
+        return await tools._call(named["ctx"], lambda sink: run(tools._ops, ident, inputs, sink))
+
+    tool.__name__ = tool.__qualname__ = name
+    tool.__signature__ = signature  # type: ignore[attr-defined]
+    tool.__annotations__ = {p.name: p.annotation for p in parameters[1:]}
+    tool.__annotations__["return"] = signature.return_annotation
+    return tool
+
+
 class ToolSet:
     """The MCP face of :class:`Operations`: one method per tool."""
 
@@ -156,19 +207,6 @@ class ToolSet:
         self, workflow_id: WorkflowId, ctx: Context[Any, Any]
     ) -> Annotated[CallToolResult, WorkflowFields]:
         return await self._call(ctx, lambda _: self._ops.list_workflow_fields(workflow_id))
-
-    async def run_workflow(  # noqa: PLR0913 - an MCP tool: its parameters are the tool's schema
-        self,
-        workflow_id: WorkflowId,
-        ctx: Context[Any, Any],
-        *,
-        overrides: Overrides = None,
-        files: Files = None,
-        wait_seconds: WaitSeconds = DEFAULT_WAIT_SECONDS,
-        download_dir: DownloadDir = None,
-    ) -> Annotated[CallToolResult, TaskResult]:
-        inputs = RunInputs(overrides, files, wait_seconds=wait_seconds, download_dir=download_dir)
-        return await self._call(ctx, lambda sink: self._ops.run_workflow(workflow_id, inputs, sink))
 
     async def get_task(
         self, task_id: TaskId, ctx: Context[Any, Any]
@@ -213,19 +251,6 @@ class ToolSet:
     ) -> Annotated[CallToolResult, AppInputs]:
         return await self._call(ctx, lambda _: self._ops.list_app_inputs(app_id))
 
-    async def run_app(  # noqa: PLR0913 - an MCP tool: its parameters are the tool's schema
-        self,
-        app_id: AppId,
-        ctx: Context[Any, Any],
-        *,
-        overrides: Overrides = None,
-        files: Files = None,
-        wait_seconds: WaitSeconds = DEFAULT_WAIT_SECONDS,
-        download_dir: DownloadDir = None,
-    ) -> Annotated[CallToolResult, TaskResult]:
-        inputs = RunInputs(overrides, files, wait_seconds=wait_seconds, download_dir=download_dir)
-        return await self._call(ctx, lambda sink: self._ops.run_app(app_id, inputs, sink))
-
     async def find_models(
         self,
         ctx: Context[Any, Any],
@@ -242,21 +267,26 @@ class ToolSet:
     ) -> Annotated[CallToolResult, ModelDetail]:
         return await self._call(ctx, lambda _: self._ops.show_model(endpoint))
 
-    async def run_model(  # noqa: PLR0913 - an MCP tool: its parameters are the tool's schema
-        self,
-        endpoint: Endpoint,
-        ctx: Context[Any, Any],
-        *,
-        params: ModelValues = None,
-        files: ModelFiles = None,
-        wait_seconds: WaitSeconds = DEFAULT_WAIT_SECONDS,
-        download_dir: DownloadDir = None,
-    ) -> Annotated[CallToolResult, TaskResult]:
-        inputs = RunInputs(params, files, wait_seconds=wait_seconds, download_dir=download_dir)
-        return await self._call(ctx, lambda sink: self._ops.run_model(endpoint, inputs, sink))
-
     async def account(self, ctx: Context[Any, Any]) -> Annotated[CallToolResult, AccountInfo]:
         return await self._call(ctx, lambda _: self._ops.account())
+
+    run_workflow = _run_tool(
+        "run_workflow",
+        Operations.run_workflow,
+        ("workflow_id", WorkflowId),
+        ("overrides", Overrides),
+        Files,
+    )
+    run_app = _run_tool(
+        "run_app", Operations.run_app, ("app_id", AppId), ("overrides", Overrides), Files
+    )
+    run_model = _run_tool(
+        "run_model",
+        Operations.run_model,
+        ("endpoint", Endpoint),
+        ("params", ModelValues),
+        ModelFiles,
+    )
 
     async def run_preset(
         self, preset: Preset, arguments: dict[str, Any], ctx: Context[Any, Any]
