@@ -6,13 +6,20 @@ what is its own (the flag, where the value goes, the help).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-__all__ = ["EXISTING_FILE", "dir_option", "file_option", "repeated_option"]
+__all__ = [
+    "EXISTING_FILE",
+    "dir_option",
+    "file_option",
+    "repeated_option",
+    "seconds_option",
+    "with_options",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,3 +44,22 @@ def dir_option(*decls: str, exists: bool = False, **attrs: Any) -> Callable[[F],
 def repeated_option(*decls: str, metavar: str, **attrs: Any) -> Callable[[F], F]:
     """An option given once per value (``--set A --set B``), read as a tuple of them."""
     return click.option(*decls, multiple=True, metavar=metavar, **attrs)
+
+
+def seconds_option(name: str, default: float, help_text: str) -> Callable[[F], F]:
+    """A duration in seconds, 0 or more, its default shown (the emulator's timings)."""
+    return click.option(
+        name,
+        type=click.FloatRange(min=0),
+        default=default,
+        show_default=True,
+        metavar="S",
+        help=help_text,
+    )
+
+
+def with_options(func: F, options: Sequence[Callable[[Any], Any]]) -> F:
+    """``func`` with ``options`` applied so that ``--help`` lists them in this order."""
+    for option in reversed(options):
+        func = option(func)
+    return func

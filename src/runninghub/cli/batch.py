@@ -18,7 +18,7 @@ from ._batch_limits import show_limits
 from ._batch_report import ProgressLine, finish
 from ._batch_targets import choose_target, plan_rows, target_options
 from ._context import CliState, json_option, pass_state
-from ._option_kinds import dir_option, file_option, repeated_option
+from ._option_kinds import dir_option, file_option, repeated_option, with_options
 
 if TYPE_CHECKING:
     from runninghub import AsyncClient
@@ -62,9 +62,7 @@ def run_limits(func: F) -> F:
                      " price seen) stay within N."),
         file_option("--keys", "keys_file", help="Spread rows over these API keys (one per line)."),
     ]  # fmt: skip
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return with_options(func, options)
 
 
 # `resume`, `retry` and `status` read a ledger that `run` wrote.

@@ -11,22 +11,11 @@ import click
 
 from runninghub.emulator.options import SWITCH_FLAGS, TABLE_FLAGS, default_of
 
-from ._option_kinds import dir_option, file_option, repeated_option
+from ._option_kinds import dir_option, file_option, repeated_option, seconds_option
 
 __all__ = ["emulator"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _seconds_option(name: str, default: float, help_text: str) -> Callable[[F], F]:
-    return click.option(
-        name,
-        type=click.FloatRange(min=0),
-        default=default,
-        show_default=True,
-        metavar="S",
-        help=help_text,
-    )
 
 
 def _guard_options(command: Any) -> Any:
@@ -59,8 +48,8 @@ def _guard_options(command: Any) -> Any:
     show_default=True,
     help="Tasks one key may run at once (the next gets 421).",
 )
-@_seconds_option("--queue-seconds", 0.0, "How long a task stays QUEUED before it runs.")
-@_seconds_option(
+@seconds_option("--queue-seconds", 0.0, "How long a task stays QUEUED before it runs.")
+@seconds_option(
     "--task-seconds", 2.0, "How long a task stays RUNNING (at least; the graph really runs)."
 )
 @click.option(

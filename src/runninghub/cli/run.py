@@ -13,7 +13,7 @@ from ._complete import complete_address
 from ._context import CliState, json_option, pass_state
 from ._finish_options import FinishChoices, finish_options
 from ._id_hints import other_kind_hint
-from ._option_kinds import file_option, repeated_option
+from ._option_kinds import file_option, repeated_option, with_options
 from ._submitting import submitting
 from .lists import app_list
 from .nodes import app_inputs
@@ -115,9 +115,7 @@ def wait_options(func: F) -> F:
             help="Keep the machine warm S seconds (10-180) after the task (billed).",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return finish_options(func)
+    return finish_options(with_options(func, options))
 
 
 def _check_out_dir(params: dict[str, Any]) -> None:

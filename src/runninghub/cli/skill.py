@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ._context import CliState, json_option, pass_state
-from ._option_kinds import dir_option
+from ._option_kinds import dir_option, with_options
 
 if TYPE_CHECKING:
     from runninghub.skill.install import InstallResult, KeyImport, Plan
@@ -63,9 +63,7 @@ def _where_options(func: F) -> F:
             "the earlier skill's folder is).",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return with_options(func, options)
 
 
 _seed_option = click.option(

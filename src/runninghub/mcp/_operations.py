@@ -171,16 +171,8 @@ class Operations:
         client = await self._connect()
         account = (await client.account()).to_dict()
         queue = (await client.queue_status()).to_dict()
-        return AccountInfo(
-            remain_coins=account["remain_coins"],
-            remain_money=account["remain_money"],
-            currency=account["currency"],
-            api_type=account["api_type"],
-            current_task_counts=account["current_task_counts"],
-            concurrent_limit=queue["concurrent_limit"],
-            running_count=queue["running_count"],
-            queued_count=queue["queued_count"],
-        )
+        both = {**account, **queue}  # the tool's fields keep the library's names
+        return AccountInfo(**{name: both[name] for name in AccountInfo.model_fields})
 
     async def _run(
         self,
