@@ -16,7 +16,7 @@ import click
 from ._context import CliState, json_option, pass_state
 from ._option_kinds import file_option, repeated_option
 from ._submitting import submitting
-from .run import _check_out_dir, _finish_or_return, _readable_file, submit_extras, wait_options
+from .run import _check_out_dir, _finish_or_return, _readable_file, submit_keywords, wait_options
 
 if TYPE_CHECKING:
     from runninghub import Client, ModelInfo, ModelParam
@@ -199,10 +199,7 @@ def model_run(
             handle = client.submit_model(
                 endpoint,
                 values,
-                webhook_url=params["webhook"],
-                instance=params["instance"],
-                validate=False if params["no_validate"] else None,
-                **submit_extras(params),
+                **submit_keywords(params),
             )
         _finish_or_return(state, client, handle, params)
 

@@ -201,10 +201,7 @@ def run(
                 workflow_id,
                 overrides or None,
                 workflow_json=graph,
-                webhook_url=params["webhook"],
-                instance=params["instance"],
-                validate=False if params["no_validate"] else None,
-                **submit_extras(params),
+                **submit_keywords(params),
             )
         _finish_or_return(
             state, client, handle, params, lambda: _titles(state, client, workflow_id=workflow_id)
@@ -217,9 +214,13 @@ def _titles(state: CliState, client: Client, **ident: str) -> dict[str, str]:
     return node_titles(state, client, **ident)
 
 
-def submit_extras(params: dict[str, Any]) -> dict[str, Any]:
-    """``--personal-queue`` and ``--retain-seconds`` as the library's keywords."""
+def submit_keywords(params: dict[str, Any]) -> dict[str, Any]:
+    """``--webhook``, ``--instance``, ``--no-validate``, ``--personal-queue`` and
+    ``--retain-seconds`` as the library's submit keywords."""
     return {
+        "webhook_url": params["webhook"],
+        "instance": params["instance"],
+        "validate": False if params["no_validate"] else None,
         "personal_queue": True if params["personal_queue"] else None,
         "retain_seconds": params["retain_seconds"],
     }
@@ -263,10 +264,7 @@ def app_run(
             handle = client.submit_app(
                 app_id,
                 overrides or None,
-                webhook_url=params["webhook"],
-                instance=params["instance"],
-                validate=False if params["no_validate"] else None,
-                **submit_extras(params),
+                **submit_keywords(params),
             )
         titles = lambda: _titles(state, client, app_id=app_id)  # noqa: E731 - read only if shown
         _finish_or_return(state, client, handle, params, titles)
