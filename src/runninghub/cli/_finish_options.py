@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ._option_kinds import dir_option, with_options
+from ._context import with_options
+from ._option_kinds import dir_option
 from ._seconds import SECONDS
 
 __all__ = ["FinishChoices", "finish_options", "overwrite_option"]

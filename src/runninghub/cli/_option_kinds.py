@@ -6,7 +6,7 @@ what is its own (the flag, where the value goes, the help).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +18,6 @@ __all__ = [
     "file_option",
     "repeated_option",
     "seconds_option",
-    "with_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,10 +55,3 @@ def seconds_option(name: str, default: float, help_text: str) -> Callable[[F], F
         metavar="S",
         help=help_text,
     )
-
-
-def with_options(func: F, options: Sequence[Callable[[Any], Any]]) -> F:
-    """``func`` with ``options`` applied so that ``--help`` lists them in this order."""
-    for option in reversed(options):
-        func = option(func)
-    return func

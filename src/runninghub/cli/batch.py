@@ -17,8 +17,8 @@ import click
 from ._batch_limits import show_limits
 from ._batch_report import ProgressLine, finish
 from ._batch_targets import choose_target, plan_rows, target_options
-from ._context import CliState, json_option, pass_state
-from ._option_kinds import dir_option, file_option, repeated_option, with_options
+from ._context import CliState, json_option, pass_state, with_options
+from ._option_kinds import dir_option, file_option, repeated_option
 
 if TYPE_CHECKING:
     from runninghub import AsyncClient

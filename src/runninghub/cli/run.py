@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ._complete import complete_address
-from ._context import CliState, json_option, pass_state
+from ._context import CliState, json_option, pass_state, with_options
 from ._finish_options import FinishChoices, finish_options
 from ._id_hints import other_kind_hint
-from ._option_kinds import file_option, repeated_option, with_options
+from ._option_kinds import file_option, repeated_option
 from ._submitting import submitting
 from .lists import app_list
 from .nodes import app_inputs

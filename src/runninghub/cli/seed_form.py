@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ._context import CliState
-from ._option_kinds import with_options
+from ._context import CliState, with_options
 
 if TYPE_CHECKING:
     from runninghub import Client, Task

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ._context import CliState, json_option, pass_state
-from ._option_kinds import dir_option, with_options
+from ._context import CliState, json_option, pass_state, with_options
+from ._option_kinds import dir_option
 
 if TYPE_CHECKING:
     from runninghub.skill.install import InstallResult, KeyImport, Plan
