@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,6 +30,7 @@ __all__ = [
     "json_option",
     "pass_state",
     "read_key_file",
+    "with_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -216,6 +217,15 @@ def _set_json(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value:
         ctx.ensure_object(CliState).json = True
     return value
+
+
+def with_options(func: F, options: Sequence[Callable[[Any], Any]]) -> F:
+    """``func`` with ``options`` applied so that ``--help`` lists them in this order.
+
+    Here, not in ``_option_kinds``: the seed's flags use it on the ``--help`` path."""
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def json_option(func: F) -> F:

@@ -8,12 +8,14 @@ run command (and its helpers) it does not use.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from ._context import with_options
+from ._option_kinds import dir_option
 from ._seconds import SECONDS
 
 __all__ = ["FinishChoices", "finish_options", "overwrite_option"]
@@ -39,14 +41,8 @@ class FinishChoices:
             for name in ("out", "overwrite"):
                 if params[name]:
                     raise click.UsageError(f"--no-download saves nothing: drop --{name}")
-        return cls(
-            timeout=params["timeout"],
-            out=params["out"],
-            cancel_on_interrupt=params["cancel_on_interrupt"],
-            cancel_on_timeout=params["cancel_on_timeout"],
-            overwrite=params["overwrite"],
-            download=not params["no_download"],
-        )
+        named_alike = {f.name: params[f.name] for f in fields(cls) if f.name != "download"}
+        return cls(**named_alike, download=not params["no_download"])
 
 
 def overwrite_option(func: F) -> F:
@@ -74,12 +70,7 @@ def finish_options(func: F) -> F:
             is_flag=True,
             help="When --timeout (or the default deadline) runs out, cancel the task.",
         ),
-        click.option(
-            "--out",
-            type=click.Path(file_okay=False, path_type=Path),
-            metavar="DIR",
-            help="Save outputs here (default ./runninghub-outputs/TASK_ID/).",
-        ),
+        dir_option("--out", help="Save outputs here (default ./runninghub-outputs/TASK_ID/)."),
         overwrite_option,
         click.option("--no-download", is_flag=True, help="Print the outputs' URLs; save nothing."),
         click.option(
@@ -88,6 +79,4 @@ def finish_options(func: F) -> F:
             help="Ctrl-C cancels the task instead of only stopping the wait.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return with_options(func, options)

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._option_kinds import EXISTING_FILE
 
 __all__ = ["auth"]
 
@@ -128,7 +129,7 @@ def clear(state: CliState) -> None:
 
 
 @auth.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=EXISTING_FILE)
 @_site_option
 @json_option
 @pass_state

@@ -17,7 +17,8 @@ import click
 from ._batch_limits import show_limits
 from ._batch_report import ProgressLine, finish
 from ._batch_targets import choose_target, plan_rows, target_options
-from ._context import CliState, json_option, pass_state
+from ._context import CliState, json_option, pass_state, with_options
+from ._option_kinds import dir_option, file_option, repeated_option
 
 if TYPE_CHECKING:
     from runninghub import AsyncClient
@@ -59,12 +60,15 @@ def run_limits(func: F) -> F:
         click.option("--max-coins", metavar="N",
                      help="Submit only while coins spent plus tasks in flight (at the highest"
                      " price seen) stay within N."),
-        click.option("--keys", "keys_file", type=click.Path(dir_okay=False, path_type=Path),
-                     metavar="FILE", help="Spread rows over these API keys (one per line)."),
+        file_option("--keys", "keys_file", help="Spread rows over these API keys (one per line)."),
     ]  # fmt: skip
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return with_options(func, options)
+
+
+# `resume`, `retry` and `status` read a ledger that `run` wrote.
+_existing_ledger = file_option(
+    "--ledger", "ledger_path", help=f"The ledger (default ./{_DEFAULT_OUT}/{_LEDGER_NAME})."
+)
 
 
 @batch.command("run")
@@ -78,41 +82,25 @@ def run_limits(func: F) -> F:
     metavar="FILE|DIR",
     help="CSV, TSV or JSONL file, or a directory of media files.",
 )
-@click.option(
+@repeated_option(
     "--map",
     "maps",
-    multiple=True,
     metavar="COLUMN=NODE.FIELD",
     help="Map an input column to a field (repeatable).",
 )
-@click.option(
+@repeated_option(
     "--ignore",
     "ignored",
-    multiple=True,
     metavar="COLUMN",
     help="A CSV/JSONL column that is not a field (an id, a note): not sent (repeatable).",
 )
-@click.option(
-    "--set",
-    "sets",
-    multiple=True,
-    metavar="NODE.FIELD=VALUE",
-    help="Set a field for every row (repeatable).",
+@repeated_option(
+    "--set", "sets", metavar="NODE.FIELD=VALUE", help="Set a field for every row (repeatable)."
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help=f"Where outputs and the manifest go (default ./{_DEFAULT_OUT}).",
+@dir_option(
+    "--out", "out_dir", help=f"Where outputs and the manifest go (default ./{_DEFAULT_OUT})."
 )
-@click.option(
-    "--ledger",
-    "ledger_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help=f"The ledger (default OUT/{_LEDGER_NAME}).",
-)
+@file_option("--ledger", "ledger_path", help=f"The ledger (default OUT/{_LEDGER_NAME}).")
 @click.option(
     "--name",
     "name_template",
@@ -179,13 +167,7 @@ def run_command(
 
 
 @batch.command("resume")
-@click.option(
-    "--ledger",
-    "ledger_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help=f"The ledger (default ./{_DEFAULT_OUT}/{_LEDGER_NAME}).",
-)
+@_existing_ledger
 @run_limits
 @json_option
 @pass_state
@@ -195,13 +177,7 @@ def resume_command(state: CliState, /, ledger_path: Path | None, **options: Any)
 
 
 @batch.command("retry")
-@click.option(
-    "--ledger",
-    "ledger_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help=f"The ledger (default ./{_DEFAULT_OUT}/{_LEDGER_NAME}).",
-)
+@_existing_ledger
 @click.option(
     "--unknown",
     "include_unknown",
@@ -227,13 +203,7 @@ def retry_command(
 
 
 @batch.command("status")
-@click.option(
-    "--ledger",
-    "ledger_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help=f"The ledger (default ./{_DEFAULT_OUT}/{_LEDGER_NAME}).",
-)
+@_existing_ledger
 @json_option
 @pass_state
 def status_command(state: CliState, /, ledger_path: Path | None) -> None:

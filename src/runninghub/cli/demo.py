@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._option_kinds import dir_option, seconds_option
 
 if TYPE_CHECKING:
     from runninghub import Client
@@ -49,23 +50,9 @@ def _demo_run(
 
 
 @click.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("demo-outputs"),
-    show_default=True,
-    metavar="DIR",
-    help="Where the outputs go.",
-)
+@dir_option("--out", default=Path("demo-outputs"), show_default=True, help="Where the outputs go.")
 @click.option("--prompt", default=DEFAULT_PROMPT, show_default=True, help="Text-to-image prompt.")
-@click.option(
-    "--task-seconds",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    metavar="S",
-    help="How long each emulated task runs.",
-)
+@seconds_option("--task-seconds", 1.0, "How long each emulated task runs.")
 @json_option
 @pass_state
 def demo(state: CliState, out: Path, prompt: str, task_seconds: float) -> None:
@@ -97,21 +84,13 @@ def demo(state: CliState, out: Path, prompt: str, task_seconds: float) -> None:
         Client(api_key=key, base_url=server.base_url, config_dir=Path(config_dir)) as client,
     ):
         state.render.note(f"emulator listening on {server.base_url}")
+        demos: list[tuple[str, str, dict[str, Any]]] = [
+            ("inverted", IMAGE_WORKFLOW, {"107.image": SAMPLE_IMAGE}),
+            ("text-to-image", TEXT_TO_IMAGE_WORKFLOW, {"6.text": prompt}),
+        ]
         runs = [
-            _demo_run(
-                state,
-                client,
-                out_dir=out / "inverted",
-                workflow_id=IMAGE_WORKFLOW,
-                overrides={"107.image": SAMPLE_IMAGE},
-            ),
-            _demo_run(
-                state,
-                client,
-                out_dir=out / "text-to-image",
-                workflow_id=TEXT_TO_IMAGE_WORKFLOW,
-                overrides={"6.text": prompt},
-            ),
+            _demo_run(state, client, out_dir=out / folder, workflow_id=ident, overrides=overrides)
+            for folder, ident, overrides in demos
         ]
     state.render.note(f"done: outputs saved under {out}/")
     if state.json:

@@ -11,20 +11,11 @@ import click
 
 from runninghub.emulator.options import SWITCH_FLAGS, TABLE_FLAGS, default_of
 
+from ._option_kinds import dir_option, file_option, repeated_option, seconds_option
+
 __all__ = ["emulator"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _seconds_option(name: str, default: float, help_text: str) -> Callable[[F], F]:
-    return click.option(
-        name,
-        type=click.FloatRange(min=0),
-        default=default,
-        show_default=True,
-        metavar="S",
-        help=help_text,
-    )
 
 
 def _guard_options(command: Any) -> Any:
@@ -44,11 +35,10 @@ def _guard_options(command: Any) -> Any:
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0: any free port."
 )
-@click.option(
+@dir_option(
     "--workflows",
     "workflows_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    metavar="DIR",
+    exists=True,
     help="More API-format workflows, one <workflow id>.json per file.",
 )
 @click.option(
@@ -58,8 +48,8 @@ def _guard_options(command: Any) -> Any:
     show_default=True,
     help="Tasks one key may run at once (the next gets 421).",
 )
-@_seconds_option("--queue-seconds", 0.0, "How long a task stays QUEUED before it runs.")
-@_seconds_option(
+@seconds_option("--queue-seconds", 0.0, "How long a task stays QUEUED before it runs.")
+@seconds_option(
     "--task-seconds", 2.0, "How long a task stays RUNNING (at least; the graph really runs)."
 )
 @click.option(
@@ -85,11 +75,10 @@ def _guard_options(command: Any) -> Any:
     "truncated, non_json).",
 )
 @click.option("--seed", type=int, help="Seed of the fault sequence (repeatable runs).")
-@click.option(
+@file_option(
     "--keys",
     "keys_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    metavar="FILE",
+    exists=True,
     help="Accept only these keys (one per line, optionally 'ai:KEY'); default: any 32-hex key.",
 )
 @click.option(
@@ -98,11 +87,9 @@ def _guard_options(command: Any) -> Any:
     type=click.Choice(["cn", "ai"]),
     help="Act as this site: refuse keys listed for the other one.",
 )
-@click.option(
+@file_option(
     "--state",
     "state_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
     help="Keep tasks, uploads and outputs in this file across restarts.",
 )
 @click.option(
@@ -118,10 +105,9 @@ def _guard_options(command: Any) -> Any:
     show_default=True,
     help="What /openapi/v2/query reports for a cancelled task.",
 )
-@click.option(
+@repeated_option(
     "--fetch-host",
     "fetch_hosts",
-    multiple=True,
     metavar="HOST[:PORT]",
     help="A host whose media URLs tasks may fetch (your own test server); repeatable. "
     "Default: none, the emulator stays offline.",

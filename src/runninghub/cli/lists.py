@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._option_kinds import EXISTING_FILE
 
 __all__ = ["account_keys", "app_list", "lora", "resources"]
 
@@ -33,7 +34,7 @@ def lora() -> None:
 
 
 @lora.command("upload")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=EXISTING_FILE)
 @click.option("--name", help="The name to list it under (default: the file's name).")
 @json_option
 @pass_state

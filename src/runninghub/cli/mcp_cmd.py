@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ._context import CliState, pass_state
+from ._option_kinds import file_option, repeated_option
 
 __all__ = ["mcp"]
 
@@ -30,18 +31,16 @@ Host configuration (mcpServers):
     metavar="PORT",
     help="Serve streamable HTTP on 127.0.0.1:PORT (0: any free port) instead of stdio.",
 )
-@click.option(
+@repeated_option(
     "--allow-origin",
     "allowed_origins",
-    multiple=True,
     metavar="ORIGIN",
     help="With --http: also accept requests from this web origin (e.g. http://localhost:5173);"
     " by default only the server's own origin. Repeatable.",
 )
 @click.option("--base-url", metavar="URL", help="API base URL (e.g. an emulator's).")
-@click.option(
+@file_option(
     "--api-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
     metavar="PATH",
     help="Read the API key from this file (the bare key, or JSON with api_key).",
 )

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._option_kinds import file_option, repeated_option
 from ._submitting import submitting
-from .run import _check_out_dir, _finish_or_return, _readable_file, submit_extras, wait_options
+from .run import _check_out_dir, _finish_or_return, _readable_file, submit_keywords, wait_options
 
 if TYPE_CHECKING:
     from runninghub import Client, ModelInfo, ModelParam
@@ -27,10 +28,9 @@ _FALSE = ("false", "0", "no", "off")
 
 
 @click.group()
-@click.option(
+@file_option(
     "--catalogue",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    metavar="FILE",
+    exists=True,
     help="A newer model registry file instead of the shipped one (or RUNNINGHUB_CATALOGUE).",
 )
 @pass_state
@@ -155,17 +155,15 @@ def _number(value: float | None) -> str:
 
 
 def _value_options(func: Any) -> Any:
-    func = click.option(
+    func = repeated_option(
         "--file",
         "files",
-        multiple=True,
         metavar="KEY=PATH",
         help="A local file for a media parameter, uploaded first (repeatable).",
     )(func)
-    return click.option(
+    return repeated_option(
         "--set",
         "sets",
-        multiple=True,
         metavar="KEY=VALUE",
         help="Set a parameter; repeat a list key (imageUrls) for more items.",
     )(func)
@@ -201,10 +199,7 @@ def model_run(
             handle = client.submit_model(
                 endpoint,
                 values,
-                webhook_url=params["webhook"],
-                instance=params["instance"],
-                validate=False if params["no_validate"] else None,
-                **submit_extras(params),
+                **submit_keywords(params),
             )
         _finish_or_return(state, client, handle, params)
 

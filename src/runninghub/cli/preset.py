@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._option_kinds import EXISTING_FILE, file_option, repeated_option
 from .models import model_params
 from .preset_run import load_all, load_one, run_preset
 from .run import parse_overrides
@@ -21,11 +22,9 @@ __all__ = ["preset"]
 
 
 @click.group()
-@click.option(
+@file_option(
     "--presets",
     "presets_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
     envvar="RUNNINGHUB_PRESETS",
     help="Use this presets file (default: presets.toml in the config directory).",
 )
@@ -75,17 +74,15 @@ def _exposed(texts: tuple[str, ...]) -> dict[str, str]:
 @click.option("--workflow", "workflow_id", metavar="ID", help="A saved workflow's id.")
 @click.option("--app", "app_id", metavar="ID", help="An AI app's id.")
 @click.option("--model", "endpoint", metavar="ENDPOINT", help="A standard model's endpoint.")
-@click.option(
+@repeated_option(
     "--set",
     "sets",
-    multiple=True,
     metavar="ADDRESS=VALUE",
     help="A fixed setting: NODE.FIELD=VALUE (a model's KEY=VALUE).",
 )
-@click.option(
+@repeated_option(
     "--expose",
     "exposes",
-    multiple=True,
     metavar="ADDRESS=NAME",
     help="An open parameter: NODE.FIELD=NAME (a model's KEY=NAME, KEY[0]=NAME for a list).",
 )
@@ -218,7 +215,7 @@ def export(state: CliState, /, name: str) -> None:
 
 
 @preset.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=EXISTING_FILE)
 @click.option("--force", is_flag=True, help="Replace presets of the same names.")
 @json_option
 @pass_state

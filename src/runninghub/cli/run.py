@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ._complete import complete_address
-from ._context import CliState, json_option, pass_state
+from ._context import CliState, json_option, pass_state, with_options
 from ._finish_options import FinishChoices, finish_options
 from ._id_hints import other_kind_hint
+from ._option_kinds import file_option, repeated_option
 from ._submitting import submitting
 from .lists import app_list
 from .nodes import app_inputs
@@ -75,18 +76,16 @@ def _readable_file(value: str, address: str) -> Path:
 
 def override_options(func: F) -> F:
     """``--set`` and ``--file``, both repeatable."""
-    func = click.option(
+    func = repeated_option(
         "--file",
         "files",
-        multiple=True,
         metavar="NODE.FIELD=PATH",
         help="Upload a local file into a field (repeatable).",
         shell_complete=complete_address,
     )(func)
-    return click.option(
+    return repeated_option(
         "--set",
         "sets",
-        multiple=True,
         metavar="NODE.FIELD=VALUE",
         help="Set a field; NODE is an id, a title or a class (repeatable).",
         shell_complete=complete_address,
@@ -116,9 +115,7 @@ def wait_options(func: F) -> F:
             help="Keep the machine warm S seconds (10-180) after the task (billed).",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return finish_options(func)
+    return finish_options(with_options(func, options))
 
 
 def _check_out_dir(params: dict[str, Any]) -> None:
@@ -171,10 +168,9 @@ def _read_workflow_json(path: Path | None) -> dict[str, Any] | None:
 @click.argument("workflow_id")
 @override_options
 @wait_options
-@click.option(
+@file_option(
     "--workflow-json",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    metavar="FILE",
+    exists=True,
     help="Run this API-format graph instead of the saved one.",
 )
 @json_option
@@ -205,10 +201,7 @@ def run(
                 workflow_id,
                 overrides or None,
                 workflow_json=graph,
-                webhook_url=params["webhook"],
-                instance=params["instance"],
-                validate=False if params["no_validate"] else None,
-                **submit_extras(params),
+                **submit_keywords(params),
             )
         _finish_or_return(
             state, client, handle, params, lambda: _titles(state, client, workflow_id=workflow_id)
@@ -221,9 +214,13 @@ def _titles(state: CliState, client: Client, **ident: str) -> dict[str, str]:
     return node_titles(state, client, **ident)
 
 
-def submit_extras(params: dict[str, Any]) -> dict[str, Any]:
-    """``--personal-queue`` and ``--retain-seconds`` as the library's keywords."""
+def submit_keywords(params: dict[str, Any]) -> dict[str, Any]:
+    """``--webhook``, ``--instance``, ``--no-validate``, ``--personal-queue`` and
+    ``--retain-seconds`` as the library's submit keywords."""
     return {
+        "webhook_url": params["webhook"],
+        "instance": params["instance"],
+        "validate": False if params["no_validate"] else None,
         "personal_queue": True if params["personal_queue"] else None,
         "retain_seconds": params["retain_seconds"],
     }
@@ -267,10 +264,7 @@ def app_run(
             handle = client.submit_app(
                 app_id,
                 overrides or None,
-                webhook_url=params["webhook"],
-                instance=params["instance"],
-                validate=False if params["no_validate"] else None,
-                **submit_extras(params),
+                **submit_keywords(params),
             )
         titles = lambda: _titles(state, client, app_id=app_id)  # noqa: E731 - read only if shown
         _finish_or_return(state, client, handle, params, titles)

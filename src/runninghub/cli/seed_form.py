@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ._context import CliState
+from ._context import CliState, with_options
 
 if TYPE_CHECKING:
     from runninghub import Client, Task
@@ -82,9 +82,7 @@ def seed_options(func: F) -> F:
         click.option("--api-key", metavar="KEY", help="(seed) Key for this call (discouraged)."),
         click.option("--save-key", metavar="KEY", help="(seed) Store a key in the config file."),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return with_options(func, options)
 
 
 @dataclass(frozen=True)

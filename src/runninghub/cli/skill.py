@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ._context import CliState, json_option, pass_state
+from ._context import CliState, json_option, pass_state, with_options
+from ._option_kinds import dir_option
 
 if TYPE_CHECKING:
     from runninghub.skill.install import InstallResult, KeyImport, Plan
@@ -48,11 +49,9 @@ def _where_options(func: F) -> F:
             show_default=True,
             help="The agent host the folder is written for.",
         ),
-        click.option(
+        dir_option(
             "--dir",
             "skills_dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            metavar="DIR",
             help="Skills directory (default: ~/.openclaw/skills, ~/.claude/skills, "
             "~/.agents/skills).",
         ),
@@ -64,9 +63,7 @@ def _where_options(func: F) -> F:
             "the earlier skill's folder is).",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return with_options(func, options)
 
 
 _seed_option = click.option(

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from ._context import CliState, pass_state
+from ._option_kinds import dir_option
 
 __all__ = ["studio"]
 
@@ -28,12 +29,10 @@ __all__ = ["studio"]
     is_flag=True,
     help="Start the bundled emulator in-process and use it, with a throwaway key (offline).",
 )
-@click.option(
+@dir_option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
     default=Path("studio-outputs"),
     show_default=True,
-    metavar="DIR",
     help="Where the outputs of the studio's runs are saved.",
 )
 @pass_state

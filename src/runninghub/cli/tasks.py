@@ -10,6 +10,7 @@ import click
 
 from ._context import CliState, json_option, pass_state
 from ._finish_options import FinishChoices, finish_options, overwrite_option
+from ._option_kinds import dir_option
 
 __all__ = ["cancel", "outputs", "status", "wait"]
 
@@ -17,9 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _out_option(help_text: str) -> Callable[[F], F]:
-    return click.option(
-        "--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR", help=help_text
-    )
+    return dir_option("--out", help=help_text)
 
 
 @click.command()

@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from ._context import CliState, json_option, pass_state
+from ._option_kinds import EXISTING_FILE
 
 __all__ = ["upload"]
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=EXISTING_FILE)
 @json_option
 @pass_state
 def upload(state: CliState, path: Path) -> None:

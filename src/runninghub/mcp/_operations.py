@@ -77,15 +77,11 @@ class Operations:
         self, workflow_id: str, inputs: RunInputs, sink: ProgressSink
     ) -> TaskResult:
         values = inputs.checked(inputs.values())
-        client = await self._connect()
-        handle = await client.submit(workflow_id, values)
-        return await self._follow(client, handle, inputs, sink)
+        return await self._run(lambda client: client.submit(workflow_id, values), inputs, sink)
 
     async def run_app(self, app_id: str, inputs: RunInputs, sink: ProgressSink) -> TaskResult:
         values = inputs.checked(inputs.values())
-        client = await self._connect()
-        handle = await client.submit_app(app_id, values)
-        return await self._follow(client, handle, inputs, sink)
+        return await self._run(lambda client: client.submit_app(app_id, values), inputs, sink)
 
     async def find_models(
         self, search: str | None, type: str | None, category: str | None, limit: int
@@ -115,9 +111,7 @@ class Operations:
 
     async def run_model(self, endpoint: str, inputs: RunInputs, sink: ProgressSink) -> TaskResult:
         values = inputs.checked(inputs.model_values())
-        client = await self._connect()
-        handle = await client.submit_model(endpoint, values)
-        return await self._follow(client, handle, inputs, sink)
+        return await self._run(lambda client: client.submit_model(endpoint, values), inputs, sink)
 
     async def run_preset(
         self, preset: Preset, values: Mapping[str, Any], inputs: RunInputs, sink: ProgressSink
@@ -177,16 +171,18 @@ class Operations:
         client = await self._connect()
         account = (await client.account()).to_dict()
         queue = (await client.queue_status()).to_dict()
-        return AccountInfo(
-            remain_coins=account["remain_coins"],
-            remain_money=account["remain_money"],
-            currency=account["currency"],
-            api_type=account["api_type"],
-            current_task_counts=account["current_task_counts"],
-            concurrent_limit=queue["concurrent_limit"],
-            running_count=queue["running_count"],
-            queued_count=queue["queued_count"],
-        )
+        both = {**account, **queue}  # the tool's fields keep the library's names
+        return AccountInfo(**{name: both[name] for name in AccountInfo.model_fields})
+
+    async def _run(
+        self,
+        submit: Callable[[AsyncClient], Awaitable[AsyncTaskHandle]],
+        inputs: RunInputs,
+        sink: ProgressSink,
+    ) -> TaskResult:
+        """Submit once (the inputs already checked), then follow the task as ``_follow`` does."""
+        client = await self._connect()
+        return await self._follow(client, await submit(client), inputs, sink)
 
     async def _follow(
         self, client: AsyncClient, handle: AsyncTaskHandle, inputs: RunInputs, sink: ProgressSink

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -147,35 +148,87 @@ _CANCELS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempote
 _RESENDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
 
 
+_RunOperation = Callable[[Operations, str, RunInputs, ProgressNotifier], Awaitable[TaskResult]]
+_LookUp = Callable[[Operations, str], Awaitable[BaseModel]]
+_Body = Callable[["ToolSet", dict[str, Any]], Callable[[ProgressNotifier], Awaitable[BaseModel]]]
+_POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
+_CONTEXT = inspect.Parameter("ctx", _POSITIONAL, annotation=Context[Any, Any])
+# What every run tool takes after its target and inputs: how long to wait, where to save.
+_RUN_WAIT = (
+    inspect.Parameter(
+        "wait_seconds", _KEYWORD, default=DEFAULT_WAIT_SECONDS, annotation=WaitSeconds
+    ),
+    inspect.Parameter("download_dir", _KEYWORD, default=None, annotation=DownloadDir),
+)
+
+
+def _tool(
+    name: str, parameters: list[inspect.Parameter], result: type[BaseModel], body: _Body
+) -> Callable[..., Awaitable[CallToolResult]]:
+    """A ``ToolSet`` method with this signature (after ``self``), the one the MCP SDK reads the
+    tool's schema from; ``body`` picks the operation from the arguments, ``ctx`` among them."""
+    every = [inspect.Parameter("self", _POSITIONAL), *parameters]
+    signature = inspect.Signature(every, return_annotation=Annotated[CallToolResult, result])
+
+    async def tool(*args: Any, **kwargs: Any) -> CallToolResult:
+        given = signature.bind(*args, **kwargs)
+        given.apply_defaults()
+        named = dict(given.arguments)
+        tools: ToolSet = named.pop("self")
+        return await tools._call(named["ctx"], body(tools, named))
+
+    tool.__name__ = tool.__qualname__ = name
+    tool.__signature__ = signature  # type: ignore[attr-defined]
+    tool.__annotations__ = {p.name: p.annotation for p in parameters}
+    tool.__annotations__["return"] = signature.return_annotation
+    return tool
+
+
+def _look_up_tool(
+    name: str, target: tuple[str, Any], look_up: _LookUp, result: type[BaseModel]
+) -> Callable[..., Awaitable[CallToolResult]]:
+    """A tool that reads one thing by its id: ``(target, ctx)``."""
+    parameters = [inspect.Parameter(target[0], _POSITIONAL, annotation=target[1]), _CONTEXT]
+    return _tool(
+        name,
+        parameters,
+        result,
+        lambda tools, named: lambda _: look_up(tools._ops, named[target[0]]),
+    )
+
+
+def _run_tool(
+    name: str, run: _RunOperation, target: tuple[str, Any], values: tuple[str, Any], files: Any
+) -> Callable[..., Awaitable[CallToolResult]]:
+    """A tool that runs one kind of target: ``(target, ctx, *, values, files, wait_seconds,
+    download_dir)``."""
+    parameters = [
+        inspect.Parameter(target[0], _POSITIONAL, annotation=target[1]),
+        _CONTEXT,
+        inspect.Parameter(values[0], _KEYWORD, default=None, annotation=values[1]),
+        inspect.Parameter("files", _KEYWORD, default=None, annotation=files),
+        *_RUN_WAIT,
+    ]
+
+    def body(tools: ToolSet, named: dict[str, Any]) -> Callable[[ProgressNotifier], Any]:
+        inputs = RunInputs(
+            named[values[0]],
+            named["files"],
+            wait_seconds=named["wait_seconds"],
+            download_dir=named["download_dir"],
+        )
+        return lambda sink: run(tools._ops, named[target[0]], inputs, sink)
+
+    return _tool(name, parameters, TaskResult, body)
+
+
 class ToolSet:
     """The MCP face of :class:`Operations`: one method per tool."""
 
     def __init__(self, operations: Operations, redact: Redact) -> None:
         self._ops = operations
         self._redact = redact
-
-    async def list_workflow_fields(
-        self, workflow_id: WorkflowId, ctx: Context[Any, Any]
-    ) -> Annotated[CallToolResult, WorkflowFields]:
-        return await self._call(ctx, lambda _: self._ops.list_workflow_fields(workflow_id))
-
-    async def run_workflow(  # noqa: PLR0913 - an MCP tool: its parameters are the tool's schema
-        self,
-        workflow_id: WorkflowId,
-        ctx: Context[Any, Any],
-        *,
-        overrides: Overrides = None,
-        files: Files = None,
-        wait_seconds: WaitSeconds = DEFAULT_WAIT_SECONDS,
-        download_dir: DownloadDir = None,
-    ) -> Annotated[CallToolResult, TaskResult]:
-        inputs = RunInputs(overrides, files, wait_seconds=wait_seconds, download_dir=download_dir)
-        return await self._call(ctx, lambda sink: self._ops.run_workflow(workflow_id, inputs, sink))
-
-    async def get_task(
-        self, task_id: TaskId, ctx: Context[Any, Any]
-    ) -> Annotated[CallToolResult, TaskResult]:
-        return await self._call(ctx, lambda _: self._ops.get_task(task_id))
 
     async def wait_task(
         self,
@@ -195,38 +248,10 @@ class ToolSet:
             ctx, lambda _: self._ops.download_outputs(task_id, dir, overwrite=overwrite)
         )
 
-    async def cancel_task(
-        self, task_id: TaskId, ctx: Context[Any, Any]
-    ) -> Annotated[CallToolResult, CancelResult]:
-        return await self._call(ctx, lambda _: self._ops.cancel_task(task_id))
-
-    async def webhook_detail(
-        self, task_id: TaskId, ctx: Context[Any, Any]
-    ) -> Annotated[CallToolResult, WebhookInfo]:
-        return await self._call(ctx, lambda _: self._ops.webhook_detail(task_id))
-
     async def retry_webhook(
         self, task_id: TaskId, ctx: Context[Any, Any], *, webhook_url: WebhookUrl = None
     ) -> Annotated[CallToolResult, WebhookRetryResult]:
         return await self._call(ctx, lambda _: self._ops.retry_webhook(task_id, webhook_url))
-
-    async def list_app_inputs(
-        self, app_id: AppId, ctx: Context[Any, Any]
-    ) -> Annotated[CallToolResult, AppInputs]:
-        return await self._call(ctx, lambda _: self._ops.list_app_inputs(app_id))
-
-    async def run_app(  # noqa: PLR0913 - an MCP tool: its parameters are the tool's schema
-        self,
-        app_id: AppId,
-        ctx: Context[Any, Any],
-        *,
-        overrides: Overrides = None,
-        files: Files = None,
-        wait_seconds: WaitSeconds = DEFAULT_WAIT_SECONDS,
-        download_dir: DownloadDir = None,
-    ) -> Annotated[CallToolResult, TaskResult]:
-        inputs = RunInputs(overrides, files, wait_seconds=wait_seconds, download_dir=download_dir)
-        return await self._call(ctx, lambda sink: self._ops.run_app(app_id, inputs, sink))
 
     async def find_models(
         self,
@@ -239,26 +264,46 @@ class ToolSet:
     ) -> Annotated[CallToolResult, ModelList]:
         return await self._call(ctx, lambda _: self._ops.find_models(search, type, category, limit))
 
-    async def show_model(
-        self, endpoint: Endpoint, ctx: Context[Any, Any]
-    ) -> Annotated[CallToolResult, ModelDetail]:
-        return await self._call(ctx, lambda _: self._ops.show_model(endpoint))
-
-    async def run_model(  # noqa: PLR0913 - an MCP tool: its parameters are the tool's schema
-        self,
-        endpoint: Endpoint,
-        ctx: Context[Any, Any],
-        *,
-        params: ModelValues = None,
-        files: ModelFiles = None,
-        wait_seconds: WaitSeconds = DEFAULT_WAIT_SECONDS,
-        download_dir: DownloadDir = None,
-    ) -> Annotated[CallToolResult, TaskResult]:
-        inputs = RunInputs(params, files, wait_seconds=wait_seconds, download_dir=download_dir)
-        return await self._call(ctx, lambda sink: self._ops.run_model(endpoint, inputs, sink))
-
     async def account(self, ctx: Context[Any, Any]) -> Annotated[CallToolResult, AccountInfo]:
         return await self._call(ctx, lambda _: self._ops.account())
+
+    # Tools alike but for their names and types, built from one signature each (see _tool).
+    list_workflow_fields = _look_up_tool(
+        "list_workflow_fields",
+        ("workflow_id", WorkflowId),
+        Operations.list_workflow_fields,
+        WorkflowFields,
+    )
+    get_task = _look_up_tool("get_task", ("task_id", TaskId), Operations.get_task, TaskResult)
+    cancel_task = _look_up_tool(
+        "cancel_task", ("task_id", TaskId), Operations.cancel_task, CancelResult
+    )
+    webhook_detail = _look_up_tool(
+        "webhook_detail", ("task_id", TaskId), Operations.webhook_detail, WebhookInfo
+    )
+    list_app_inputs = _look_up_tool(
+        "list_app_inputs", ("app_id", AppId), Operations.list_app_inputs, AppInputs
+    )
+    show_model = _look_up_tool(
+        "show_model", ("endpoint", Endpoint), Operations.show_model, ModelDetail
+    )
+    run_workflow = _run_tool(
+        "run_workflow",
+        Operations.run_workflow,
+        ("workflow_id", WorkflowId),
+        ("overrides", Overrides),
+        Files,
+    )
+    run_app = _run_tool(
+        "run_app", Operations.run_app, ("app_id", AppId), ("overrides", Overrides), Files
+    )
+    run_model = _run_tool(
+        "run_model",
+        Operations.run_model,
+        ("endpoint", Endpoint),
+        ("params", ModelValues),
+        ModelFiles,
+    )
 
     async def run_preset(
         self, preset: Preset, arguments: dict[str, Any], ctx: Context[Any, Any]

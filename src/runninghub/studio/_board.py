@@ -11,7 +11,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +48,9 @@ class TaskView:
         return self.status in ("SUCCESS", "FAILED", "CANCEL", "ERROR")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "status": self.status,
-            "node": self.node,
-            "step": self.step,
-            "outputs": [o.__dict__ for o in self.outputs],
-            "error": self.error,
-            "finished": self.finished,
-        }
+        shown = asdict(self)
+        del shown["version"]  # the board's own change counter, not the page's business
+        return {**shown, "finished": self.finished}
 
 
 @dataclass
