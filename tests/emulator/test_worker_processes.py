@@ -135,3 +135,32 @@ def test_a_killed_worker_fails_its_task_and_the_next_task_runs() -> None:
     assert failed["status"] == "FAILED"
     assert "ended abruptly" in json.dumps(failed["failedReason"])
     assert after["status"] == "SUCCESS", after
+
+
+def _niceness(pid: int) -> int:
+    # Field 19 of /proc/PID/stat; the fields after the command's closing parenthesis start at 3.
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[16])
+
+
+def test_workers_run_below_the_server_s_priority() -> None:
+    process, url = _start("--task-seconds", "0")
+    try:
+        _running_task(url)
+        workers = _workers(process.pid) - _children_only(process.pid)
+        wanted = min(_niceness(process.pid) + 10, 19)
+        # A worker sets its priority as it starts, then starts the thread watching the
+        # server: once that thread runs, the priority is the one it keeps.
+        while not all(_threads(pid) > 1 for pid in workers if _alive(pid)):
+            time.sleep(0.05)
+        niceness = {_niceness(pid) for pid in workers if _alive(pid)}
+    finally:
+        _stop(process, signal.SIGTERM, timeout=15)
+    assert niceness == {wanted}
+
+
+def _threads(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return int(status.partition("Threads:")[2].split()[0])
