@@ -219,7 +219,13 @@ def run_phase(base_url: str, name: str) -> list[float]:
     return latencies
 
 
+def _load_averages() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"machine load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min)"
+
+
 def main() -> None:
+    print(f"before: {_load_averages()}, {os.cpu_count()} cores", flush=True)
     process, base_url = start_emulator("--task-seconds", "0")
     worst = 0.0
     try:
@@ -237,4 +243,5 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=30)
     verdict = "met" if worst <= TARGET_P99_MS else "MISSED"
+    print(f"after: {_load_averages()}")
     print(f"worst p99 {worst:.1f} ms: target of {TARGET_P99_MS:.0f} ms {verdict}")

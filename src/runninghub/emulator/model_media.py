@@ -130,14 +130,21 @@ def picture_for(
 
 
 def _input_image(params: dict[str, Any], load_media: Callable[[str], bytes]) -> Image.Image | None:
-    for key, value in params.items():
-        if not any(word in key.lower() for word in _MEDIA_KEYS):
-            continue
-        for url in value if isinstance(value, list) else [value]:
-            image = _open_image(url, load_media)
-            if image is not None:
-                return image
+    for url in media_candidates(params):
+        image = _open_image(url, load_media)
+        if image is not None:
+            return image
     return None
+
+
+def media_candidates(params: dict[str, Any]) -> list[str]:
+    """The string values of the media parameters, in the order they are tried."""
+    found: list[str] = []
+    for key, value in params.items():
+        if any(word in key.lower() for word in _MEDIA_KEYS):
+            items = value if isinstance(value, list) else [value]
+            found.extend(item for item in items if isinstance(item, str))
+    return found
 
 
 def _open_image(url: Any, load_media: Callable[[str], bytes]) -> Image.Image | None:

@@ -32,6 +32,8 @@ DAY = 86400.0
 MAX_BODY = 16 * 1024 * 1024
 MAX_FORM_TEXT = 1024 * 1024
 MAX_JSON_DEPTH = 64
+# Request JSON (and a ``workflow`` in it) this long is parsed in a thread, off the event loop.
+OFF_LOOP_CHARS = 32 * 1024
 MAX_GRAPH_NODES = 2000
 MAX_FRAMES = 1024
 MAX_OUTPUTS = 1024

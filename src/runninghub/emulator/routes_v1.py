@@ -20,7 +20,7 @@ from .auth import bearer_token, body_key
 from .keys import money_text
 from .progress_socket import ws_url
 from .state import EmulatorState
-from .submit import parse_submission, prepare_app, prepare_workflow, prompt_tips
+from .submit import parse_submission, prepare_app, prepare_workflow_off_loop, prompt_tips
 from .tasks import TaskRecord, v1_outputs_envelope, v1_status
 from .uploads import receive_form
 from .wire import (
@@ -97,7 +97,7 @@ async def create(request: Request) -> Response:
     task = state.create_task(
         key,
         submission,
-        prepare_workflow(
+        await prepare_workflow_off_loop(
             submission,
             state.workflows,
             state.options.max_graph_nodes,

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from .auth import bearer_token, raw_or_bearer
 from .routes_v1 import Handler, base_url, checked_key, emulator_state
-from .submit import Source, parse_submission, prepare_app, prepare_workflow, prompt_tips
+from .submit import Source, parse_submission, prepare_app, prepare_workflow_off_loop, prompt_tips
 from .tasks import TaskRecord, v2_view
 from .uploads import receive_form
 from .wire import (
@@ -70,7 +70,7 @@ async def _run(request: Request, source: Source) -> Response:
     body = await json_body(request, allow_empty=True)  # no body: run as saved
     submission = parse_submission(body, source, source_id)
     if source == "workflow":
-        prepared = prepare_workflow(
+        prepared = await prepare_workflow_off_loop(
             submission,
             state.workflows,
             state.options.max_graph_nodes,

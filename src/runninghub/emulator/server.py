@@ -217,7 +217,8 @@ def exposure_warning(server: EmulatorServer) -> str | None:
 
 
 # When the emulator owns the process: hand the GIL back to the event loop after 1 ms rather
-# than 5, so a graph executing in a worker thread delays other clients' answers less.
+# than 5, so a long body parsed in a thread (or a task's media read for its worker process)
+# delays other clients' answers less. Graphs themselves execute in other processes.
 _SWITCH_INTERVAL = 0.001
 
 

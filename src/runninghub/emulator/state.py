@@ -1,7 +1,7 @@
 """The emulator's state: tasks and their lifecycle, uploads, webhooks, counters, settings.
 
-Everything here is touched from the event loop thread only, except what a worker thread
-does while executing a graph (reading uploads, appending progress events to its task).
+Everything here is touched from the event loop thread only, except what the execution
+pool's threads do (reading a task's media for its worker process, appending its events).
 Each task costs two timers: one starts its execution when it leaves the queue, one handles
 its end (coins, webhook). States in between are computed from timestamps.
 """
@@ -20,18 +20,18 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import catalog
+from . import catalog, workers
 from ._node_types import EngineLimits
 from .auth import KeyPolicy, key_hash, mask
 from .clock import EmulatedClock
-from .execution import ExecutionResult, run_graph, unexpected_failure
+from .execution import ExecutionResult, unexpected_failure
 from .guard import ControlGuard, check_webhook_target
 from .keys import KeyBook, Spending, admit
 from .lora_store import LoraStore
@@ -93,7 +93,7 @@ class EmulatorState:
         self.generation = 0
         self.base_url = f"http://{options.host}:{options.port}"  # the listening address
         self.control_guard = ControlGuard(options.host, options.port, options.control_token)
-        self.executor = ThreadPoolExecutor(options.workers, thread_name_prefix="rh-emulator")
+        self.executor = workers.ExecutionPool(options.workers, self._worker_event)
         self.dispatcher = WebhookDispatcher(lambda: self.options, self.clock, self._webhook_done)
         self._last_id = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -148,7 +148,7 @@ class EmulatorState:
     def close(self) -> None:
         """Release threads, the database and temporary files (idempotent)."""
         self.stopping.set()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor.close()
         self.db.close()
         self.files.close()
 
@@ -264,25 +264,26 @@ class EmulatorState:
             return
         future.add_done_callback(functools.partial(self._post_result, task, generation))
 
-    def _job(self, task: TaskRecord) -> Callable[[], ExecutionResult]:
+    def _job(self, task: TaskRecord) -> Callable[[], workers.Job]:
+        """What a worker needs to execute the task; called in a thread, it reads the media."""
         out_dir = self.files.output_dir(task.task_id)
+        graph = task.graph
         if task.source == "model":
-            from .model_media import run_model
-
-            return functools.partial(
-                run_model, task.source_id, task.output_type or "image", task.graph,
-                load_media=self.load_media, out_dir=out_dir,
+            return lambda: workers.ModelJob(
+                task.source_id, task.output_type or "image", graph,
+                workers.read_media(workers.model_media_values(graph), self.load_media), out_dir,
             )  # fmt: skip
-        return functools.partial(
-            run_graph,
-            task.graph,
-            task_id=task.task_id,
-            add_metadata=task.add_metadata,
-            load_media=self.load_media,
-            on_event=task.add_event,
-            out_dir=out_dir,
-            limits=self._engine_limits(),
-        )
+        limits = self._engine_limits()
+        return lambda: workers.GraphJob(
+            graph, task.task_id, task.add_metadata,
+            workers.read_media(workers.graph_media_values(graph), self.load_media), out_dir, limits,
+        )  # fmt: skip
+
+    def _worker_event(self, task_id: str, kind: str, data: dict[str, Any]) -> None:
+        """A progress event from a worker (called in the pool's drain thread)."""
+        task = self.tasks.get(task_id)
+        if task is not None:
+            task.add_event(kind, data)
 
     async def finish_now(self, task: TaskRecord) -> None:
         """Execute a task inside its submit request (a model that answers SUCCESS at once)."""
@@ -296,7 +297,6 @@ class EmulatorState:
             max_frames=options.max_frames,
             max_outputs=options.max_outputs,
             max_task_pixels=options.max_task_pixels,
-            should_stop=self.stopping.is_set,
         )
 
     def _post_result(
