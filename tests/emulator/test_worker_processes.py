@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from tests.conftest import API_KEY
 
 from .test_hostile_processes import BEARER, INVERT, _long_graph, _start, _stop, _wait_running
 
@@ -54,17 +58,12 @@ def _running_task(url: str) -> str:
 
 
 def _workers(server: int) -> set[int]:
-    """The worker processes (children of the pool's fork server), once there are some."""
-    while True:  # ends when the pool has started, or by the test's timeout
-        descendants = _children(server)
-        workers = descendants - _children_only(server)
+    """The worker processes (the server's children), once there are some."""
+    while True:  # ends when the first worker has started, or by the test's timeout
+        workers = _children(server)
         if workers:
-            return descendants
+            return workers
         time.sleep(0.05)
-
-
-def _children_only(pid: int) -> set[int]:
-    return {child for child, parent in _parents().items() if parent == pid}
 
 
 def _status(url: str, task_id: str) -> dict[str, object]:
@@ -113,8 +112,7 @@ def test_workers_of_a_killed_server_exit_on_their_own() -> None:
 
 
 def _wait_gone(pids: set[int]) -> None:
-    # The pool's helpers (its fork server, the semaphore tracker) end when they read the
-    # end of their pipe from the server, a moment after it exits; a leak never ends.
+    # A worker notices its server's end within half a second; a leak never ends.
     while any(_alive(pid) for pid in pids):  # ends when they exit, or by the test timeout
         time.sleep(0.05)
 
@@ -123,7 +121,7 @@ def test_a_killed_worker_fails_its_task_and_the_next_task_runs() -> None:
     process, url = _start("--task-seconds", "0")
     try:
         task_id = _running_task(url)
-        workers = _workers(process.pid) - _children_only(process.pid)
+        workers = _workers(process.pid)
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
         failed = _status(url, task_id)
@@ -146,7 +144,7 @@ def test_workers_run_below_the_server_s_priority() -> None:
     process, url = _start("--task-seconds", "0")
     try:
         _running_task(url)
-        workers = _workers(process.pid) - _children_only(process.pid)
+        workers = _workers(process.pid)
         wanted = min(_niceness(process.pid) + 10, 19)
         # A worker sets its priority as it starts, then starts the thread watching the
         # server: once that thread runs, the priority is the one it keeps.
@@ -164,3 +162,35 @@ def _threads(pid: int) -> int:
     except OSError:
         return 0
     return int(status.partition("Threads:")[2].split()[0])
+
+
+_SCRIPT_WITHOUT_GUARD = """
+import runninghub
+from runninghub.emulator import serve_in_thread
+
+print("top-level code ran")
+with serve_in_thread(task_seconds=0.2, concurrency=2) as server:
+    client = runninghub.Client({key!r}, base_url=server.base_url)
+    task = client.run("1900000000000000201")
+    print("status:", task.status.value, "outputs:", len(task.outputs))
+"""
+
+
+def test_a_script_without_a_main_guard_embeds_the_emulator(tmp_path: Path) -> None:
+    # The README's example as a plain script: its workers must not run it again.
+    script = tmp_path / "embed.py"
+    script.write_text(_SCRIPT_WITHOUT_GUARD.format(key=API_KEY))
+    env = {**os.environ, "HOME": str(tmp_path), "RUNNINGHUB_CONFIG_DIR": str(tmp_path / "cfg")}
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("top-level code ran") == 1
+    assert "status: SUCCESS outputs: 3" in done.stdout, done.stdout
+    assert "Traceback" not in done.stderr

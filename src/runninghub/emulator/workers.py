@@ -1,44 +1,50 @@
 """Graph and model executions in worker processes, so the event loop never waits for them.
 
 Executing a big graph is CPU work that holds the GIL; in a thread of the server it starved
-the event loop (another key's requests waited for it). Here each execution runs in a
-process of a small pool, started lazily on the first task from a ``forkserver`` (so a
-worker is a cheap fork of a process that has the engine imported, and no thread of the
-server is ever forked). A worker receives everything it needs: the graph, and the bytes
-of every media input it names, read by the server beforehand (the stores stay the
-server's). It writes the output files into the task's folder itself and streams progress
-events back through a queue that a thread of the server drains.
+the event loop (another key's requests waited for it). Here each execution runs in a worker
+process, started lazily on the first task: a fresh interpreter running :func:`serve`, joined
+to the server by a socket pair. It is not a ``multiprocessing`` child on purpose: those
+import the program's main module again, so a script embedding the emulator without an
+``if __name__ == "__main__":`` guard would start itself in every worker. A worker receives
+everything it needs: the graph, and the bytes of every media input it names, read by the
+server beforehand (the stores stay the server's). It writes the output files into the task's
+folder itself and sends progress events back on its socket, which the server's thread
+waiting for the job reads.
 
-Stopping: the server sets a shared event that the engine polls between steps, then waits
-for the workers. A worker also exits when its parent dies (a server killed with SIGKILL
-leaves no orphan).
+Stopping: the server sends each worker SIGTERM; a busy one ends its graph at the next step
+(the engine polls a flag between steps), an idle one exits. A worker also exits when its
+server dies (a server killed with SIGKILL leaves no orphan).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import multiprocessing
 import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from ._node_types import EngineLimits
 from .execution import ExecutionResult, run_graph, unexpected_failure
 
-# (task id, event type, event data) as a worker reports them; None ends the drain.
+# (task id, event type, event data) as a worker reports them.
 EventSink = Callable[[str, str, dict[str, Any]], None]
 # What a loader asked for: its bytes, or the error reading them raised in the server.
 MediaTable = dict[str, "bytes | BaseException"]
 
 _PARENT_CHECK_SECONDS = 0.5
 _WORKER_NICENESS = 10
+_STOP_SECONDS = 10.0  # how long a stopping server waits for a worker before killing it
 
 
 @dataclass(frozen=True)
@@ -107,24 +113,76 @@ class WorkerCrashed(RuntimeError):
         super().__init__(f"the process executing the task ended abruptly ({detail})")
 
 
+class _Worker:
+    """One worker process and the server's end of its socket."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _WORKER_COMMAND, str(theirs.fileno()), str(os.getpid())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=_worker_environment(),
+            )
+        self.connection = Connection(ours.detach())
+
+    def execute(self, job: Job, on_event: EventSink) -> ExecutionResult:
+        """Raises EOFError or OSError when the process ends without an answer."""
+        self.connection.send(job)
+        while True:
+            message = self.connection.recv()
+            if message[0] == "result":
+                result: ExecutionResult = message[1]
+                return result
+            on_event(*message[1:])
+
+    def terminate(self) -> None:
+        """Ask it to stop: a running graph ends at its next step, an idle worker exits."""
+        with contextlib.suppress(ProcessLookupError):
+            self.process.terminate()
+
+    def reap(self) -> None:
+        """Wait for it to exit, SIGKILL if it is still there after :data:`_STOP_SECONDS`."""
+        try:
+            self.process.wait(_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.connection.close()
+
+    def end(self) -> str:
+        """Stop it and say how it ended."""
+        self.terminate()
+        self.reap()
+        code = self.process.returncode
+        return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+
+
+_WORKER_COMMAND = "import sys; from runninghub.emulator.workers import serve; serve(*sys.argv[1:])"
+
+
+def _worker_environment() -> dict[str, str]:
+    """The server's environment, with this package importable however the server found it."""
+    home = str(Path(__file__).resolve().parents[2])
+    path = [home, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+
+
 class ExecutionPool:
     """Runs jobs in worker processes; ``submit`` takes a job factory and returns a future.
 
     The factory (reading the media of the job) runs in a thread of the server, which then
-    waits for the worker: a blocking read never runs on the event loop."""
+    waits for a worker: a blocking read never runs on the event loop. Each of the
+    ``workers`` threads uses at most one worker process at a time."""
 
     def __init__(self, workers: int, on_event: EventSink) -> None:
-        self._workers = workers
         self._on_event = on_event
         self._threads = ThreadPoolExecutor(workers, thread_name_prefix="rh-emulator")
         self._lock = threading.Lock()
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload([__name__])
         self._closed = False
-        self._stop: Any = None  # shared with the workers; made with them (not at start-up)
-        self._events: Any = None
-        self._drain: threading.Thread | None = None
-        self._processes: ProcessPoolExecutor | None = None
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
 
     def submit(self, make_job: Callable[[], Job]) -> Future[ExecutionResult]:
         """Raises RuntimeError once the pool is closed."""
@@ -132,72 +190,78 @@ class ExecutionPool:
 
     def _run(self, make_job: Callable[[], Job]) -> ExecutionResult:
         job = make_job()
-        processes = self._started()
+        worker = self._take()
         try:
-            return processes.submit(execute_job, job).result()
-        except BrokenProcessPool as error:  # a worker died (killed): the next task gets a new one
-            with self._lock:
-                if self._processes is processes and not self._closed:
-                    self._processes = None
-                    processes.shutdown(wait=False)
-            return ExecutionResult(failure=unexpected_failure(WorkerCrashed(str(error))))
+            result = worker.execute(job, self._on_event)
+        except (EOFError, OSError):  # killed: the next task gets a new worker
+            crash = WorkerCrashed(self._drop(worker))
+            return ExecutionResult(failure=unexpected_failure(crash))
+        with self._lock:
+            self._idle.append(worker)
+        return result
 
-    def _started(self) -> ProcessPoolExecutor:
+    def _take(self) -> _Worker:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the emulator is stopping")
-            if self._events is None:
-                self._stop = self._context.Event()
-                self._events = self._context.SimpleQueue()
-                self._drain = threading.Thread(
-                    target=self._drain_events, name="rh-emulator-events", daemon=True
-                )
-                self._drain.start()
-            if self._processes is None:
-                self._processes = ProcessPoolExecutor(
-                    self._workers,
-                    mp_context=self._context,
-                    initializer=_init_worker,
-                    initargs=(self._events, self._stop, os.getpid()),
-                )
-            return self._processes
+            if self._idle:
+                return self._idle.pop()
+            worker = _Worker()
+            self._all.append(worker)
+            return worker
 
-    def _drain_events(self) -> None:
-        while (item := self._events.get()) is not None:
-            self._on_event(*item)
+    def _drop(self, worker: _Worker) -> str:
+        with self._lock:
+            if worker in self._all:
+                self._all.remove(worker)
+        return worker.end()
 
     def close(self) -> None:
         """Stop running jobs at their next step and wait for the workers (idempotent)."""
         with self._lock:
             self._closed = True
-            if self._stop is not None:
-                self._stop.set()
-            processes, self._processes = self._processes, None
+            stopping, self._all, self._idle = self._all, [], []
         self._threads.shutdown(wait=False, cancel_futures=True)
-        if processes is not None:
-            processes.shutdown(wait=True, cancel_futures=True)
-        if self._drain is not None:
-            self._events.put(None)
-            self._drain.join()
-            self._drain = None
+        for worker in stopping:  # all at once, then the waits: stopping takes the longest one
+            worker.terminate()
+        for worker in stopping:
+            worker.reap()
 
 
 # ---- inside a worker process ---------------------------------------------------------------
 
-_events: Any = None
-_stop: Any = None
+_stopping = threading.Event()
+_busy = False
 
 
-def _init_worker(events: Any, stop: Any, server: int) -> None:
-    global _events, _stop
-    _events, _stop = events, stop
+def serve(socket_fd: str, server: str) -> None:
+    """A worker's life: execute the jobs the server sends until it closes its end."""
+    connection = Connection(int(socket_fd))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's Ctrl-C is the server's
+    signal.signal(signal.SIGTERM, _on_sigterm)
     with contextlib.suppress(OSError):  # below the server: its answers come before our steps
         os.nice(_WORKER_NICENESS)
-    threading.Thread(target=_exit_with_server, args=(server,), daemon=True).start()
+    threading.Thread(target=_exit_with_server, args=(int(server),), daemon=True).start()
+    global _busy
+    while not _stopping.is_set():
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):  # the server closed its end, or died
+            return
+        _busy = True
+        result = execute_job(job, lambda *event: connection.send(("event", *event)))
+        connection.send(("result", result))
+        _busy = False
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    _stopping.set()  # a running graph ends at its next step, then the server closes the socket
+    if not _busy:
+        sys.exit(0)
 
 
 def _exit_with_server(server: int) -> None:
-    """The pool's own pipes keep a worker of a killed server waiting forever: end it."""
+    """A worker of a killed server would wait on its socket forever: end it."""
     while _alive(server):
         time.sleep(_PARENT_CHECK_SECONDS)
     os._exit(1)
@@ -214,7 +278,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def execute_job(job: Job) -> ExecutionResult:
+def execute_job(job: Job, report: EventSink) -> ExecutionResult:
     load_media = media_loader(job.media)
     if isinstance(job, ModelJob):
         from .model_media import run_model
@@ -228,9 +292,9 @@ def execute_job(job: Job) -> ExecutionResult:
         task_id=task_id,
         add_metadata=job.add_metadata,
         load_media=load_media,
-        on_event=lambda kind, data: _events.put((task_id, kind, data)),
+        on_event=lambda kind, data: report(task_id, kind, data),
         out_dir=job.out_dir,
-        limits=dataclasses.replace(job.limits, should_stop=_stop.is_set),
+        limits=dataclasses.replace(job.limits, should_stop=_stopping.is_set),
     )
 
 
