@@ -151,3 +151,26 @@ def test_a_hand_edited_broken_file_gives_one_clear_line(live: Invoker, config_di
     (config_dir / "presets.toml").write_text('[presets.fox]\nkind = "model"\n', encoding="utf-8")
     wrong = live("preset", "run", "fox")
     assert wrong.exit_code == 3 and "preset 'fox'" in wrong.stderr
+
+
+def test_run_passes_the_personal_queue_and_warm_machine_options(
+    rh: Invoker, make_emulator: Any, api_key: str
+) -> None:
+    # One slot, held by the first run: only a submit that asks for the personal queue is
+    # accepted (queued) rather than refused as queue-full.
+    server = make_emulator(
+        key_type="EXCLUSIVE", concurrency=1, personal_queue_limit=1, task_seconds=30
+    )
+    env = {"RUNNINGHUB_API_KEY": api_key, "RUNNINGHUB_BASE_URL": server.base_url}
+    live = Invoker(env={**rh.env, **env}, secrets=rh.secrets)
+    assert _fox(live).exit_code == 0
+    first = live("preset", "run", "fox", "--prompt", "a fox", "--no-wait")
+    queued = live(
+        "preset", "run", "fox", "--prompt", "a fox", "--no-wait", "--json",
+        "--personal-queue", "--retain-seconds", "60",
+    )  # fmt: skip
+
+    assert first.exit_code == 0 and queued.exit_code == 0, queued.output
+    task = json.loads(queued.stdout)
+    assert task["status"] == "QUEUED"
+    assert server.stats()["tasks_created"] == 2

@@ -14,7 +14,7 @@ import click
 
 from ._context import CliState, json_option, pass_state
 from ._submitting import submitting
-from .run import _check_out_dir, _finish_or_return, _readable_file, wait_options
+from .run import _check_out_dir, _finish_or_return, _readable_file, submit_keywords, wait_options
 
 if TYPE_CHECKING:
     from runninghub import Client, Preset, PresetParam
@@ -109,11 +109,7 @@ def run_preset(
 
 def _submit(client: Client, found: Preset, overrides: dict[str, Any], params: Any) -> Any:
     """Submit the preset's target with its overrides (a model's: checked by the catalogue)."""
-    options = {
-        "webhook_url": params["webhook"],
-        "instance": params["instance"],
-        "validate": False if params["no_validate"] else None,
-    }
+    options = submit_keywords(params)
     if found.kind == "model":
         from runninghub._support import model_body
 
