@@ -11,6 +11,7 @@ renders it again. A copy that cannot be read or written is simply not used.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import zlib
@@ -31,7 +32,13 @@ def main() -> None:
         return
     from .main import main as click_main
 
-    click_main()
+    try:
+        click_main()
+    finally:
+        # The interpreter's last collection at exit walks every object the command made
+        # (85 - 190 ms after a 60-row batch); frozen, they are skipped. Nothing relies on it:
+        # ledgers, the journal and saved files are closed explicitly before this point.
+        gc.freeze()
 
 
 def _print_root_help(prog: str) -> None:
