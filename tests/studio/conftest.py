@@ -32,11 +32,11 @@ def studio_emulator(
 ) -> EmulatorServer:
     """The studio's emulator; tasks stay RUNNING 1 s (emulated) so each status shows. The key
     is a wallet key (``SHARED``), which may also run the standard models; tests marked
-    ``coin_key`` (the batches, whose ledger counts coins) get a coin key."""
-    coins = request.node.get_closest_marker("coin_key") is not None
-    return make_emulator(
-        queue_seconds=0, task_seconds=1.0, key_type="NORMAL" if coins else "SHARED"
-    )
+    ``coin_key`` (the batches, whose ledger counts coins) get a coin key, at one coin a task:
+    priced by run time, a task whose worker process was slow to start would cost two."""
+    if request.node.get_closest_marker("coin_key") is not None:
+        return make_emulator(queue_seconds=0, task_seconds=1.0, key_type="NORMAL", coin_price=1)
+    return make_emulator(queue_seconds=0, task_seconds=1.0, key_type="SHARED")
 
 
 @pytest.fixture
