@@ -171,12 +171,21 @@ def list_presets(state: CliState, /) -> None:
     state.render.table(["name", "runs", "parameters", "description"], rows)
 
 
-@_on_one_preset("show")
-def show(state: CliState, /, name: str) -> None:
-    """Show a preset: what it runs, its fixed settings and its open parameters."""
+def _for_human(state: CliState, name: str) -> Preset | None:
+    """The preset NAME to print for a person; None when --json printed its document instead
+    (``show`` and ``export`` print the same one)."""
     found = load_one(state, name)
     if state.json:
         state.render.document(_document(found))
+        return None
+    return found
+
+
+@_on_one_preset("show")
+def show(state: CliState, /, name: str) -> None:
+    """Show a preset: what it runs, its fixed settings and its open parameters."""
+    found = _for_human(state, name)
+    if found is None:
         return
     lines = [f"{found.name}: {found.kind} {found.target}"]
     lines += [f"  {found.description}"] if found.description else []
@@ -206,9 +215,8 @@ def remove(state: CliState, /, name: str) -> None:
 @_on_one_preset("export")
 def export(state: CliState, /, name: str) -> None:
     """Print a preset as TOML (or JSON), to share; ``preset import`` reads it back."""
-    found = load_one(state, name)
-    if state.json:
-        state.render.document(_document(found))
+    found = _for_human(state, name)
+    if found is None:
         return
     from runninghub._support import dump_toml
 
