@@ -18,7 +18,7 @@ from typing import Any
 from ._catalogue import ModelInfo, ModelParam
 from ._fields import FieldKind, closest, did_you_mean, error
 from ._model_checks import plan_model_params
-from ._presets import Preset, PresetParam, check_name, check_param_name
+from ._presets import Preset, PresetParam, check_name, exposed_params
 
 __all__ = ["build_model_preset", "model_body"]
 
@@ -46,10 +46,7 @@ def build_model_preset(
     check_name(name)
     fixed = {key: _stored(model, key, value) for key, value in settings.items()}
     plan_model_params(model, model_body(fixed), complete=False)  # the catalogue's rules
-    params: list[PresetParam] = []
-    for address, param_name in exposed.items():
-        param = _exposed_param(model, address, check_param_name(param_name, params), fixed)
-        params.append(param)
+    params = exposed_params(exposed, lambda at, key: _exposed_param(model, at, key, fixed))
     covered = set(model_body(fixed)) | {_split(p.address)[0] for p in params}
     missing = [p.key for p in model.params if p.required and p.key not in covered]
     if missing:
@@ -57,7 +54,7 @@ def build_model_preset(
             f"{model.endpoint} needs {', '.join(missing)}: neither set nor exposed",
             f"add --set {missing[0]}=VALUE or --expose {missing[0]}=NAME",
         )
-    return Preset(name, "model", model.endpoint, fixed, tuple(params), description)
+    return Preset(name, "model", model.endpoint, fixed, params, description)
 
 
 def model_body(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,18 +28,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseError,
-    APITimeoutError,
-    AuthenticationError,
-    CapacityError,
-    OutputError,
-    ServerError,
-    SubmitOutcomeUnknownError,
-    Wording,
-)
+from . import _errors as errors
+from ._errors import Wording
 from ._protocol import RetryClass
 
 __all__ = [
@@ -160,7 +150,7 @@ class FailureKind(enum.Enum):
 @dataclass(frozen=True)
 class Failure:
     kind: FailureKind
-    error: APIError
+    error: errors.APIError
     retry_after: float | None = None
     detail: str = ""  # what happened, without the call's name (for composed messages)
 
@@ -184,19 +174,21 @@ def classify_transport_error(exc: httpx.TransportError, what: str) -> Failure:
     if isinstance(exc, _NOT_SENT_ERRORS):
         timed_out = isinstance(exc, httpx.TimeoutException)
         detail = f"{'timed out connecting' if timed_out else 'could not connect'} ({reason})"
-        cls: type[APIConnectionError] = APITimeoutError if timed_out else APIConnectionError
+        cls: type[errors.APIConnectionError] = (
+            errors.APITimeoutError if timed_out else errors.APIConnectionError
+        )
         error = cls(f"{what}: {detail}", hint=CONNECTION_HINT)
         return Failure(FailureKind.NOT_SENT, error, detail=detail)
     if isinstance(exc, httpx.TimeoutException):
         detail = f"timed out waiting for the answer ({reason})"
-        error = APITimeoutError(f"{what}: {detail}", hint=CONNECTION_HINT)
+        error = errors.APITimeoutError(f"{what}: {detail}", hint=CONNECTION_HINT)
         return Failure(FailureKind.AMBIGUOUS, error, detail=detail)
     detail = f"the connection broke ({reason})"
-    error = APIConnectionError(f"{what}: {detail}", hint=CONNECTION_HINT)
+    error = errors.APIConnectionError(f"{what}: {detail}", hint=CONNECTION_HINT)
     return Failure(FailureKind.AMBIGUOUS, error, detail=detail)
 
 
-def classify_api_error(error: APIError, headers: Mapping[str, str] | None = None) -> Failure:
+def classify_api_error(error: errors.APIError, headers: Mapping[str, str] | None = None) -> Failure:
     """A failure the service reported (HTTP status, code, or an unreadable body)."""
     retry_after = parse_retry_after(headers.get("retry-after")) if headers else None
     status = error.http_status
@@ -207,13 +199,13 @@ def classify_api_error(error: APIError, headers: Mapping[str, str] | None = None
         return Failure(FailureKind.REJECTED, error, retry_after, detail)
     if status is not None and status >= 500:
         return Failure(FailureKind.AMBIGUOUS, error, retry_after, detail)
-    if isinstance(error, APIResponseError):
+    if isinstance(error, errors.APIResponseError):
         return Failure(FailureKind.MALFORMED, error, detail=detail)
-    if isinstance(error, CapacityError):
+    if isinstance(error, errors.CapacityError):
         return Failure(FailureKind.CAPACITY, error, retry_after, detail)
-    if isinstance(error, AuthenticationError) and status == 401 and error.code == "-1":
+    if isinstance(error, errors.AuthenticationError) and status == 401 and error.code == "-1":
         return Failure(FailureKind.AUTH_GLITCH, error, detail=detail)
-    if isinstance(error, ServerError):
+    if isinstance(error, errors.ServerError):
         return Failure(FailureKind.SERVER, error, detail=detail)
     return Failure(FailureKind.FATAL, error, detail=detail)
 
@@ -315,13 +307,13 @@ class RetryState:
             raise failure.error
         return min(delay, remaining)
 
-    def _final_error(self, failure: Failure) -> APIError:
+    def _final_error(self, failure: Failure) -> errors.APIError:
         if self.retry_class is RetryClass.CREATES and failure.kind in (
             FailureKind.AMBIGUOUS,
             FailureKind.MALFORMED,
         ):
             cause = failure.error
-            return SubmitOutcomeUnknownError(
+            return errors.SubmitOutcomeUnknownError(
                 f"{self.what}: outcome unknown, {failure.detail or failure.kind.value}; a task"
                 " may or may not have been created, so it was not resubmitted",
                 fingerprint=self.input_hash,
@@ -356,5 +348,5 @@ class DownloadRetry:
             # anyio's timeouts carry no text: say what happened in words.
             reason = "timed out" if isinstance(dropped, httpx.TimeoutException) else str(dropped)
             failed = f"download of {self.name} failed: {reason or type(dropped).__name__}"
-            raise APIConnectionError(failed, hint=CONNECTION_HINT) from None
-        raise OutputError(f"download of {self.name} did not complete")
+            raise errors.APIConnectionError(failed, hint=CONNECTION_HINT) from None
+        raise errors.OutputError(f"download of {self.name} did not complete")

@@ -144,10 +144,19 @@ def build_preset(  # noqa: PLR0913 - what ``preset add`` is given
     """A preset checked against the target's graph; ``exposed`` maps addresses to names."""
     check_name(name)
     fixed = {f"{o.node_id}.{o.field}": o.value for o in graph.prepare(dict(settings))}
+    params = exposed_params(exposed, lambda at, key: _exposed_param(graph, at, key, fixed))
+    return Preset(name, kind, target, fixed, params, description)
+
+
+def exposed_params(
+    exposed: Mapping[str, str], param_at: Callable[[str, str], PresetParam]
+) -> tuple[PresetParam, ...]:
+    """``param_at(address, name)`` for each exposed address, in order, its name checked
+    (and refused when an earlier one took it)."""
     params: list[PresetParam] = []
-    for address, param_name in exposed.items():
-        params.append(_exposed_param(graph, address, check_param_name(param_name, params), fixed))
-    return Preset(name, kind, target, fixed, tuple(params), description)
+    for address, name in exposed.items():
+        params.append(param_at(address, check_param_name(name, params)))
+    return tuple(params)
 
 
 def check_param_name(name: str, earlier: list[PresetParam]) -> str:

@@ -28,20 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._errors import (
-    APIError,
-    AuthenticationError,
-    CapacityError,
-    ConfigError,
-    ContentPolicyError,
-    InsufficientFundsError,
-    InvalidRequestError,
-    NotFoundError,
-    RunningHubError,
-    SubmitOutcomeUnknownError,
-    TaskFailedError,
-    WaitTimeoutError,
-)
+from .. import _errors as errors
 from .._models import NodeOverride, Task, TaskStatus
 from .._recording import may_have_created
 from ..journal import batch_label
@@ -106,7 +93,7 @@ class BatchRunner:
         on_progress: BatchProgressCallback | None = None,
     ) -> None:
         if not clients:
-            raise ConfigError("a batch needs at least one client")
+            raise errors.ConfigError("a batch needs at least one client")
         self._ledger = ledger
         self._clients = list(clients)
         self._key_ids = [client_key_id(client) for client in self._clients]
@@ -212,16 +199,16 @@ class BatchRunner:
         for index, client in enumerate(self._clients):
             try:
                 account = await client.account()
-            except (AuthenticationError, InsufficientFundsError):
+            except (errors.AuthenticationError, errors.InsufficientFundsError):
                 raise
-            except APIError as exc:
+            except errors.APIError as exc:
                 # A guard, not a precondition: an outage that outlasted the client's retries
                 # must not end the batch here (a submit refused for funds still stops it).
                 self._errors.append(f"balance of key #{index + 1} not checked: {exc}")
                 continue
             coins, money = account.remain_coins, account.remain_money
             if coins is not None and coins <= 0 and not (money is not None and money > 0):
-                raise InsufficientFundsError(
+                raise errors.InsufficientFundsError(
                     f"the balance of key #{index + 1} is empty ({coins} coins); nothing submitted",
                     hint="top up the account balance",
                 )
@@ -234,7 +221,7 @@ class BatchRunner:
             try:
                 status = await client.queue_status()
                 limits.append(max(1, status.concurrent_limit or 1))
-            except APIError as exc:
+            except errors.APIError as exc:
                 self._errors.append(f"queue status unavailable ({exc}); using concurrency 1")
                 limits.append(1)
         return limits
@@ -292,11 +279,11 @@ class BatchRunner:
     async def _submit(self, row: LedgerRow, key: int) -> _Result:
         try:
             overrides = await self._with_uploads(row, key)
-        except (OSError, InvalidRequestError) as exc:
+        except (OSError, errors.InvalidRequestError) as exc:
             self._claim(row.row, key)
             self._record_refusal(row.row, f"input file unusable: {exc}")
             return _Result(_Outcome.DONE)
-        except APIError as exc:
+        except errors.APIError as exc:
             self._limits.unreserve(row.row)
             return self._stop_if_fatal(exc) or _Result(_Outcome.TRANSIENT, error=str(exc))
         self._claim(row.row, key)
@@ -325,16 +312,16 @@ class BatchRunner:
         try:
             with batch_label(self._label, row):  # the journal's intent names batch and row
                 handle = await submit_row(client, self._spec, overrides)
-        except SubmitOutcomeUnknownError as exc:
+        except errors.SubmitOutcomeUnknownError as exc:
             self._mark_unknown(row, f"submit outcome unknown: {exc}")
             return _Result(_Outcome.DONE)
-        except CapacityError as exc:
+        except errors.CapacityError as exc:
             self._release(row, str(exc))
             return _Result(_Outcome.CAPACITY, error=exc.message)
-        except (InvalidRequestError, ContentPolicyError) as exc:
+        except (errors.InvalidRequestError, errors.ContentPolicyError) as exc:
             self._record_refusal(row, str(exc))
             return _Result(_Outcome.DONE)
-        except APIError as exc:
+        except errors.APIError as exc:
             if may_have_created(exc):
                 self._mark_unknown(row, f"submit refused ambiguously: {exc}")
                 return _Result(_Outcome.DONE)
@@ -366,9 +353,11 @@ class BatchRunner:
         self._limits.unreserve(row)
         self._finished(row)
 
-    def _stop_if_fatal(self, exc: APIError) -> _Result | None:
+    def _stop_if_fatal(self, exc: errors.APIError) -> _Result | None:
         """A refusal that will hit every row (key, funds, workflow) stops the batch."""
-        if isinstance(exc, AuthenticationError | InsufficientFundsError | NotFoundError):
+        if isinstance(
+            exc, errors.AuthenticationError | errors.InsufficientFundsError | errors.NotFoundError
+        ):
             self._fatal = self._fatal or exc
             return _Result(_Outcome.STOPPED, error=str(exc))
         return None
@@ -414,7 +403,7 @@ class BatchRunner:
                 outputs = await save_row_outputs(
                     self._clients[key], template, ended, task, self._out_dir
                 )
-            except (RunningHubError, OSError) as exc:
+            except (errors.RunningHubError, OSError) as exc:
                 self._errors.append(f"row {row}: outputs of task {task_id} not saved: {exc}")
                 return  # still submitted: the next resume downloads again
             finally:
@@ -440,12 +429,12 @@ class BatchRunner:
         while True:
             try:
                 return await handle.wait(), RowState.SUCCEEDED, None
-            except TaskFailedError as exc:
+            except errors.TaskFailedError as exc:
                 canceled = exc.task.status is TaskStatus.CANCEL
                 return exc.task, RowState.CANCELED if canceled else RowState.FAILED, exc.message
-            except NotFoundError as exc:
+            except errors.NotFoundError as exc:
                 return None, RowState.FAILED, f"task {task_id} not found (expired?): {exc}"
-            except (APIError, WaitTimeoutError) as exc:
+            except (errors.APIError, errors.WaitTimeoutError) as exc:
                 failures += 1
                 if failures >= _FOLLOW_TRIES:
                     self._errors.append(f"row {row}: lost track of task {task_id}: {exc}")

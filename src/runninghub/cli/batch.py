@@ -71,6 +71,19 @@ _existing_ledger = file_option(
 )
 
 
+def _continuing(
+    command_name: str, *extra: Callable[[Any], Any]
+) -> Callable[[Callable[..., None]], click.Command]:
+    """``resume`` and ``retry``: a ledger that ``run`` wrote, the ``extra`` options, the run
+    limits (changeable on a rerun) and --json."""
+
+    def decorate(func: Callable[..., None]) -> click.Command:
+        options = [_existing_ledger, *extra, run_limits, json_option]
+        return batch.command(command_name)(with_options(pass_state(func), options))
+
+    return decorate
+
+
 @batch.command("run")
 @click.argument("workflow_id", required=False)
 @target_options
@@ -166,27 +179,21 @@ def run_command(
     finish(state, report)
 
 
-@batch.command("resume")
-@_existing_ledger
-@run_limits
-@json_option
-@pass_state
+@_continuing("resume")
 def resume_command(state: CliState, /, ledger_path: Path | None, **options: Any) -> None:
     """Finish a batch: follow running tasks, download, submit what was never submitted."""
     _resume(state, ledger_path, options, retry_states=())
 
 
-@batch.command("retry")
-@_existing_ledger
-@click.option(
-    "--unknown",
-    "include_unknown",
-    is_flag=True,
-    help="Also resubmit rows whose submit outcome was lost (a task may run twice).",
+@_continuing(
+    "retry",
+    click.option(
+        "--unknown",
+        "include_unknown",
+        is_flag=True,
+        help="Also resubmit rows whose submit outcome was lost (a task may run twice).",
+    ),
 )
-@run_limits
-@json_option
-@pass_state
 def retry_command(
     state: CliState, /, ledger_path: Path | None, include_unknown: bool, **options: Any
 ) -> None:

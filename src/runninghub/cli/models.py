@@ -7,6 +7,7 @@ types; the library checks them against the catalogue before anything is sent.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,8 +16,7 @@ import click
 
 from ._context import CliState, json_option, pass_state
 from ._option_kinds import file_option, repeated_option
-from ._submitting import submitting
-from .run import _check_out_dir, _finish_or_return, _readable_file, submit_keywords, wait_options
+from .run import _check_out_dir, _readable_file, submit_and_finish, wait_options
 
 if TYPE_CHECKING:
     from runninghub import Client, ModelInfo, ModelParam
@@ -195,13 +195,9 @@ def model_run(
     _check_out_dir(params)
     with state.client() as client:
         values = model_params(client, endpoint, sets, files)
-        with submitting(client):
-            handle = client.submit_model(
-                endpoint,
-                values,
-                **submit_keywords(params),
-            )
-        _finish_or_return(state, client, handle, params)
+        submit_and_finish(
+            state, client, functools.partial(client.submit_model, endpoint, values), params
+        )
 
 
 @model.command("price")

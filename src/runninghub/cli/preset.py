@@ -44,6 +44,16 @@ def preset(state: CliState, /, presets_file: Path | None) -> None:
     state.presets_file = presets_file
 
 
+def _on_one_preset(command_name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """The ``preset`` subcommand ``command_name`` on the preset NAME (``show``, ``remove``,
+    ``export``), with --json."""
+
+    def decorate(func: Callable[..., None]) -> click.Command:
+        return preset.command(command_name)(click.argument("name")(json_option(pass_state(func))))
+
+    return decorate
+
+
 def _update(state: CliState, change: Callable[[dict[str, Preset]], dict[str, Preset]]) -> Path:
     """Change the presets file under its lock (a concurrent add is never lost)."""
     from runninghub._support import update_presets
@@ -161,15 +171,21 @@ def list_presets(state: CliState, /) -> None:
     state.render.table(["name", "runs", "parameters", "description"], rows)
 
 
-@preset.command("show")
-@click.argument("name")
-@json_option
-@pass_state
-def show(state: CliState, /, name: str) -> None:
-    """Show a preset: what it runs, its fixed settings and its open parameters."""
+def _for_human(state: CliState, name: str) -> Preset | None:
+    """The preset NAME to print for a person; None when --json printed its document instead
+    (``show`` and ``export`` print the same one)."""
     found = load_one(state, name)
     if state.json:
         state.render.document(_document(found))
+        return None
+    return found
+
+
+@_on_one_preset("show")
+def show(state: CliState, /, name: str) -> None:
+    """Show a preset: what it runs, its fixed settings and its open parameters."""
+    found = _for_human(state, name)
+    if found is None:
         return
     lines = [f"{found.name}: {found.kind} {found.target}"]
     lines += [f"  {found.description}"] if found.description else []
@@ -184,10 +200,7 @@ def show(state: CliState, /, name: str) -> None:
     state.render.lines(lines)
 
 
-@preset.command("remove")
-@click.argument("name")
-@json_option
-@pass_state
+@_on_one_preset("remove")
 def remove(state: CliState, /, name: str) -> None:
     """Remove a preset."""
     load_one(state, name)
@@ -199,15 +212,11 @@ def remove(state: CliState, /, name: str) -> None:
     state.render.result({"removed": name}, [f"removed preset {name} from {where}"])
 
 
-@preset.command("export")
-@click.argument("name")
-@json_option
-@pass_state
+@_on_one_preset("export")
 def export(state: CliState, /, name: str) -> None:
     """Print a preset as TOML (or JSON), to share; ``preset import`` reads it back."""
-    found = load_one(state, name)
-    if state.json:
-        state.render.document(_document(found))
+    found = _for_human(state, name)
+    if found is None:
         return
     from runninghub._support import dump_toml
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -128,6 +129,20 @@ def _check_out_dir(params: dict[str, Any]) -> None:
         check_out_dir(choices.out or default_out_dir("TASK_ID").parent)
 
 
+def submit_and_finish(
+    state: CliState,
+    client: Client,
+    submit: Callable[..., TaskHandle],
+    params: dict[str, Any],
+    titles: Callable[[], dict[str, str]] = dict,
+) -> None:
+    """``submit`` given the command's submit options (a Ctrl-C there may leave a paid task:
+    InterruptedSubmit), then wait and save, or print the task id at once with --no-wait."""
+    with submitting(client):
+        handle = submit(**submit_keywords(params))
+    _finish_or_return(state, client, handle, params, titles)
+
+
 def _finish_or_return(
     state: CliState,
     client: Client,
@@ -196,16 +211,11 @@ def run(
     graph = _read_workflow_json(workflow_json)
     _check_out_dir(params)
     with state.client() as client, other_kind_hint(client, workflow_id, "workflow"):
-        with submitting(client):
-            handle = client.submit(
-                workflow_id,
-                overrides or None,
-                workflow_json=graph,
-                **submit_keywords(params),
-            )
-        _finish_or_return(
-            state, client, handle, params, lambda: _titles(state, client, workflow_id=workflow_id)
+        submit = functools.partial(
+            client.submit, workflow_id, overrides or None, workflow_json=graph
         )
+        titles = functools.partial(_titles, state, client, workflow_id=workflow_id)
+        submit_and_finish(state, client, submit, params, titles)
 
 
 def _titles(state: CliState, client: Client, **ident: str) -> dict[str, str]:
@@ -260,14 +270,9 @@ def app_run(
     overrides = parse_overrides(sets, files)
     _check_out_dir(params)
     with state.client() as client, other_kind_hint(client, app_id, "app"):
-        with submitting(client):
-            handle = client.submit_app(
-                app_id,
-                overrides or None,
-                **submit_keywords(params),
-            )
-        titles = lambda: _titles(state, client, app_id=app_id)  # noqa: E731 - read only if shown
-        _finish_or_return(state, client, handle, params, titles)
+        submit = functools.partial(client.submit_app, app_id, overrides or None)
+        titles = functools.partial(_titles, state, client, app_id=app_id)
+        submit_and_finish(state, client, submit, params, titles)
 
 
 app.add_command(app_inputs, "inputs")

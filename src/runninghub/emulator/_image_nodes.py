@@ -20,8 +20,10 @@ from ._node_types import (
     MAX_RESOLUTION,
     EngineLimits,
     ImageBatch,
+    InputSpec,
     MaskBatch,
     NodeContext,
+    NodeFunction,
     NodeResult,
     NodeSpec,
     ProducedOutput,
@@ -286,6 +288,12 @@ def _side(default: int, minimum: int = 1) -> Any:
     return optional("INT", default, minimum=minimum, maximum=MAX_RESOLUTION)
 
 
+def _image_to_image(class_type: str, run: NodeFunction, **settings: InputSpec) -> NodeSpec:
+    """A node that takes one image batch (input ``image``, first) and ``settings``, and
+    returns one image batch: most of ComfyUI's image nodes."""
+    return NodeSpec(class_type, {"image": required("IMAGE"), **settings}, ("IMAGE",), run)
+
+
 IMAGE_NODES = (
     NodeSpec("LoadImage", {"image": required("STRING")}, ("IMAGE", "MASK"), load_image),
     NodeSpec(
@@ -296,73 +304,43 @@ IMAGE_NODES = (
         is_output=True,
     ),
     NodeSpec("PreviewImage", {"images": required("IMAGE")}, (), preview_image, is_output=True),
-    NodeSpec("ImageInvert", {"image": required("IMAGE")}, ("IMAGE",), image_invert),
-    NodeSpec(
+    _image_to_image("ImageInvert", image_invert),
+    _image_to_image(
         "ImageScale",
-        {
-            "image": required("IMAGE"),
-            "upscale_method": combo(UPSCALE_METHODS),
-            "width": _side(512, minimum=0),
-            "height": _side(512, minimum=0),
-            "crop": combo(("disabled", "center"), "disabled"),
-        },
-        ("IMAGE",),
         image_scale,
+        upscale_method=combo(UPSCALE_METHODS),
+        width=_side(512, minimum=0),
+        height=_side(512, minimum=0),
+        crop=combo(("disabled", "center"), "disabled"),
     ),
-    NodeSpec(
+    _image_to_image(
         "ImageScaleBy",
-        {
-            "image": required("IMAGE"),
-            "upscale_method": combo(UPSCALE_METHODS),
-            "scale_by": optional("FLOAT", 1.0, minimum=0.01, maximum=8.0),
-        },
-        ("IMAGE",),
         image_scale_by,
+        upscale_method=combo(UPSCALE_METHODS),
+        scale_by=optional("FLOAT", 1.0, minimum=0.01, maximum=8.0),
     ),
-    NodeSpec(
+    _image_to_image(
         "ImageBlur",
-        {
-            "image": required("IMAGE"),
-            "blur_radius": optional("INT", 1, minimum=1, maximum=31),
-            "sigma": optional("FLOAT", 1.0, minimum=0.1, maximum=10.0),
-        },
-        ("IMAGE",),
         image_blur,
+        blur_radius=optional("INT", 1, minimum=1, maximum=31),
+        sigma=optional("FLOAT", 1.0, minimum=0.1, maximum=10.0),
     ),
-    NodeSpec(
+    _image_to_image(
         "ImageSharpen",
-        {
-            "image": required("IMAGE"),
-            "sharpen_radius": optional("INT", 1, minimum=1, maximum=31),
-            "sigma": optional("FLOAT", 1.0, minimum=0.1, maximum=10.0),
-            "alpha": optional("FLOAT", 1.0, minimum=0.0, maximum=5.0),
-        },
-        ("IMAGE",),
         image_sharpen,
+        sharpen_radius=optional("INT", 1, minimum=1, maximum=31),
+        sigma=optional("FLOAT", 1.0, minimum=0.1, maximum=10.0),
+        alpha=optional("FLOAT", 1.0, minimum=0.0, maximum=5.0),
     ),
-    NodeSpec(
-        "ImageFlip",
-        {"image": required("IMAGE"), "flip_method": combo(FLIP_METHODS)},
-        ("IMAGE",),
-        image_flip,
-    ),
-    NodeSpec(
-        "ImageRotate",
-        {"image": required("IMAGE"), "rotation": combo(tuple(_ROTATIONS))},
-        ("IMAGE",),
-        image_rotate,
-    ),
-    NodeSpec(
+    _image_to_image("ImageFlip", image_flip, flip_method=combo(FLIP_METHODS)),
+    _image_to_image("ImageRotate", image_rotate, rotation=combo(tuple(_ROTATIONS))),
+    _image_to_image(
         "ImageCrop",
-        {
-            "image": required("IMAGE"),
-            "width": _side(512),
-            "height": _side(512),
-            "x": _side(0, minimum=0),
-            "y": _side(0, minimum=0),
-        },
-        ("IMAGE",),
         image_crop,
+        width=_side(512),
+        height=_side(512),
+        x=_side(0, minimum=0),
+        y=_side(0, minimum=0),
     ),
     NodeSpec("MaskToImage", {"mask": required("MASK")}, ("IMAGE",), mask_to_image),
     NodeSpec(
