@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from runninghub import AsyncClient
 from runninghub.batch import BatchInputError, BatchProgress, LedgerRow, Manifest, RowState
+from runninghub.batch._queue_pauses import QueuePauses
 from runninghub.batch._slots import SlotPool
 from runninghub.batch.report import check_name_template, render_name, state_counts
+from runninghub.emulator import EmulatorServer
+from tests.conftest import API_KEY
 
 
 class FakeClock:
@@ -177,3 +181,20 @@ def test_an_ambiguous_refusal_of_a_submit_is_never_released_for_resubmission() -
     # provably nothing created: safe to put back in the queue
     assert not _may_have_created(CapacityError("full", code="421"))
     assert not _may_have_created(APIConnectionError("refused"))
+
+
+async def test_a_queue_pause_lasts_while_a_row_refused_there_still_waits(
+    emulator: EmulatorServer,
+) -> None:
+    # Two rows refused on key 0; one is then submitted on another key: the pause goes on
+    # for the other, and ends once no row refused there waits (a display stops saying it).
+    pauses, told = QueuePauses(), []
+    async with AsyncClient(API_KEY, base_url=emulator.base_url) as client:
+        await pauses.refused(0, 1, "queue full", client, lambda: told.append("told"))
+        await pauses.refused(0, 2, "queue full", client, lambda: told.append("told"))
+    assert told == ["told"]  # one pause, told once
+    assert [(p.key, p.running, p.limit) for p in pauses.current()] == [(0, 0, 2)]  # its status
+    pauses.settled(1)
+    assert [p.key for p in pauses.current()] == [0]
+    pauses.settled(2)
+    assert pauses.current() == ()

@@ -153,9 +153,7 @@ def test_a_hand_edited_broken_file_gives_one_clear_line(live: Invoker, config_di
     assert wrong.exit_code == 3 and "preset 'fox'" in wrong.stderr
 
 
-def test_run_passes_the_personal_queue_and_warm_machine_options(
-    rh: Invoker, make_emulator: Any, api_key: str
-) -> None:
+def test_run_sends_the_personal_queue_option(rh: Invoker, make_emulator: Any, api_key: str) -> None:
     # One slot, held by the first run: only a submit that asks for the personal queue is
     # accepted (queued) rather than refused as queue-full.
     server = make_emulator(
@@ -167,7 +165,7 @@ def test_run_passes_the_personal_queue_and_warm_machine_options(
     first = live("preset", "run", "fox", "--prompt", "a fox", "--no-wait")
     queued = live(
         "preset", "run", "fox", "--prompt", "a fox", "--no-wait", "--json",
-        "--personal-queue", "--retain-seconds", "60",
+        "--personal-queue",
     )  # fmt: skip
 
     assert first.exit_code == 0 and queued.exit_code == 0, queued.output

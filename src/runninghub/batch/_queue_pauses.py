@@ -1,8 +1,10 @@
 """Pauses of a batch while the account's queue is full, as the progress display shows them.
 
 A submit refused for capacity (421 and its kin: nothing was created) starts a pause of its
-key; the next submit the key gets accepted ends it. Retries in between belong to the same
-pause, so a display reports each pause once, however often the runner tries again.
+key; the next submit the key gets accepted ends it, and so does the moment no row refused
+there waits any more (submitted on another key, or given up as the batch stops). Retries in
+between belong to the same pause, so a display reports each pause once, however often the
+runner tries again.
 """
 
 from __future__ import annotations
@@ -35,12 +37,14 @@ class QueuePauses:
 
     def __init__(self) -> None:
         self._by_key: dict[int, QueuePause] = {}
+        self._waiting: dict[int, set[int]] = {}  # key -> the rows refused there, not settled
 
     async def refused(
-        self, key: int, message: str, client: AsyncClient, changed: Callable[[], None]
+        self, key: int, row: int, message: str, client: AsyncClient, changed: Callable[[], None]
     ) -> None:
-        """A submit on ``key`` was refused for capacity: a new pause is told (``changed``) once,
-        with the key's counts when its queue status can be read."""
+        """A submit of ``row`` on ``key`` was refused for capacity: a new pause is told
+        (``changed``) once, with the key's counts when its queue status can be read."""
+        self._waiting.setdefault(key, set()).add(row)
         if not self.start(key, message):
             return  # a retry within the same pause: already told
         try:
@@ -64,7 +68,16 @@ class QueuePauses:
 
     def end(self, key: int) -> bool:
         """A submit on ``key`` was accepted; True when that ended a pause."""
+        self._waiting.pop(key, None)
         return self._by_key.pop(key, None) is not None
+
+    def settled(self, row: int) -> None:
+        """``row`` waits no more (submitted, or given up): a key it was the last refused row
+        of is no longer paused."""
+        for key in [key for key, rows in self._waiting.items() if row in rows]:
+            self._waiting[key].discard(row)
+            if not self._waiting[key]:
+                self.end(key)
 
     def current(self) -> tuple[QueuePause, ...]:
         return tuple(self._by_key[key] for key in sorted(self._by_key))

@@ -248,17 +248,26 @@ class BatchRunner:
         return self._stopped is None
 
     async def _run_row(self, row: LedgerRow, key: int, pool: SlotPool) -> None:
+        try:
+            await self._attempt_row(row, key, pool)
+        finally:  # given up (the batch stops) or submitted: it waits for no queue
+            self._pauses.settled(row.row)
+
+    async def _attempt_row(self, row: LedgerRow, key: int, pool: SlotPool) -> None:
         """Submit (again after capacity refusals or transient errors), then follow the task."""
         transient = 0
         while True:
             result = await self._submit(row, key)
+            if result.outcome is not _Outcome.CAPACITY:
+                self._pauses.settled(row.row)  # shown by the next snapshot
             if result.outcome is _Outcome.SUBMITTED:
                 assert result.handle is not None
                 await self._follow(row.row, key, result.handle, pool)
                 return
             if result.outcome is _Outcome.CAPACITY:
                 await pool.refused(key)
-                await self._pauses.refused(key, result.error or "", self._clients[key], self._emit)
+                pauses, client = self._pauses, self._clients[key]
+                await pauses.refused(key, row.row, result.error or "", client, self._emit)
             else:
                 await pool.release(key, finished=False)
             if result.outcome is _Outcome.TRANSIENT:

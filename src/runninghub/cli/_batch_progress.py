@@ -77,7 +77,10 @@ class ProgressLine:
         if self._last is None:
             return
         elapsed = self._last.elapsed + (self._clock() - self._received)
-        text = printable(describe_progress(self._last, elapsed, self._keys))
+        # The line may hold the service's words (a queue-full pause): shown as note() shows.
+        text = self._state.render.redact(
+            printable(describe_progress(self._last, elapsed, self._keys))
+        )
         click.echo(f"\r\x1b[K{text}", err=True, nl=False)
         self._shown = True
 

@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import os
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -119,12 +120,16 @@ class _Worker:
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
         with theirs:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_COMMAND, str(theirs.fileno()), str(os.getpid())],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                env=_worker_environment(),
-            )
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-c", _WORKER_COMMAND, str(theirs.fileno()), str(os.getpid())],
+                    pass_fds=(theirs.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                    env=_worker_environment(),
+                )
+            except BaseException:
+                ours.close()
+                raise
         self.connection = Connection(ours.detach())
 
     def wait_ready(self) -> None:
@@ -146,10 +151,12 @@ class _Worker:
         with contextlib.suppress(ProcessLookupError):
             self.process.terminate()
 
-    def reap(self) -> None:
-        """Wait for it to exit, SIGKILL if it is still there after :data:`_STOP_SECONDS`."""
+    def reap(self, deadline: float | None = None) -> None:
+        """Wait for it to exit, SIGKILL if it is still there at ``deadline`` (monotonic; by
+        default :data:`_STOP_SECONDS` from now)."""
+        deadline = time.monotonic() + _STOP_SECONDS if deadline is None else deadline
         try:
-            self.process.wait(_STOP_SECONDS)
+            self.process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -167,9 +174,13 @@ _WORKER_COMMAND = "import sys; from runninghub.emulator.workers import serve; se
 
 
 def _worker_environment() -> dict[str, str]:
-    """The server's environment, with this package importable however the server found it."""
+    """The server's environment, with this package importable however the server found it
+    (a folder put on ``sys.path`` by hand is added to the end of ``PYTHONPATH``; an installed
+    package needs nothing, and its site-packages must not come before the standard library)."""
     home = str(Path(__file__).resolve().parents[2])
-    path = [home, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    if home in site.getsitepackages() or home == site.getusersitepackages():
+        return dict(os.environ)
+    path = [*filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)), home]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
 
 
@@ -206,6 +217,10 @@ class ExecutionPool:
         except (EOFError, OSError):  # killed: the next task gets a new worker
             reason = self._drop(worker) if worker is not None else "it did not start"
             return ExecutionResult(failure=unexpected_failure(WorkerCrashed(reason)))
+        except BaseException:  # its conversation is cut short: it is of no use any more
+            if worker is not None:
+                self._drop(worker)
+            raise
         with self._changed:
             self._idle.append(worker)
             self._changed.notify()
@@ -254,10 +269,11 @@ class ExecutionPool:
             stopping, self._all, self._idle = self._all, [], []
             self._changed.notify_all()
         self._threads.shutdown(wait=False, cancel_futures=True)
-        for worker in stopping:  # all at once, then the waits: stopping takes the longest one
+        for worker in stopping:  # all at once, then one deadline for all the waits
             worker.terminate()
+        deadline = time.monotonic() + _STOP_SECONDS
         for worker in stopping:
-            worker.reap()
+            worker.reap(deadline)
 
 
 # ---- inside a worker process ---------------------------------------------------------------
