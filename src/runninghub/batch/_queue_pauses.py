@@ -66,10 +66,10 @@ class QueuePauses:
         if key in self._by_key:
             self._by_key[key] = replace(self._by_key[key], running=running, limit=limit)
 
-    def end(self, key: int) -> bool:
-        """A submit on ``key`` was accepted; True when that ended a pause."""
-        self._waiting.pop(key, None)
-        return self._by_key.pop(key, None) is not None
+    def submitted(self, key: int, row: int) -> None:
+        """``row`` was accepted on ``key``: that key has room, and the row waits no more."""
+        self._end(key)
+        self.settled(row)
 
     def settled(self, row: int) -> None:
         """``row`` waits no more (submitted, or given up): a key it was the last refused row
@@ -77,7 +77,11 @@ class QueuePauses:
         for key in [key for key, rows in self._waiting.items() if row in rows]:
             self._waiting[key].discard(row)
             if not self._waiting[key]:
-                self.end(key)
+                self._end(key)
+
+    def _end(self, key: int) -> None:
+        self._waiting.pop(key, None)
+        self._by_key.pop(key, None)
 
     def current(self) -> tuple[QueuePause, ...]:
         return tuple(self._by_key[key] for key in sorted(self._by_key))

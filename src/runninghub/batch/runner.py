@@ -258,8 +258,6 @@ class BatchRunner:
         transient = 0
         while True:
             result = await self._submit(row, key)
-            if result.outcome is not _Outcome.CAPACITY:
-                self._pauses.settled(row.row)  # shown by the next snapshot
             if result.outcome is _Outcome.SUBMITTED:
                 assert result.handle is not None
                 await self._follow(row.row, key, result.handle, pool)
@@ -340,7 +338,7 @@ class BatchRunner:
             self._mark_unknown(row, f"interrupted while submitting: {exc!r}")
             raise
         self._ledger.mark_submitted(row, handle.task_id, wait_for_disk=False)
-        self._pauses.end(key)  # shown by the next snapshot, just below
+        self._pauses.submitted(key, row)  # shown by the next snapshot, just below
         await self._on_disk()
         self._moved(RowState.SUBMITTING, RowState.SUBMITTED)
         self._submitted_this_run += 1

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import click
 
 from ._context import CliState
-from ._render import printable
 
 if TYPE_CHECKING:
     from runninghub.batch import BatchProgress, QueuePause
@@ -78,9 +77,7 @@ class ProgressLine:
             return
         elapsed = self._last.elapsed + (self._clock() - self._received)
         # The line may hold the service's words (a queue-full pause): shown as note() shows.
-        text = self._state.render.redact(
-            printable(describe_progress(self._last, elapsed, self._keys))
-        )
+        text = self._state.render.shown(describe_progress(self._last, elapsed, self._keys))
         click.echo(f"\r\x1b[K{text}", err=True, nl=False)
         self._shown = True
 

@@ -122,7 +122,7 @@ class Renderer:
             text = re.sub(re.escape(secret), "[redacted]", text, flags=re.IGNORECASE)
         return text
 
-    def _shown(self, text: str) -> str:
+    def shown(self, text: str) -> str:
         """Text for a person: the key redacted, terminal controls neutralised."""
         return printable(self.redact(text))
 
@@ -131,11 +131,11 @@ class Renderer:
     def line(self, text: str) -> None:
         """One plain result line on stdout (suppressed in JSON mode, where the document speaks)."""
         if not self.json_mode:
-            click.echo(self._shown(text))
+            click.echo(self.shown(text))
 
     def raw(self, text: str) -> None:
         """Text on stdout whatever the mode (help pages)."""
-        click.echo(self._shown(text))
+        click.echo(self.shown(text))
 
     def lines(self, texts: Iterable[str]) -> None:
         for text in texts:
@@ -169,7 +169,7 @@ class Renderer:
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         """A table on stdout: drawn by rich on a terminal, tab-separated lines in a pipe."""
-        cells = [[self._shown(_cell(value)) for value in row] for row in rows]
+        cells = [[self.shown(_cell(value)) for value in row] for row in rows]
         if not _isatty(sys.stdout):
             click.echo("\t".join(headers))
             for row in cells:
@@ -189,11 +189,11 @@ class Renderer:
     def note(self, text: str) -> None:
         """A message for a person on stderr (progress, where files went); hidden by --quiet."""
         if not self.quiet:
-            click.echo(self._shown(text), err=True)
+            click.echo(self.shown(text), err=True)
 
     def warn(self, text: str) -> None:
         """A warning on stderr; shown even with --quiet."""
-        click.echo(f"warning: {self._shown(text)}", err=True)
+        click.echo(f"warning: {self.shown(text)}", err=True)
 
     def error(self, report: ErrorReport, *, traceback_text: str | None = None) -> None:
         """Report a failure: a JSON error document on stdout, or ``error:``/``hint:`` on stderr."""
@@ -204,7 +204,7 @@ class Renderer:
             task_id=printable(report.task_id) if report.task_id else None,
         )
         if traceback_text and self.verbose:
-            click.echo(self._shown(traceback_text.rstrip()), err=True)
+            click.echo(self.shown(traceback_text.rstrip()), err=True)
         if self.json_mode and not self._document_written:
             self.document(report.to_dict())
             return
